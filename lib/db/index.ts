@@ -1,0 +1,73 @@
+import postgres from 'postgres';
+import { env } from '@/lib/env';
+
+/** A connection pool. */
+export type Sql = postgres.Sql;
+/** A transaction handle: every service takes one as its first argument. */
+export type Tx = postgres.TransactionSql;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// One pool per process; kept on globalThis so Next's dev reloads do not leak pools.
+const holder = globalThis as typeof globalThis & { __havenSql?: Sql };
+
+/** Options for a postgres.js pool; `prepare: false` behind Supabase's transaction pooler. */
+export function connectionOptions(url: string, max: number): postgres.Options<Record<string, never>> {
+  const parsed = new URL(url);
+  const pooled = parsed.port === '6543' || parsed.searchParams.get('pgbouncer') === 'true';
+  return {
+    max,
+    prepare: !pooled,
+    onnotice: () => {},
+    idle_timeout: 30,
+    connection: { application_name: 'haven-hub' },
+  };
+}
+
+/** Open a standalone pool (scripts, tests); the caller ends it. */
+export function connect(url: string, max = 4): Sql {
+  return postgres(url, connectionOptions(url, max));
+}
+
+/** The app's shared pool, from DATABASE_URL. */
+export function db(): Sql {
+  if (!holder.__havenSql) {
+    const { DATABASE_URL, DATABASE_POOL_MAX } = env();
+    if (!DATABASE_URL) {
+      throw new Error('DATABASE_URL is not set. Run `npm run dev` (embedded Postgres) or set it to your database.');
+    }
+    holder.__havenSql = connect(DATABASE_URL, DATABASE_POOL_MAX);
+  }
+  return holder.__havenSql;
+}
+
+/** Close the shared pool (end of a script or a test file). */
+export async function closeDb(): Promise<void> {
+  const sql = holder.__havenSql;
+  holder.__havenSql = undefined;
+  if (sql) await sql.end({ timeout: 5 });
+}
+
+/**
+ * Run `fn` in one transaction as the merchant: role `authenticated` with the JWT claims
+ * Supabase would set, so row level security applies to every statement inside.
+ */
+export async function withTenant<T>(userId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (!UUID.test(userId)) throw new Error('withTenant needs a merchant uuid');
+  const claims = JSON.stringify({ sub: userId, role: 'authenticated' });
+  const result = await db().begin(async (tx) => {
+    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
+    return fn(tx);
+  });
+  return result as T;
+}
+
+/** Run `fn` in one transaction with the server's own role (cron, webhooks, public routes). */
+export async function withSystem<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const result = await db().begin((tx) => fn(tx));
+  return result as T;
+}
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+// Every environment variable the app reads, validated once with readable errors.
+// Parsed lazily so `next build` and scripts can import modules without a full env.
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: optionalString.pipe(
+    z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string').optional(),
+  ),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  AUTH_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  APP_ENCRYPTION_KEY: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+      .optional(),
+  ),
+  CRON_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  APP_URL: optionalString.pipe(z.url('must be an absolute URL').optional()),
+  NEXT_PUBLIC_SUPABASE_URL: optionalString.pipe(z.url('must be an absolute URL').optional()),
+  NEXT_PUBLIC_SUPABASE_ANON_KEY: optionalString,
+  NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: optionalString,
+  KLAVIYO_API_URL: z.url().default('https://a.klaviyo.com'),
+});
+
+export type Env = z.infer<typeof schema>;
+
+let cached: Env | undefined;
+
+/** The validated environment; throws one readable error listing every bad variable. */
+export function env(): Env {
+  if (cached) return cached;
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment variables:\n${lines.join('\n')}`);
+  }
+  cached = parsed.data;
+  return cached;
+}
+
+/** Re-read process.env (tests and scripts that change variables at run time). */
+export function reloadEnv(): Env {
+  cached = undefined;
+  return env();
+}
+
+/** Supabase Auth is used only when both public Supabase variables are set. */
+export function supabaseConfig(): { url: string; key: string } | null {
+  const e = env();
+  const key = e.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY ?? e.NEXT_PUBLIC_SUPABASE_ANON_KEY;
+  return e.NEXT_PUBLIC_SUPABASE_URL && key ? { url: e.NEXT_PUBLIC_SUPABASE_URL, key } : null;
+}
