@@ -15,7 +15,7 @@ export interface EmbeddedOptions {
   port?: number;
   /** Throwaway clusters (tests) skip durability for speed. */
   ephemeral?: boolean;
-  onLog?: (line: string) => void;
+  onLog?: (line: unknown) => void;
 }
 
 const USER = 'postgres';

@@ -1,0 +1,14 @@
+import { AppError } from '@/lib/api/errors';
+import { withPublic } from '@/lib/api/handler';
+import { authProvider } from '@/lib/auth';
+import { loginSchema } from '@/lib/auth/schemas';
+
+// POST /api/auth/login {email, password} -> 200 {user} and a session cookie; one message for any miss.
+export const POST = withPublic(
+  { body: loginSchema, rateLimit: { name: 'login', limit: 20, windowSeconds: 300 } },
+  async ({ body, cookies }) => {
+    const merchant = await authProvider().signIn(cookies, body.email, body.password);
+    if (!merchant) throw new AppError('unauthorized', 'Incorrect email or password');
+    return { user: { id: merchant.userId, email: merchant.email } };
+  },
+);

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { AppError } from '@/lib/api/errors';
+import { withCron } from '@/lib/api/handler';
+import { CRON_JOBS, runCronJob } from '@/lib/cron/jobs';
+
+const params = z.object({ job: z.string().max(64) });
+
+// GET|POST /api/cron/:job with Authorization: Bearer $CRON_SECRET -> {job, ...counts}
+const handler = withCron({ params }, async ({ params: { job } }) => {
+  const run = Object.hasOwn(CRON_JOBS, job) ? CRON_JOBS[job] : undefined;
+  if (!run) throw new AppError('not_found', `Unknown cron job: ${job}`);
+  return { job, ...(await runCronJob(job, run)) };
+});
+
+export const GET = handler;
+export const POST = handler;

@@ -1,0 +1,126 @@
+import { ZodError } from 'zod';
+
+/** Every error code the API answers with, and its HTTP status. */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unprocessable: 422,
+  rate_limited: 429,
+  internal: 500,
+  not_configured: 503,
+  busy: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The one error type services and handlers throw; the route wrapper maps it to a response. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly field?: string;
+  readonly headers?: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, extra: { field?: string; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.field = extra.field;
+    this.headers = extra.headers;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+/** Body of every error response. */
+export interface ErrorBody {
+  error: string;
+  code: ErrorCode;
+  field?: string;
+}
+
+interface PgLikeError {
+  code: string;
+  message: string;
+  constraint_name?: string;
+}
+
+function isPgError(err: unknown): err is PgLikeError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { name?: unknown }).name === 'PostgresError' &&
+    typeof (err as { code?: unknown }).code === 'string'
+  );
+}
+
+// Readable messages for constraints a merchant can run into; anything else gets a generic one.
+const CONSTRAINT_MESSAGES: Record<string, string> = {
+  merchant_settings_shop_domain_key: 'That shop is already connected to another account',
+  users_email_key: 'An account with that email already exists',
+};
+
+// SQL functions raise readable errors with SQLSTATE 'HH' + HTTP status (e.g. HH404).
+const SQL_STATUS: Record<string, ErrorCode> = {
+  HH400: 'bad_request',
+  HH403: 'forbidden',
+  HH404: 'not_found',
+  HH409: 'conflict',
+  HH422: 'unprocessable',
+  HH429: 'rate_limited',
+  P0001: 'bad_request',
+};
+
+/** Describe the first zod issue as `field: message`. */
+export function describeZodError(err: ZodError): { message: string; field?: string } {
+  const issue = err.issues[0];
+  if (!issue) return { message: 'Invalid input' };
+  const field = issue.path.map(String).join('.');
+  return { message: field ? `${field}: ${issue.message}` : issue.message, field: field || undefined };
+}
+
+/** Map anything thrown inside a handler to a status and body. Unknown errors leak nothing. */
+export function toErrorBody(err: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+  if (err instanceof AppError) {
+    return {
+      status: err.status,
+      body: { error: err.message, code: err.code, ...(err.field ? { field: err.field } : {}) },
+      headers: err.headers,
+    };
+  }
+  if (err instanceof ZodError) {
+    const { message, field } = describeZodError(err);
+    return { status: 400, body: { error: message, code: 'bad_request', ...(field ? { field } : {}) } };
+  }
+  if (isPgError(err)) {
+    const sqlCode = SQL_STATUS[err.code];
+    if (sqlCode) return { status: ERROR_STATUS[sqlCode], body: { error: err.message, code: sqlCode } };
+    const known = err.constraint_name ? CONSTRAINT_MESSAGES[err.constraint_name] : undefined;
+    switch (err.code) {
+      case '23505':
+        return { status: 409, body: { error: known ?? 'A record with that value already exists', code: 'conflict' } };
+      case '23503':
+        return { status: 400, body: { error: known ?? 'A referenced record does not exist', code: 'bad_request' } };
+      case '23514':
+      case '23502':
+        return { status: 400, body: { error: known ?? 'A value is missing or not allowed', code: 'bad_request' } };
+      case '22P02':
+      case '22003':
+      case '22007':
+      case '22008':
+        return { status: 400, body: { error: 'A value has the wrong format or is out of range', code: 'bad_request' } };
+      case '40001':
+      case '40P01':
+      case '55P03':
+        return { status: 503, body: { error: 'The server is busy, please try again', code: 'busy' } };
+    }
+  }
+  console.error('[api] unexpected error', err);
+  return { status: 500, body: { error: 'Something went wrong. Please try again.', code: 'internal' } };
+}

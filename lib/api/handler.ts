@@ -1,0 +1,172 @@
+import 'server-only';
+import type { z } from 'zod';
+import { AppError, toErrorBody } from '@/lib/api/errors';
+import { assertSameOrigin, clientIp, isMutation, queryObject, readJsonBody, readRawBody } from '@/lib/api/request';
+import { getMerchant, type Merchant } from '@/lib/auth';
+import { applyCookies, cookieJarFromRequest, type CookieJar } from '@/lib/auth/cookies';
+import { db, withSystem, withTenant, type Tx } from '@/lib/db';
+import { env } from '@/lib/env';
+import { safeEqual } from '@/lib/crypto/secrets';
+
+/** What Next passes as the second argument of a route handler (params is a Promise, S20). */
+export interface RouteContext {
+  params: Promise<Record<string, string | string[] | undefined>>;
+}
+export type RouteHandler = (req: Request, ctx: RouteContext) => Promise<Response>;
+
+interface Schemas {
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+}
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+interface Parsed<S extends Schemas> {
+  params: Out<S['params']>;
+  query: Out<S['query']>;
+  body: Out<S['body']>;
+}
+
+export interface MerchantContext<S extends Schemas> extends Parsed<S> {
+  req: Request;
+  tx: Tx;
+  merchant: Merchant;
+  cookies: CookieJar;
+}
+
+export interface PublicContext<S extends Schemas> extends Parsed<S> {
+  req: Request;
+  tx: Tx;
+  cookies: CookieJar;
+  ip: string;
+}
+
+/** JSON response with a status (handlers may also return a plain value for 200). */
+export function json(data: unknown, status = 200, headers?: Record<string, string>): Response {
+  return Response.json(data, { status, headers });
+}
+
+function toResponse(result: unknown): Response {
+  if (result instanceof Response) return result;
+  if (result === undefined) return new Response(null, { status: 204 });
+  return Response.json(result);
+}
+
+export function errorResponse(err: unknown): Response {
+  const { status, body, headers } = toErrorBody(err);
+  return Response.json(body, { status, headers });
+}
+
+async function parse<S extends Schemas>(schemas: S, req: Request, ctx: RouteContext): Promise<Parsed<S>> {
+  const params = schemas.params ? schemas.params.parse(await ctx.params) : undefined;
+  const query = schemas.query ? schemas.query.parse(queryObject(req)) : undefined;
+  const body = schemas.body ? schemas.body.parse(await readJsonBody(req)) : undefined;
+  return { params, query, body } as Parsed<S>;
+}
+
+/**
+ * Dashboard API: same-origin check on mutations, session, zod parse of params, query and
+ * body, then the handler inside one tenant-scoped transaction (RLS on).
+ */
+export function withMerchant<S extends Schemas>(
+  schemas: S,
+  handler: (ctx: MerchantContext<S>) => Promise<unknown>,
+): RouteHandler {
+  return async (req, ctx) => {
+    const cookies = cookieJarFromRequest(req);
+    try {
+      assertSameOrigin(req);
+      const merchant = await getMerchant(cookies);
+      if (!merchant) throw new AppError('unauthorized', 'Sign in to continue');
+      const parsed = await parse(schemas, req, ctx);
+      const result = await withTenant(merchant.userId, (tx) => handler({ ...parsed, req, tx, merchant, cookies }));
+      return applyCookies(toResponse(result), cookies);
+    } catch (err) {
+      return applyCookies(errorResponse(err), cookies);
+    }
+  };
+}
+
+export interface RateLimit {
+  /** Bucket name; the caller's address is appended. */
+  name: string;
+  limit: number;
+  windowSeconds: number;
+}
+
+/** Count a hit outside the handler's transaction, so failed attempts count too. */
+export async function enforceRateLimit(rule: RateLimit, subject: string): Promise<void> {
+  const [row] = await db()<{ allowed: boolean; reset_at: Date }[]>`
+    select allowed, reset_at from private.rate_limit_hit(${`${rule.name}:${subject}`}, ${rule.limit}, ${rule.windowSeconds})`;
+  if (row && !row.allowed) {
+    const retry = Math.max(1, Math.ceil((row.reset_at.getTime() - Date.now()) / 1000));
+    throw new AppError('rate_limited', 'Too many requests, please slow down', { headers: { 'Retry-After': String(retry) } });
+  }
+}
+
+/**
+ * Unauthenticated routes (sign-in, public claim pages): rate limited per address, same-origin
+ * on mutations unless `crossOrigin`, handler in a system transaction.
+ */
+export function withPublic<S extends Schemas>(
+  options: S & { rateLimit: RateLimit; crossOrigin?: boolean },
+  handler: (ctx: PublicContext<S>) => Promise<unknown>,
+): RouteHandler {
+  return async (req, ctx) => {
+    const cookies = cookieJarFromRequest(req);
+    try {
+      if (!options.crossOrigin) assertSameOrigin(req);
+      const ip = clientIp(req);
+      await enforceRateLimit(options.rateLimit, ip);
+      const parsed = await parse(options, req, ctx);
+      const result = await withSystem((tx) => handler({ ...parsed, req, tx, cookies, ip }));
+      return applyCookies(toResponse(result), cookies);
+    } catch (err) {
+      return applyCookies(errorResponse(err), cookies);
+    }
+  };
+}
+
+/** Refuse unless `Authorization: Bearer $CRON_SECRET`; refused outright while it is unset. */
+export function assertCronSecret(req: Request): void {
+  const secret = env().CRON_SECRET;
+  if (!secret) throw new AppError('not_configured', 'Cron is disabled until CRON_SECRET is set');
+  const header = req.headers.get('authorization') ?? '';
+  const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+  if (!safeEqual(token, secret)) throw new AppError('unauthorized', 'Invalid cron credentials');
+}
+
+/** Cron endpoints: the secret is checked before anything else, including the job name. */
+export function withCron<S extends Schemas>(
+  schemas: S,
+  handler: (ctx: Parsed<S> & { req: Request }) => Promise<unknown>,
+): RouteHandler {
+  return async (req, ctx) => {
+    try {
+      assertCronSecret(req);
+      const parsed = await parse(schemas, req, ctx);
+      return toResponse(await handler({ ...parsed, req }));
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}
+
+/**
+ * Webhooks: raw body (size-limited) handed to `verify`, which authenticates the sender
+ * (signature) and returns who it is, or throws 401. Then the handler runs.
+ */
+export function withWebhook<W>(
+  options: { verify: (req: Request, rawBody: string) => Promise<W>; maxBytes?: number },
+  handler: (ctx: { req: Request; rawBody: string; sender: W }) => Promise<unknown>,
+): RouteHandler {
+  return async (req) => {
+    try {
+      if (!isMutation(req)) throw new AppError('method_not_allowed', 'Use POST');
+      const rawBody = await readRawBody(req, options.maxBytes);
+      const sender = await options.verify(req, rawBody);
+      return toResponse(await handler({ req, rawBody, sender }));
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}

@@ -1,0 +1,40 @@
+import { withSystem, type Tx } from '@/lib/db';
+
+/** A timed job: bounded work per call, idempotent, safe when two runs overlap. */
+export type CronJob = (now: Date) => Promise<Record<string, number>>;
+
+const inSystem =
+  (fn: (tx: Tx, now: Date) => Promise<Record<string, number>>): CronJob =>
+  (now) =>
+    withSystem((tx) => fn(tx, now));
+
+/** Every job behind /api/cron/[job]; later modules add theirs here. */
+export const CRON_JOBS: Record<string, CronJob> = {
+  'rate-limits': inSystem(async (tx, now) => {
+    const [row] = await tx<{ purged: number }[]>`select private.purge_rate_limits(${now}) as purged`;
+    return { purged: row?.purged ?? 0 };
+  }),
+};
+
+/** Run a job and record the outcome for the Settings page. */
+export async function runCronJob(name: string, job: CronJob, now = new Date()): Promise<Record<string, number>> {
+  await withSystem(
+    (tx) => tx`
+      insert into private.cron_runs (job, last_started_at, runs) values (${name}, ${now}, 1)
+      on conflict (job) do update set last_started_at = excluded.last_started_at, runs = private.cron_runs.runs + 1`,
+  );
+  try {
+    const result = await job(now);
+    await withSystem(
+      (tx) => tx`update private.cron_runs set last_finished_at = now(), last_result = ${tx.json(result)}, last_error = null
+                  where job = ${name}`,
+    );
+    return result;
+  } catch (err) {
+    await withSystem(
+      (tx) => tx`update private.cron_runs set last_finished_at = now(), last_error = ${err instanceof Error ? err.message : String(err)}
+                  where job = ${name}`,
+    );
+    throw err;
+  }
+}

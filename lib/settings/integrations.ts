@@ -1,0 +1,94 @@
+import { AppError } from '@/lib/api/errors';
+import { decryptSecret, encryptSecret } from '@/lib/crypto/secrets';
+import type { Tx } from '@/lib/db';
+import type { IntegrationsUpdate, IntegrationsView, SecretStatus } from '@/lib/settings/schemas';
+
+export type CredentialProvider = 'klaviyo' | 'shopify_webhook';
+
+// The ciphertext is bound to its merchant and purpose (AES-GCM associated data).
+const context = (userId: string, provider: CredentialProvider) => `${userId}:${provider}`;
+
+interface SettingsRow {
+  shop_domain: string | null;
+  tracking_key: string;
+}
+
+async function settingsRow(tx: Tx, userId: string): Promise<SettingsRow> {
+  const [row] = await tx<SettingsRow[]>`
+    insert into public.merchant_settings (user_id) values (${userId})
+    on conflict (user_id) do update set user_id = excluded.user_id
+    returning shop_domain, tracking_key`;
+  if (!row) throw new AppError('not_found', 'Merchant not found');
+  return row;
+}
+
+/** Settings as the dashboard sees them: flags and last 4 characters, never a secret. */
+export async function getIntegrations(
+  tx: Tx,
+  userId: string,
+  urls: { webhookUrl: string; trackingEndpoint: string },
+): Promise<IntegrationsView> {
+  const settings = await settingsRow(tx, userId);
+  const creds = await tx<{ provider: CredentialProvider; last4: string; updated_at: Date }[]>`
+    select provider, last4, updated_at from public.merchant_credentials where user_id = ${userId}`;
+  const status = (p: CredentialProvider): SecretStatus => {
+    const c = creds.find((r) => r.provider === p);
+    return { configured: Boolean(c), last4: c?.last4 ?? null, updatedAt: c?.updated_at.toISOString() ?? null };
+  };
+  return {
+    klaviyo: { apiKey: status('klaviyo') },
+    shopify: { shopDomain: settings.shop_domain, webhookSecret: status('shopify_webhook'), webhookUrl: urls.webhookUrl },
+    tracking: { publishableKey: settings.tracking_key, endpoint: urls.trackingEndpoint },
+  };
+}
+
+async function putSecret(tx: Tx, userId: string, provider: CredentialProvider, value: string | null): Promise<void> {
+  if (value === null) {
+    await tx`delete from public.merchant_credentials where user_id = ${userId} and provider = ${provider}`;
+    return;
+  }
+  const ciphertext = encryptSecret(value, context(userId, provider));
+  await tx`
+    insert into public.merchant_credentials (user_id, provider, ciphertext, last4)
+    values (${userId}, ${provider}, ${ciphertext}, ${value.slice(-4)})
+    on conflict (user_id, provider) do update set ciphertext = excluded.ciphertext, last4 = excluded.last4`;
+}
+
+/** Apply a settings change; fields left out stay as they are, null clears. */
+export async function updateIntegrations(tx: Tx, userId: string, input: IntegrationsUpdate): Promise<void> {
+  await settingsRow(tx, userId);
+  const changed: string[] = [];
+  if (input.shopifyShopDomain !== undefined) {
+    await tx`update public.merchant_settings set shop_domain = ${input.shopifyShopDomain} where user_id = ${userId}`;
+    changed.push('shopifyShopDomain');
+  }
+  if (input.klaviyoApiKey !== undefined) {
+    await putSecret(tx, userId, 'klaviyo', input.klaviyoApiKey);
+    changed.push('klaviyoApiKey');
+  }
+  if (input.shopifyWebhookSecret !== undefined) {
+    await putSecret(tx, userId, 'shopify_webhook', input.shopifyWebhookSecret);
+    changed.push('shopifyWebhookSecret');
+  }
+  if (changed.length > 0) {
+    await tx`select public.log_activity(${userId}, 'settings.integrations_updated', 'settings', null, ${tx.json({ changed })})`;
+  }
+}
+
+/** Replace the publishable tracking key; the old one stops working at once. */
+export async function rotateTrackingKey(tx: Tx, userId: string): Promise<string> {
+  const [row] = await tx<{ tracking_key: string }[]>`
+    update public.merchant_settings set tracking_key = public.new_publishable_key()
+     where user_id = ${userId}
+    returning tracking_key`;
+  if (!row) throw new AppError('not_found', 'Merchant not found');
+  await tx`select public.log_activity(${userId}, 'settings.tracking_key_rotated', 'settings')`;
+  return row.tracking_key;
+}
+
+/** A merchant's decrypted secret for server-side use (Klaviyo calls, webhook checks). */
+export async function getCredential(tx: Tx, userId: string, provider: CredentialProvider): Promise<string | null> {
+  const [row] = await tx<{ ciphertext: string }[]>`
+    select ciphertext from public.merchant_credentials where user_id = ${userId} and provider = ${provider}`;
+  return row ? decryptSecret(row.ciphertext, context(userId, provider)) : null;
+}

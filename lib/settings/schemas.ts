@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
+
+/** Accepts `store.myshopify.com`, with or without https:// and a trailing slash. */
+export const shopDomainSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((v) => v.replace(/^https?:\/\//, '').replace(/\/+$/, ''))
+  .pipe(z.string().regex(SHOP_DOMAIN, 'Use your store’s myshopify.com domain, e.g. my-store.myshopify.com'));
+
+const secret = (label: string, min: number) =>
+  z
+    .string()
+    .trim()
+    .min(min, `${label} looks too short`)
+    .max(200, `${label} is too long`)
+    .regex(/^\S+$/, `${label} must not contain spaces`);
+
+/** PUT /api/settings/integrations: a field left out is unchanged, null removes it. */
+export const integrationsUpdateSchema = z.object({
+  klaviyoApiKey: secret('Klaviyo private key', 10).nullable().optional(),
+  shopifyShopDomain: shopDomainSchema.nullable().optional(),
+  shopifyWebhookSecret: secret('Webhook secret', 16).nullable().optional(),
+});
+export type IntegrationsUpdate = z.infer<typeof integrationsUpdateSchema>;
+
+/** What the browser may know about a stored secret. */
+export interface SecretStatus {
+  configured: boolean;
+  last4: string | null;
+  updatedAt: string | null;
+}
+
+export interface IntegrationsView {
+  klaviyo: { apiKey: SecretStatus };
+  shopify: { shopDomain: string | null; webhookSecret: SecretStatus; webhookUrl: string };
+  tracking: { publishableKey: string; endpoint: string };
+}

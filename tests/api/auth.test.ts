@@ -1,0 +1,132 @@
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { POST as login } from '@/app/api/auth/login/route';
+import { POST as logout } from '@/app/api/auth/logout/route';
+import { GET as session } from '@/app/api/auth/session/route';
+import { POST as signup } from '@/app/api/auth/signup/route';
+import { SESSION_COOKIE, signSessionToken } from '@/lib/auth/local';
+import { db } from '@/lib/db';
+import { call, cookieHeader } from '@/tests/helpers/http';
+
+const password = 'a long enough password';
+let n = 0;
+const uniqueEmail = () => `owner${++n}-${Date.now()}@shop.test`;
+
+describe('POST /api/auth/signup', () => {
+  it('creates the account, hashes the password and starts a session', async () => {
+    const email = uniqueEmail();
+    const res = await call<{ user: { id: string; email: string } }>(signup, '/api/auth/signup', { body: { email, password } });
+    expect(res.status).toBe(201);
+    expect(res.body.user.email).toBe(email);
+    const cookie = res.setCookies.find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+
+    const [row] = await db()<{ encrypted_password: string }[]>`
+      select encrypted_password from auth.users where id = ${res.body.user.id}`;
+    expect(row?.encrypted_password).toMatch(/^\$2[aby]\$10\$/);
+    expect(row?.encrypted_password).not.toContain(password);
+
+    // Every new user is a merchant with a settings row (trigger on auth.users).
+    const [settings] = await db()<{ n: number }[]>`
+      select count(*)::int as n from public.merchant_settings where user_id = ${res.body.user.id}`;
+    expect(settings?.n).toBe(1);
+
+    const me = await call(session, '/api/auth/session', { cookie: cookieHeader(res.setCookies) });
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({ user: { id: res.body.user.id, email } });
+  });
+
+  it('normalizes the email and refuses a duplicate with 409 (S14)', async () => {
+    const email = uniqueEmail();
+    expect((await call(signup, '/api/auth/signup', { body: { email, password } })).status).toBe(201);
+    const again = await call(signup, '/api/auth/signup', { body: { email: `  ${email.toUpperCase()} `, password } });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ code: 'conflict', error: 'An account with that email already exists' });
+  });
+
+  it.each([
+    [{ email: 'not-an-email', password }, 'email'],
+    [{ email: uniqueEmail(), password: 'short' }, 'password'],
+    [{ password }, 'email'],
+    [{ email: uniqueEmail() }, 'password'],
+  ])('answers 400 naming the field for %j', async (body, field) => {
+    const res = await call(signup, '/api/auth/signup', { body });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'bad_request', field });
+    expect(String(res.body.error)).toMatch(new RegExp(`^${field}: `));
+  });
+});
+
+describe('POST /api/auth/login', () => {
+  it('signs in with the right password and answers one generic 401 otherwise', async () => {
+    const email = uniqueEmail();
+    await call(signup, '/api/auth/signup', { body: { email, password } });
+
+    const ok = await call<{ user: { email: string } }>(login, '/api/auth/login', { body: { email: email.toUpperCase(), password } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.user.email).toBe(email);
+    expect(ok.setCookies.some((c) => c.startsWith(`${SESSION_COOKIE}=`))).toBe(true);
+
+    const wrong = await call(login, '/api/auth/login', { body: { email, password: 'wrong password' } });
+    const unknown = await call(login, '/api/auth/login', { body: { email: uniqueEmail(), password } });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body).toEqual(unknown.body);
+    expect(wrong.setCookies).toEqual([]);
+  });
+
+  it('rate limits repeated attempts from one address with 429 and Retry-After', async () => {
+    const headers = { 'x-forwarded-for': '203.0.113.77' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) {
+      const res = await call(login, '/api/auth/login', { body: { email: 'nobody@shop.test', password: 'x' }, headers });
+      statuses.push(res.status);
+      if (res.status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(20)).toEqual([429, 429]);
+    // Another address is unaffected.
+    const other = await call(login, '/api/auth/login', {
+      body: { email: 'nobody@shop.test', password: 'x' },
+      headers: { 'x-forwarded-for': '203.0.113.78' },
+    });
+    expect(other.status).toBe(401);
+  });
+});
+
+describe('sessions', () => {
+  it('logout clears the cookie', async () => {
+    const res = await call(logout, '/api/auth/logout', { method: 'POST' });
+    expect(res.status).toBe(200);
+    const cleared = res.setCookies.find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+    expect(cleared).toMatch(/Max-Age=0/);
+  });
+
+  it('refuses no cookie, an expired, a tampered, a foreign-key and an unsigned token', async () => {
+    const email = uniqueEmail();
+    const created = await call<{ user: { id: string } }>(signup, '/api/auth/signup', { body: { email, password } });
+    const merchant = { userId: created.body.user.id, email };
+    const valid = await signSessionToken(merchant);
+    const expired = await signSessionToken(merchant, -60);
+    const [h, p, s] = valid.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p ?? '', 'base64url').toString()), sub: '00000000-0000-0000-0000-000000000001' })).toString('base64url');
+    const tampered = `${h}.${forged}.${s}`;
+    const otherKey = await new SignJWT({ email, role: 'authenticated' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(merchant.userId)
+      .setIssuer('haven-hub')
+      .setAudience('authenticated')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('another-secret-another-secret-another-secret'));
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`;
+
+    expect((await call(session, '/api/auth/session', { cookie: `${SESSION_COOKIE}=${valid}` })).status).toBe(200);
+    expect((await call(session, '/api/auth/session')).status).toBe(401);
+    for (const token of [expired, tampered, otherKey, unsigned, 'garbage']) {
+      const res = await call(session, '/api/auth/session', { cookie: `${SESSION_COOKIE}=${token}` });
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ error: 'Not signed in', code: 'unauthorized' });
+    }
+  });
+});

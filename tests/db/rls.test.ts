@@ -1,0 +1,112 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { db, withSystem, withTenant } from '@/lib/db';
+import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
+import { TENANT_FIXTURES } from '@/tests/helpers/tenant-fixtures';
+
+interface TableInfo {
+  table: string;
+  rls: boolean;
+  policies: number;
+  has_user_id: boolean;
+}
+
+let a: TestMerchant;
+let b: TestMerchant;
+let tables: TableInfo[];
+
+beforeAll(async () => {
+  a = await createMerchant('a');
+  b = await createMerchant('b');
+  tables = await db()<TableInfo[]>`
+    select c.relname as table, c.relrowsecurity as rls,
+           (select count(*)::int from pg_policy p where p.polrelid = c.oid) as policies,
+           exists (select 1 from pg_attribute at where at.attrelid = c.oid and at.attname = 'user_id' and not at.attisdropped) as has_user_id
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p')
+     order by 1`;
+  for (const t of tables) {
+    const fixture = TENANT_FIXTURES[t.table];
+    if (fixture) await withSystem((tx) => fixture(tx, a.userId));
+  }
+});
+
+// Generic tenant guard over every table in public, so tables added later are covered too.
+describe('row level security on every public table', () => {
+  it('finds the tables', () => {
+    expect(tables.map((t) => t.table)).toEqual(expect.arrayContaining(Object.keys(TENANT_FIXTURES)));
+  });
+
+  it('has RLS enabled, a policy, a user_id column and a fixture on each', () => {
+    const problems = tables.flatMap((t) => [
+      ...(t.rls ? [] : [`${t.table}: RLS disabled`]),
+      ...(t.policies > 0 ? [] : [`${t.table}: no policy`]),
+      ...(t.has_user_id ? [] : [`${t.table}: no user_id column`]),
+      ...(TENANT_FIXTURES[t.table] ? [] : [`${t.table}: no fixture in tests/helpers/tenant-fixtures.ts`]),
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  it("lets merchant B neither read nor change A's rows, while A sees them", async () => {
+    const leaks: string[] = [];
+    for (const { table } of tables) {
+      const ident = `public.${table}`;
+      const [owned] = await db()<{ n: number }[]>`select count(*)::int as n from ${db()(ident)} where user_id = ${a.userId}`;
+      if (!owned || owned.n === 0) leaks.push(`${table}: fixture left no row for A`);
+
+      const seenByA = await withTenant(a.userId, (tx) =>
+        tx<{ n: number }[]>`select count(*)::int as n from ${tx(ident)} where user_id = ${a.userId}`);
+      if (seenByA[0]?.n !== owned?.n) leaks.push(`${table}: A cannot see its own rows`);
+
+      const result = await withTenant(b.userId, async (tx) => {
+        const [seen] = await tx<{ n: number }[]>`select count(*)::int as n from ${tx(ident)} where user_id = ${a.userId}`;
+        const [all] = await tx<{ n: number }[]>`select count(*)::int as n from ${tx(ident)}`;
+        const updated = await tx.unsafe(`update ${ident} set user_id = user_id where user_id = $1`, [a.userId]).catch(
+          (e: { code?: string }) => (e.code === '42501' ? { count: 0 } : Promise.reject(e)),
+        );
+        const deleted = await tx.unsafe(`delete from ${ident} where user_id = $1`, [a.userId]).catch(
+          (e: { code?: string }) => (e.code === '42501' ? { count: 0 } : Promise.reject(e)),
+        );
+        return { seen: seen?.n ?? -1, all: all?.n ?? -1, updated: updated.count, deleted: deleted.count };
+      });
+      if (result.seen !== 0) leaks.push(`${table}: B read ${result.seen} of A's rows`);
+      if (result.updated !== 0) leaks.push(`${table}: B updated ${result.updated} of A's rows`);
+      if (result.deleted !== 0) leaks.push(`${table}: B deleted ${result.deleted} of A's rows`);
+
+      const [after] = await db()<{ n: number }[]>`select count(*)::int as n from ${db()(ident)} where user_id = ${a.userId}`;
+      if (after?.n !== owned?.n) leaks.push(`${table}: A's rows changed after B's attempt`);
+    }
+    expect(leaks).toEqual([]);
+  });
+
+  it("does not let B insert a row in A's name", async () => {
+    const refused: string[] = [];
+    await withTenant(b.userId, async (tx) => {
+      await tx`savepoint s`;
+      await tx`insert into public.leads (user_id, email) values (${a.userId}, 'forged@example.test')`.then(
+        () => refused.push('leads: insert allowed'),
+        () => undefined,
+      );
+      await tx`rollback to savepoint s`;
+      await tx`select public.log_activity(${a.userId}, 'forged')`.then(
+        () => refused.push('activity_log: insert allowed'),
+        () => undefined,
+      );
+    }).catch(() => undefined);
+    expect(refused).toEqual([]);
+  });
+
+  it('shows nothing to anon', async () => {
+    const seen: string[] = [];
+    for (const { table } of tables) {
+      const n = await db()
+        .begin(async (tx) => {
+          await tx`set local role anon`;
+          const [row] = await tx.unsafe(`select count(*)::int as n from public.${table}`);
+          return Number(row?.n ?? 0);
+        })
+        .catch((e: { code?: string }) => (e.code === '42501' ? 0 : Promise.reject(e)));
+      if (n !== 0) seen.push(`${table}: anon saw ${n} rows`);
+    }
+    expect(seen).toEqual([]);
+  });
+});
