@@ -1,11 +1,13 @@
 import { jwtVerify, SignJWT } from 'jose';
 import { AppError } from '@/lib/api/errors';
+import { SESSION_COOKIE } from '@/lib/auth/constants';
 import type { CookieJar, CookieOptions } from '@/lib/auth/cookies';
+
+export { SESSION_COOKIE };
 import type { AuthProvider, Merchant } from '@/lib/auth/types';
 import { withSystem, type Tx } from '@/lib/db';
 import { env } from '@/lib/env';
 
-export const SESSION_COOKIE = 'hh_session';
 export const SESSION_TTL_SECONDS = 60 * 60 * 24 * 7;
 const ISSUER = 'haven-hub';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

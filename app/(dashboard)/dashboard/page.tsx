@@ -1,0 +1,13 @@
+import type { Metadata } from 'next';
+import { PageContainer } from '@/components/layout/page-container';
+import { SetupChecklist } from '@/components/overview/setup-checklist';
+
+export const metadata: Metadata = { title: 'Overview' };
+
+export default function OverviewPage() {
+  return (
+    <PageContainer title="Overview" description="How your customers move from first visit to loyal fan.">
+      <SetupChecklist />
+    </PageContainer>
+  );
+}

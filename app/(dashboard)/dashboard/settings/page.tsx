@@ -1,0 +1,13 @@
+import type { Metadata } from 'next';
+import { PageContainer } from '@/components/layout/page-container';
+import { IntegrationsForm } from '@/components/settings/integrations-form';
+
+export const metadata: Metadata = { title: 'Settings' };
+
+export default function SettingsPage() {
+  return (
+    <PageContainer title="Settings" description="Connect your shop and email provider. Secrets are stored encrypted and never shown again.">
+      <IntegrationsForm />
+    </PageContainer>
+  );
+}

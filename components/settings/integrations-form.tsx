@@ -1,0 +1,132 @@
+'use client';
+
+import { RefreshCw } from 'lucide-react';
+import { useState, type FormEvent } from 'react';
+import { SecretField } from '@/components/settings/secret-field';
+import { Button } from '@/components/ui/button';
+import { Card, CardBody, CardHeader } from '@/components/ui/card';
+import { CopyButton } from '@/components/ui/copy-button';
+import { ErrorState } from '@/components/ui/error-state';
+import { Field, fieldDescribedBy } from '@/components/ui/field';
+import { Input } from '@/components/ui/input';
+import { Modal } from '@/components/ui/modal';
+import { LoadingBlock } from '@/components/ui/skeleton';
+import { useToast } from '@/components/ui/toast';
+import { useIntegrations, useRotateTrackingKey, useUpdateIntegrations } from '@/hooks/use-settings';
+import { ApiError } from '@/lib/api-client';
+import type { IntegrationsUpdate, IntegrationsView } from '@/lib/settings/schemas';
+
+type FieldErrors = Partial<Record<keyof IntegrationsUpdate, string>>;
+
+function CopyRow({ label, value }: { label: string; value: string }) {
+  return (
+    <div>
+      <p className="text-sm font-medium text-slate-700">{label}</p>
+      <div className="mt-1 flex items-center gap-2">
+        <code className="min-w-0 flex-1 truncate rounded bg-slate-100 px-2 py-1.5 font-mono text-xs">{value}</code>
+        <CopyButton text={value} aria-label={`Copy ${label.toLowerCase()}`} />
+      </div>
+    </div>
+  );
+}
+
+/** Integration settings: shop connection, Klaviyo key, storefront tracking key. */
+export function IntegrationsForm() {
+  const { data, isPending, error, refetch } = useIntegrations();
+  if (isPending) return <LoadingBlock label="Loading settings" rows={6} />;
+  if (error) return <ErrorState message={error.message} onRetry={() => void refetch()} />;
+  return <IntegrationsSections data={data} />;
+}
+
+function IntegrationsSections({ data }: { data: IntegrationsView }) {
+  const update = useUpdateIntegrations();
+  const rotate = useRotateTrackingKey();
+  const { toast } = useToast();
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [domain, setDomain] = useState(data.shopify.shopDomain ?? '');
+  const [confirmRotate, setConfirmRotate] = useState(false);
+
+  async function save(input: IntegrationsUpdate, success: string): Promise<boolean> {
+    setErrors({});
+    try {
+      await update.mutateAsync(input);
+      toast({ title: success, variant: 'success' });
+      return true;
+    } catch (err) {
+      const field = err instanceof ApiError ? (err.field as keyof IntegrationsUpdate | undefined) : undefined;
+      const message = err instanceof Error ? err.message.replace(/^\w+: /, '') : 'Could not save';
+      if (field) setErrors({ [field]: message });
+      else toast({ title: 'Could not save', description: message, variant: 'error' });
+      return false;
+    }
+  }
+
+  async function saveDomain(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    await save({ shopifyShopDomain: domain.trim() === '' ? null : domain }, 'Shop domain saved');
+  }
+
+  async function doRotate() {
+    try {
+      await rotate.mutateAsync();
+      toast({ title: 'Tracking key rotated', description: 'Update the snippet on your storefront.', variant: 'success' });
+    } catch (err) {
+      toast({ title: 'Could not rotate the key', description: err instanceof Error ? err.message : undefined, variant: 'error' });
+    } finally {
+      setConfirmRotate(false);
+    }
+  }
+
+  const snippet = `fetch('${data.tracking.endpoint}', { method: 'POST', headers: { 'content-type': 'application/json' },\n  body: JSON.stringify({ key: '${data.tracking.publishableKey}', events: [{ type: 'page_view', channel: 'web', email }] }) });`;
+
+  return (
+    <div className="space-y-6">
+      <Card>
+        <CardHeader title="Shop" description="Orders arrive through your shop's order webhooks." />
+        <CardBody className="space-y-6">
+          <form onSubmit={saveDomain} className="space-y-3" aria-label="Shop domain">
+            <Field label="Shop domain" htmlFor="shop-domain" hint="For example my-store.myshopify.com" error={errors.shopifyShopDomain}>
+              <Input id="shop-domain" value={domain} onChange={(e) => setDomain(e.target.value)} placeholder="my-store.myshopify.com"
+                invalid={Boolean(errors.shopifyShopDomain)} aria-describedby={fieldDescribedBy('shop-domain', { hint: true, error: Boolean(errors.shopifyShopDomain) })} />
+            </Field>
+            <Button type="submit" size="sm" loading={update.isPending && update.variables?.shopifyShopDomain !== undefined}>Save domain</Button>
+          </form>
+          <SecretField id="webhook-secret" label="Webhook signing secret" status={data.shopify.webhookSecret}
+            hint="Shown in your shop admin under Notifications → Webhooks." error={errors.shopifyWebhookSecret}
+            saving={update.isPending && update.variables?.shopifyWebhookSecret !== undefined}
+            onSave={(v) => save({ shopifyWebhookSecret: v }, v === null ? 'Webhook secret removed' : 'Webhook secret saved')} />
+          <CopyRow label="Webhook URL" value={data.shopify.webhookUrl} />
+        </CardBody>
+      </Card>
+
+      <Card>
+        <CardHeader title="Klaviyo" description="Emails are sent through your own Klaviyo account." />
+        <CardBody>
+          <SecretField id="klaviyo-key" label="Klaviyo private API key" status={data.klaviyo.apiKey}
+            hint="Create one in Klaviyo under Settings → API keys, with Events write access." error={errors.klaviyoApiKey}
+            saving={update.isPending && update.variables?.klaviyoApiKey !== undefined}
+            onSave={(v) => save({ klaviyoApiKey: v }, v === null ? 'Klaviyo key removed' : 'Klaviyo key saved')} />
+        </CardBody>
+      </Card>
+
+      <Card>
+        <CardHeader title="Storefront tracking" description="A publishable key: safe to put in your storefront's code."
+          actions={<Button size="sm" variant="secondary" onClick={() => setConfirmRotate(true)}><RefreshCw className="h-4 w-4" aria-hidden />Rotate key</Button>} />
+        <CardBody className="space-y-4">
+          <CopyRow label="Publishable key" value={data.tracking.publishableKey} />
+          <div>
+            <p className="text-sm font-medium text-slate-700">Example call from your storefront</p>
+            <pre className="mt-1 overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100"><code>{snippet}</code></pre>
+          </div>
+        </CardBody>
+      </Card>
+
+      <Modal open={confirmRotate} onClose={() => setConfirmRotate(false)} title="Rotate the tracking key?"
+        description="The current key stops working immediately. Events from storefronts still using it will be refused."
+        footer={<>
+          <Button variant="ghost" onClick={() => setConfirmRotate(false)}>Cancel</Button>
+          <Button variant="danger" loading={rotate.isPending} onClick={() => void doRotate()}>Rotate key</Button>
+        </>} />
+    </div>
+  );
+}

@@ -1,0 +1,29 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from '@/lib/api-client';
+import { queryKeys } from '@/lib/query-client';
+import type { IntegrationsUpdate, IntegrationsView } from '@/lib/settings/schemas';
+
+export function useIntegrations() {
+  return useQuery({
+    queryKey: queryKeys.integrations,
+    queryFn: ({ signal }) => api.get<IntegrationsView>('/api/settings/integrations', signal),
+  });
+}
+
+export function useUpdateIntegrations() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: IntegrationsUpdate) => api.put<IntegrationsView>('/api/settings/integrations', input),
+    onSuccess: (data) => qc.setQueryData(queryKeys.integrations, data),
+  });
+}
+
+export function useRotateTrackingKey() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<{ publishableKey: string }>('/api/settings/tracking-key/rotate'),
+    onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.integrations }),
+  });
+}

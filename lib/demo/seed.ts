@@ -1,0 +1,21 @@
+import { createLocalUser, verifyLocalUser } from '@/lib/auth/local';
+import type { Sql } from '@/lib/db';
+
+export const DEMO_EMAIL = 'demo@havenhub.test';
+export const DEMO_PASSWORD = 'havenhub-demo';
+
+/**
+ * The demo merchant (idempotent): an account with the printed login. Each module adds its
+ * demo data here so every page has something true to show.
+ */
+export async function seedDemo(sql: Sql): Promise<{ userId: string; created: boolean }> {
+  return sql.begin(async (tx) => {
+    const existing = await verifyLocalUser(tx, DEMO_EMAIL, DEMO_PASSWORD);
+    if (existing) return { userId: existing.userId, created: false };
+    const created = await createLocalUser(tx, DEMO_EMAIL, DEMO_PASSWORD);
+    if (!created) throw new Error(`${DEMO_EMAIL} exists with another password; remove it or use another DATA_DIR`);
+    await tx`update public.merchant_settings set shop_domain = 'haven-demo.myshopify.com' where user_id = ${created.userId}`;
+    await tx`select public.log_activity(${created.userId}, 'demo.seeded')`;
+    return { userId: created.userId, created: true };
+  }) as Promise<{ userId: string; created: boolean }>;
+}

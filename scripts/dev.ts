@@ -1,0 +1,72 @@
+/**
+ * `npm run dev`: with no DATABASE_URL, start embedded PostgreSQL 17 in DATA_DIR (default
+ * .data/), apply migrations, seed the demo merchant, then run `next dev` with the env it
+ * needs. Every variable the caller sets is honoured. Ctrl-C stops Postgres cleanly.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { connect } from '@/lib/db';
+import { migrate } from '@/lib/db/migrate';
+import { DEMO_EMAIL, DEMO_PASSWORD, seedDemo } from '@/lib/demo/seed';
+import { startEmbedded, type EmbeddedServer } from '@/scripts/embedded-postgres';
+import { loadLocalSecrets } from '@/scripts/secrets';
+
+const started = Date.now();
+const dataDir = path.resolve(process.env.DATA_DIR || '.data');
+const port = process.env.PORT || '3000';
+const log = (line: string) => console.log(`[dev] ${line}`);
+
+async function main(): Promise<void> {
+  const secrets = await loadLocalSecrets(dataDir);
+  let server: EmbeddedServer | undefined;
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    const pgPort = Number(process.env.PGPORT || 54329);
+    log(`starting embedded PostgreSQL on 127.0.0.1:${pgPort} (data in ${path.join(dataDir, 'pg')})`);
+    server = await startEmbedded({ dataDir: path.join(dataDir, 'pg'), port: pgPort });
+    databaseUrl = server.url;
+  }
+
+  const sql = connect(databaseUrl, 2);
+  try {
+    const applied = await migrate(sql, { log });
+    if (applied.length === 0) log('migrations up to date');
+    const demo = await seedDemo(sql);
+    log(demo.created ? 'demo merchant created' : 'demo merchant ready');
+  } finally {
+    await sql.end();
+  }
+
+  const child = spawn(path.resolve('node_modules/.bin/next'), ['dev', '--port', port], {
+    stdio: 'inherit',
+    env: { ...process.env, ...secrets, DATABASE_URL: databaseUrl, DATA_DIR: dataDir },
+  });
+
+  console.log(`
+  Haven Hub is starting on http://localhost:${port}  (ready in about 5 s)
+    Demo login:   ${DEMO_EMAIL}  /  ${DEMO_PASSWORD}
+    Cron secret:  ${secrets.CRON_SECRET}   (curl -H "Authorization: Bearer <secret>" http://localhost:${port}/api/cron/rate-limits)
+    Database:     ${server ? `embedded, ${databaseUrl}` : 'DATABASE_URL'}
+    Prepared in   ${((Date.now() - started) / 1000).toFixed(1)} s
+`);
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    child.kill('SIGTERM');
+    if (server) {
+      log('stopping PostgreSQL');
+      await server.stop().catch(() => undefined);
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  child.on('exit', (code) => void stop(code ?? 0));
+}
+
+main().catch((err: unknown) => {
+  console.error('[dev] failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+/** `npm run db:seed`: create the demo merchant and its data in DATABASE_URL (idempotent). */
+import { connect } from '@/lib/db';
+import { DEMO_EMAIL, DEMO_PASSWORD, seedDemo } from '@/lib/demo/seed';
+
+const url = process.env.DATABASE_URL;
+if (!url) {
+  console.error('DATABASE_URL is not set');
+  process.exit(1);
+}
+const sql = connect(url, 2);
+try {
+  const demo = await seedDemo(sql);
+  console.log(`${demo.created ? 'created' : 'already present'}: ${DEMO_EMAIL} / ${DEMO_PASSWORD}`);
+} finally {
+  await sql.end();
+}
