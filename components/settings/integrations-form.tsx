@@ -84,7 +84,7 @@ function IntegrationsSections({ data }: { data: IntegrationsView }) {
       <Card>
         <CardHeader title="Shop" description="Orders arrive through your shop's order webhooks." />
         <CardBody className="space-y-6">
-          <form onSubmit={saveDomain} className="space-y-3" aria-label="Shop domain">
+          <form onSubmit={saveDomain} className="space-y-3" aria-label="Shop domain settings">
             <Field label="Shop domain" htmlFor="shop-domain" hint="For example my-store.myshopify.com" error={errors.shopifyShopDomain}>
               <Input id="shop-domain" value={domain} onChange={(e) => setDomain(e.target.value)} placeholder="my-store.myshopify.com"
                 invalid={Boolean(errors.shopifyShopDomain)} aria-describedby={fieldDescribedBy('shop-domain', { hint: true, error: Boolean(errors.shopifyShopDomain) })} />

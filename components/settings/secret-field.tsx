@@ -28,7 +28,7 @@ export function SecretField({ id, label, hint, status, error, saving, onSave }: 
   }
 
   return (
-    <form onSubmit={submit} className="space-y-3" aria-label={label}>
+    <form onSubmit={submit} className="space-y-3" aria-label={`${label} settings`}>
       <div className="flex flex-wrap items-center gap-2 text-sm">
         {status.configured ? (
           <>
@@ -42,7 +42,7 @@ export function SecretField({ id, label, hint, status, error, saving, onSave }: 
           <Badge variant="secondary">Not set</Badge>
         )}
       </div>
-      <Field label={status.configured ? `Replace ${label.toLowerCase()}` : label} htmlFor={id} hint={hint} error={error}>
+      <Field label={status.configured ? `Replace ${label}` : label} htmlFor={id} hint={hint} error={error}>
         <Input id={id} name={id} type="password" autoComplete="off" spellCheck={false} value={value}
           onChange={(e) => setValue(e.target.value)} invalid={Boolean(error)}
           aria-describedby={fieldDescribedBy(id, { hint: true, error: Boolean(error) })} />

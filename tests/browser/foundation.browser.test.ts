@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, snap } from '@/tests/browser/browser';
+
+const baseUrl = inject('baseUrl');
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  context = await browser.newContext({ baseURL: baseUrl, permissions: ['clipboard-read', 'clipboard-write'] });
+  page = await context.newPage();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const email = `owner-${Date.now()}@shop.test`;
+const KLAVIYO = 'pk_test_1234567890abcdefWXYZ';
+
+describe('foundation in a real browser', () => {
+  it('redirects a signed-out visitor from /dashboard to login, keeping next', async () => {
+    await page.goto('/dashboard/settings');
+    await page.waitForURL(/\/login\?next=%2Fdashboard%2Fsettings/);
+    await expect(page.getByRole('heading', { name: 'Sign in to Haven Hub' }).isVisible()).resolves.toBe(true);
+  });
+
+  it('shows the server message for a bad sign-up, then signs up with the keyboard and lands on the dashboard', async () => {
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.waitForURL(/\/signup/);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('short');
+    await page.getByLabel('Password').press('Enter');
+    await expect(page.getByRole('alert').filter({ hasText: 'at least 8 characters' }).first().textContent()).resolves.toContain('8 characters');
+
+    await page.getByLabel('Password').fill('a good long password');
+    await page.getByLabel('Password').press('Enter');
+    await page.waitForURL(/\/dashboard\/settings$/);
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    await snap(page, 'settings-empty');
+  });
+
+  it('saves settings: a bad domain shows an inline error, a good one a toast, secrets show only last 4', async () => {
+    await page.getByRole('textbox', { name: 'Shop domain' }).fill('not a shop');
+    await page.getByRole('button', { name: 'Save domain' }).click();
+    await expect(page.locator('#shop-domain-error').textContent()).resolves.toMatch(/myshopify\.com/);
+
+    await page.getByRole('textbox', { name: 'Shop domain' }).fill('browser-test.myshopify.com');
+    await page.getByRole('button', { name: 'Save domain' }).click();
+    await page.getByText('Shop domain saved').waitFor();
+
+    await page.getByRole('textbox', { name: 'Klaviyo private API key' }).fill(KLAVIYO);
+    await page.getByRole('form', { name: 'Klaviyo private API key settings' }).getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Klaviyo key saved').waitFor();
+    await page.getByText('WXYZ').first().waitFor();
+    expect(await page.content()).not.toContain(KLAVIYO);
+    await expect(page.getByRole('textbox', { name: 'Replace Klaviyo private API key' }).inputValue()).resolves.toBe('');
+    await snap(page, 'settings-saved');
+  });
+
+  it('shows the overview with setup progress', async () => {
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.waitForURL(/\/dashboard$/);
+    await page.getByText('Get set up').waitFor();
+    await page.getByText('1 of 2 steps left.').waitFor();
+    await snap(page, 'overview');
+  });
+
+  it('shows an error state with retry when the API fails', async () => {
+    const other = await context.newPage();
+    await other.route('**/api/settings/integrations', (route) =>
+      route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'Something went wrong. Please try again.', code: 'internal' }) }));
+    await other.goto('/dashboard/settings');
+    await other.getByRole('button', { name: 'Retry' }).waitFor();
+    await expect(other.getByRole('alert').first().textContent()).resolves.toContain('Something went wrong');
+    await snap(other, 'settings-error');
+    await other.close();
+  });
+
+  it('logs out and is sent back to login from /dashboard', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await page.goto('/dashboard');
+    await page.waitForURL(/\/login\?next=%2Fdashboard/);
+    const res = await page.request.get('/api/auth/session');
+    expect(res.status()).toBe(401);
+  });
+});

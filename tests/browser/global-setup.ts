@@ -1,0 +1,84 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { connect } from '@/lib/db';
+import { migrate } from '@/lib/db/migrate';
+import { freePort, startEmbedded, withDatabase, type EmbeddedServer } from '@/scripts/embedded-postgres';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string;
+    browserDatabaseUrl: string;
+  }
+}
+
+async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url, { redirect: 'manual' });
+      if (res.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+/**
+ * The real app for browser tests: a production build (`next build`, run here if missing)
+ * served by `next start` against a fresh embedded PostgreSQL.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (!existsSync('.next/BUILD_ID')) {
+    const build = spawnSync('node_modules/.bin/next', ['build'], { stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('next build failed');
+  }
+  let server: EmbeddedServer | undefined;
+  let dir: string | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'haven-browser-pg-'));
+    server = await startEmbedded({ dataDir: path.join(dir, 'data'), ephemeral: true });
+    adminUrl = server.url;
+  }
+  const dbName = `hh_browser_${process.pid}`;
+  const admin = connect(adminUrl, 1);
+  await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+  await admin.unsafe(`create database ${dbName}`);
+  const databaseUrl = withDatabase(adminUrl, dbName);
+  const sql = connect(databaseUrl, 1);
+  await migrate(sql);
+  await sql.end();
+
+  const port = await freePort();
+  const app = spawn('node_modules/.bin/next', ['start', '--port', String(port), '--hostname', '127.0.0.1'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      AUTH_SECRET: 'browser-test-auth-secret-0123456789abcdef',
+      APP_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+      CRON_SECRET: 'browser-test-cron-secret',
+      NEXT_TELEMETRY_DISABLED: '1',
+    },
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${baseUrl}/login`, app, 60_000);
+  project.provide('baseUrl', baseUrl);
+  project.provide('browserDatabaseUrl', databaseUrl);
+
+  return async () => {
+    app.kill('SIGTERM');
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
+    await admin.end();
+    if (server) await server.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
+}

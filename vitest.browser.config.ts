@@ -1,0 +1,16 @@
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const root = path.dirname(new URL(import.meta.url).pathname);
+
+// Browser tests: a production build served by `next start`, driven through Debian's chromium.
+export default defineConfig({
+  resolve: { alias: { '@': root } },
+  test: {
+    include: ['tests/browser/**/*.browser.test.ts'],
+    globalSetup: ['tests/browser/global-setup.ts'],
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 300_000,
+  },
+});
