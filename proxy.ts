@@ -20,16 +20,18 @@ export async function proxy(req: NextRequest): Promise<NextResponse> {
     signedIn = jar.get(SESSION_COOKIE) !== undefined;
   }
 
-  let res: NextResponse;
   if (!signedIn && req.nextUrl.pathname.startsWith('/dashboard')) {
     const url = req.nextUrl.clone();
     url.pathname = '/login';
     url.search = `?next=${encodeURIComponent(`${req.nextUrl.pathname}${req.nextUrl.search}`)}`;
-    res = NextResponse.redirect(url);
-  } else {
-    res = NextResponse.next();
+    return NextResponse.redirect(url);
   }
-  for (const c of jar.pending()) res.cookies.set(c.name, c.value, c.options);
+  // A refreshed Supabase session goes to this request's handlers (so they do not refresh the
+  // token a second time) and to the browser.
+  const refreshed = jar.pending();
+  for (const c of refreshed) req.cookies.set(c.name, c.value);
+  const res = refreshed.length > 0 ? NextResponse.next({ request: req }) : NextResponse.next();
+  for (const c of refreshed) res.cookies.set(c.name, c.value, c.options);
   return res;
 }
 

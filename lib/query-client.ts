@@ -1,5 +1,7 @@
 import { QueryClient } from '@tanstack/react-query';
 import { ApiError } from '@/lib/api-client';
+import type { CustomerListQuery } from '@/lib/customers/schemas';
+import type { SegmentCriteria } from '@/lib/segments/schemas';
 
 /** The one QueryClient factory: no retries on 4xx (the answer will not change), one on others. */
 export function makeQueryClient(): QueryClient {
@@ -19,4 +21,19 @@ export function makeQueryClient(): QueryClient {
 export const queryKeys = {
   session: ['session'] as const,
   integrations: ['settings', 'integrations'] as const,
+  collections: ['settings', 'collections'] as const,
+  customers: {
+    all: ['customers'] as const,
+    lists: ['customers', 'list'] as const,
+    list: (query: CustomerListQuery) => ['customers', 'list', query] as const,
+    journey: (id: string) => ['customers', 'journey', id] as const,
+    analytics: ['customers', 'analytics'] as const,
+  },
+  segments: {
+    all: ['segments'] as const,
+    list: ['segments', 'list'] as const,
+    members: (id: string) => ['segments', 'members', id] as const,
+    memberPage: (id: string, offset: number) => ['segments', 'members', id, offset] as const,
+    preview: (criteria: SegmentCriteria) => ['segments', 'preview', criteria] as const,
+  },
 };

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     const applied = await migrate(sql, { log });
     if (applied.length === 0) log('migrations up to date');
     const demo = await seedDemo(sql);
-    log(demo.created ? 'demo merchant created' : 'demo merchant ready');
+    log(!demo ? 'not the local auth store: no demo merchant' : demo.created ? 'demo merchant created' : 'demo merchant ready');
   } finally {
     await sql.end();
   }

@@ -10,7 +10,7 @@ if (!url) {
 const sql = connect(url, 2);
 try {
   const demo = await seedDemo(sql);
-  console.log(`${demo.created ? 'created' : 'already present'}: ${DEMO_EMAIL} / ${DEMO_PASSWORD}`);
+  console.log(!demo ? 'auth.users is not the local shim: no demo merchant created' : `${demo.created ? 'created' : 'already present'}: ${DEMO_EMAIL} / ${DEMO_PASSWORD}`);
 } finally {
   await sql.end();
 }

@@ -62,7 +62,6 @@ function isPgError(err: unknown): err is PgLikeError {
 
 // Readable messages for constraints a merchant can run into; anything else gets a generic one.
 const CONSTRAINT_MESSAGES: Record<string, string> = {
-  merchant_settings_shop_domain_key: 'That shop is already connected to another account',
   users_email_key: 'An account with that email already exists',
 };
 

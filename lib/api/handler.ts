@@ -1,4 +1,5 @@
 import 'server-only';
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { AppError, toErrorBody } from '@/lib/api/errors';
 import { assertSameOrigin, clientIp, isMutation, queryObject, readJsonBody, readRawBody } from '@/lib/api/request';
@@ -86,17 +87,25 @@ export function withMerchant<S extends Schemas>(
   };
 }
 
-export interface RateLimit {
-  /** Bucket name; the caller's address is appended. */
+export interface RateLimit<B = unknown> {
+  /** Bucket name; the subject (the caller's address unless `subject` says otherwise) is appended. */
   name: string;
   limit: number;
   windowSeconds: number;
+  /** Limit by something in the parsed body (an account's email, an API key) instead. */
+  subject?: (body: B) => string;
 }
 
-/** Count a hit outside the handler's transaction, so failed attempts count too. */
-export async function enforceRateLimit(rule: RateLimit, subject: string): Promise<void> {
+/**
+ * Count a hit on its own connection, outside any handler transaction: a failed attempt must
+ * still count (a rollback would undo it). Never call this inside a transaction: waiting for a
+ * second connection while holding one can exhaust the pool.
+ */
+export async function enforceRateLimit(rule: RateLimit<never>, subject: string): Promise<void> {
+  // Hashed so a long or odd subject (a header, an email) cannot bloat or break the key.
+  const bucket = `${rule.name}:${createHash('sha256').update(subject).digest('base64url').slice(0, 22)}`;
   const [row] = await db()<{ allowed: boolean; reset_at: Date }[]>`
-    select allowed, reset_at from private.rate_limit_hit(${`${rule.name}:${subject}`}, ${rule.limit}, ${rule.windowSeconds})`;
+    select allowed, reset_at from private.rate_limit_hit(${bucket}, ${rule.limit}, ${rule.windowSeconds})`;
   if (row && !row.allowed) {
     const retry = Math.max(1, Math.ceil((row.reset_at.getTime() - Date.now()) / 1000));
     throw new AppError('rate_limited', 'Too many requests, please slow down', { headers: { 'Retry-After': String(retry) } });
@@ -104,11 +113,13 @@ export async function enforceRateLimit(rule: RateLimit, subject: string): Promis
 }
 
 /**
- * Unauthenticated routes (sign-in, public claim pages): rate limited per address, same-origin
- * on mutations unless `crossOrigin`, handler in a system transaction.
+ * Unauthenticated routes (sign-in, tracking, public claim pages): same-origin on mutations
+ * unless `crossOrigin`; rate limits per address before parsing and per body subject after,
+ * all outside the transaction; then the handler in one system transaction.
  */
 export function withPublic<S extends Schemas>(
-  options: S & { rateLimit: RateLimit; crossOrigin?: boolean },
+  schemas: S,
+  options: { rateLimits: RateLimit<Out<S['body']>>[]; crossOrigin?: boolean },
   handler: (ctx: PublicContext<S>) => Promise<unknown>,
 ): RouteHandler {
   return async (req, ctx) => {
@@ -116,8 +127,11 @@ export function withPublic<S extends Schemas>(
     try {
       if (!options.crossOrigin) assertSameOrigin(req);
       const ip = clientIp(req);
-      await enforceRateLimit(options.rateLimit, ip);
-      const parsed = await parse(options, req, ctx);
+      for (const rule of options.rateLimits.filter((r) => !r.subject)) await enforceRateLimit(rule, ip);
+      const parsed = await parse(schemas, req, ctx);
+      for (const rule of options.rateLimits) {
+        if (rule.subject) await enforceRateLimit(rule, rule.subject(parsed.body));
+      }
       const result = await withSystem((tx) => handler({ ...parsed, req, tx, cookies, ip }));
       return applyCookies(toResponse(result), cookies);
     } catch (err) {

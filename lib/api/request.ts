@@ -36,11 +36,14 @@ export function assertSameOrigin(req: Request): void {
   }
 }
 
-/** The caller's address as the platform reports it (first X-Forwarded-For hop). */
+/**
+ * The caller's address for rate limiting: the last X-Forwarded-For entry, the one added by the
+ * proxy in front of us (Vercel replaces the header; nginx appends), so a client cannot pick
+ * its own bucket by sending the header itself.
+ */
 export function clientIp(req: Request): string {
-  const forwarded = req.headers.get('x-forwarded-for');
-  const first = forwarded?.split(',')[0]?.trim();
-  return first || req.headers.get('x-real-ip') || 'unknown';
+  const hops = req.headers.get('x-forwarded-for')?.split(',').map((h) => h.trim()).filter(Boolean) ?? [];
+  return hops[hops.length - 1] || req.headers.get('x-real-ip') || 'unknown';
 }
 
 export const MAX_BODY_BYTES = 1_000_000;

@@ -4,8 +4,11 @@ import { SESSION_COOKIE } from '@/lib/auth/constants';
 import type { CookieJar, CookieOptions } from '@/lib/auth/cookies';
 
 export { SESSION_COOKIE };
+
+/** Comment the local shim puts on its auth.users table. */
+export const LOCAL_AUTH_MARKER = 'haven-hub local auth shim';
 import type { AuthProvider, Merchant } from '@/lib/auth/types';
-import { withSystem, type Tx } from '@/lib/db';
+import type { Tx } from '@/lib/db';
 import { env } from '@/lib/env';
 
 export const SESSION_TTL_SECONDS = 60 * 60 * 24 * 7;
@@ -80,6 +83,21 @@ export async function verifyLocalUser(tx: Tx, email: string, password: string): 
   return { userId: row.id, email: row.email };
 }
 
+let localStoreChecked = false;
+
+/**
+ * Local accounts live in the local shim's auth.users. Against Supabase (its own auth.users,
+ * managed by Supabase Auth) local sign-up must not write users: set the Supabase variables.
+ */
+async function assertLocalAuthStore(tx: Tx): Promise<void> {
+  if (localStoreChecked) return;
+  const [row] = await tx<{ note: string | null }[]>`select obj_description('auth.users'::regclass, 'pg_class') as note`;
+  if (row?.note !== LOCAL_AUTH_MARKER) {
+    throw new AppError('not_configured', 'Local sign-in is disabled on this database: configure Supabase Auth');
+  }
+  localStoreChecked = true;
+}
+
 async function startSession(jar: CookieJar, merchant: Merchant): Promise<void> {
   jar.set(SESSION_COOKIE, await signSessionToken(merchant), cookieOptions(SESSION_TTL_SECONDS));
 }
@@ -91,14 +109,16 @@ export const localProvider: AuthProvider = {
     const token = jar.get(SESSION_COOKIE);
     return token ? verifySessionToken(token) : null;
   },
-  async signUp(jar, email, password) {
-    const merchant = await withSystem((tx) => createLocalUser(tx, email, password));
+  async signUp(tx, jar, email, password) {
+    await assertLocalAuthStore(tx);
+    const merchant = await createLocalUser(tx, email, password);
     if (!merchant) throw new AppError('conflict', 'An account with that email already exists', { field: 'email' });
     await startSession(jar, merchant);
     return { merchant, id: merchant.userId, email: merchant.email };
   },
-  async signIn(jar, email, password) {
-    const merchant = await withSystem((tx) => verifyLocalUser(tx, email, password));
+  async signIn(tx, jar, email, password) {
+    await assertLocalAuthStore(tx);
+    const merchant = await verifyLocalUser(tx, email, password);
     if (merchant) await startSession(jar, merchant);
     return merchant;
   },

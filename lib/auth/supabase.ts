@@ -46,7 +46,7 @@ export function supabaseProvider(config: { url: string; key: string }): AuthProv
       const { data, error } = await supabaseForJar(config, jar).auth.getUser();
       return error ? null : toMerchant(data.user);
     },
-    async signUp(jar, email, password) {
+    async signUp(_tx, jar, email, password) {
       const { data, error } = await supabaseForJar(config, jar).auth.signUp({ email, password });
       if (error || !data.user) {
         const taken = error?.code === 'user_already_exists' || error?.code === 'email_exists';
@@ -54,7 +54,7 @@ export function supabaseProvider(config: { url: string; key: string }): AuthProv
       }
       return { merchant: data.session ? toMerchant(data.user) : null, id: data.user.id, email: data.user.email ?? email };
     },
-    async signIn(jar, email, password) {
+    async signIn(_tx, jar, email, password) {
       const { data, error } = await supabaseForJar(config, jar).auth.signInWithPassword({ email, password });
       return error ? null : toMerchant(data.user);
     },

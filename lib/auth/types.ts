@@ -1,4 +1,5 @@
 import type { CookieJar } from '@/lib/auth/cookies';
+import type { Tx } from '@/lib/db';
 
 /** The signed-in merchant: one tenant = one auth user. */
 export interface Merchant {
@@ -10,9 +11,13 @@ export interface Merchant {
 export interface AuthProvider {
   name: 'local' | 'supabase';
   getMerchant(jar: CookieJar): Promise<Merchant | null>;
-  /** Creates the account; `merchant` is null when the provider wants the email confirmed first. */
-  signUp(jar: CookieJar, email: string, password: string): Promise<{ merchant: Merchant | null; id: string; email: string }>;
+  /**
+   * Creates the account; `merchant` is null when the provider wants the email confirmed first.
+   * `tx` is the caller's transaction: taking a second connection inside one would let
+   * concurrent sign-ins exhaust the pool and wait on each other forever.
+   */
+  signUp(tx: Tx, jar: CookieJar, email: string, password: string): Promise<{ merchant: Merchant | null; id: string; email: string }>;
   /** Null for wrong credentials (never says which part was wrong). */
-  signIn(jar: CookieJar, email: string, password: string): Promise<Merchant | null>;
+  signIn(tx: Tx, jar: CookieJar, email: string, password: string): Promise<Merchant | null>;
   signOut(jar: CookieJar): Promise<void>;
 }

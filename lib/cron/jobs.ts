@@ -14,6 +14,18 @@ export const CRON_JOBS: Record<string, CronJob> = {
     const [row] = await tx<{ purged: number }[]>`select private.purge_rate_limits(${now}) as purged`;
     return { purged: row?.purged ?? 0 };
   }),
+  // Time-based stage changes (at risk, churned), bounded per call.
+  stages: inSystem(async (tx, now) => {
+    const [row] = await tx<{ r: { checked: number; changed: number } }[]>`
+      select private.evaluate_stages(null, ${now}, 5000) as r`;
+    return row?.r ?? { checked: 0, changed: 0 };
+  }),
+  // Dynamic segment membership, least recently evaluated first.
+  segments: inSystem(async (tx, now) => {
+    const [row] = await tx<{ r: { segments: number; added: number; removed: number } }[]>`
+      select private.evaluate_due_segments(${now}, 50) as r`;
+    return row?.r ?? { segments: 0, added: 0, removed: 0 };
+  }),
 };
 
 /** Run a job and record the outcome for the Settings page. */

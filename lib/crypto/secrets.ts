@@ -29,7 +29,8 @@ export function decryptSecret(payload: string, context: string, key: Buffer = en
   const [version, body] = payload.split('.');
   if (version !== VERSION || !body) throw new Error('Unknown secret format');
   const raw = Buffer.from(body, 'base64url');
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  if (raw.length < 28) throw new Error('Secret is truncated');
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12), { authTagLength: 16 });
   decipher.setAAD(Buffer.from(context, 'utf8'));
   decipher.setAuthTag(raw.subarray(12, 28));
   return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');

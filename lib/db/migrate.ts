@@ -50,6 +50,9 @@ async function inTransaction(conn: ReservedSql, fn: () => Promise<unknown>): Pro
 export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<string[]> {
   const supabaseDir = options.supabaseDir ?? path.resolve(process.cwd(), 'supabase');
   const log = options.log ?? (() => {});
+  if (sql.options.port?.includes(6543)) {
+    throw new Error('Migrate over a direct connection (port 5432): the session lock does not hold through the transaction pooler');
+  }
   const conn = await sql.reserve();
   try {
     await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;

@@ -1,4 +1,4 @@
-import { createLocalUser, verifyLocalUser } from '@/lib/auth/local';
+import { createLocalUser, LOCAL_AUTH_MARKER, verifyLocalUser } from '@/lib/auth/local';
 import type { Sql } from '@/lib/db';
 
 export const DEMO_EMAIL = 'demo@havenhub.test';
@@ -8,7 +8,10 @@ export const DEMO_PASSWORD = 'havenhub-demo';
  * The demo merchant (idempotent): an account with the printed login. Each module adds its
  * demo data here so every page has something true to show.
  */
-export async function seedDemo(sql: Sql): Promise<{ userId: string; created: boolean }> {
+export async function seedDemo(sql: Sql): Promise<{ userId: string; created: boolean } | null> {
+  // Never write a known password into a real Supabase auth.users.
+  const [store] = await sql<{ note: string | null }[]>`select obj_description('auth.users'::regclass, 'pg_class') as note`;
+  if (store?.note !== LOCAL_AUTH_MARKER) return null;
   return sql.begin(async (tx) => {
     const existing = await verifyLocalUser(tx, DEMO_EMAIL, DEMO_PASSWORD);
     if (existing) return { userId: existing.userId, created: false };

@@ -15,11 +15,15 @@ interface SettingsRow {
 
 async function settingsRow(tx: Tx, userId: string): Promise<SettingsRow> {
   const [row] = await tx<SettingsRow[]>`
+    select shop_domain, tracking_key from public.merchant_settings where user_id = ${userId}`;
+  if (row) return row;
+  // Users created before the auth.users trigger existed get their row on first use.
+  const [created] = await tx<SettingsRow[]>`
     insert into public.merchant_settings (user_id) values (${userId})
     on conflict (user_id) do update set user_id = excluded.user_id
     returning shop_domain, tracking_key`;
-  if (!row) throw new AppError('not_found', 'Merchant not found');
-  return row;
+  if (!created) throw new AppError('not_found', 'Merchant not found');
+  return created;
 }
 
 /** Settings as the dashboard sees them: flags and last 4 characters, never a secret. */

@@ -43,6 +43,8 @@ create table if not exists auth.users (
   updated_at timestamptz not null default now()
 );
 revoke all on auth.users from anon, authenticated;
+-- Marks this table as the local stand-in; local email + password sign-in refuses any other.
+comment on table auth.users is 'haven-hub local auth shim';
 
 -- As Supabase defines them: the claims come from the request.jwt.claims setting.
 create or replace function auth.uid() returns uuid

@@ -7,8 +7,10 @@ alter default privileges revoke execute on functions from public;
 alter default privileges in schema public revoke execute on functions from anon, authenticated;
 alter default privileges in schema public revoke all on tables from anon;
 alter default privileges in schema public revoke all on sequences from anon;
--- TRUNCATE, REFERENCES and TRIGGER are not subject to row level security.
-alter default privileges in schema public revoke truncate, references, trigger on tables from authenticated;
+-- Each migration grants authenticated exactly what the dashboard needs; TRUNCATE in
+-- particular is not subject to row level security.
+alter default privileges in schema public revoke all on tables from authenticated;
+alter default privileges in schema public revoke all on sequences from authenticated;
 
 -- Server-only code lives here: not exposed through the API, no usage for API roles.
 create schema if not exists private;
@@ -48,14 +50,16 @@ grant execute on function public.new_publishable_key() to authenticated, service
 -- One row per merchant (tenant = one auth user).
 create table public.merchant_settings (
   user_id uuid primary key references auth.users (id) on delete cascade,
-  shop_domain text unique
-    check (shop_domain ~ '^[a-z0-9][a-z0-9-]*\.myshopify\.com$'),
+  -- Not unique: claiming a domain proves nothing, so a squatter must not be able to block the
+  -- real owner. Webhooks are routed by whichever claimant's secret verifies the signature.
+  shop_domain text check (shop_domain ~ '^[a-z0-9][a-z0-9-]*\.myshopify\.com$'),
   tracking_key text not null unique default public.new_publishable_key()
     check (tracking_key ~ '^pk_[0-9a-f]{32}$'),
   currency text not null default 'USD' check (currency ~ '^[A-Z]{3}$'),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
+create index merchant_settings_shop_domain_idx on public.merchant_settings (shop_domain) where shop_domain is not null;
 create trigger merchant_settings_updated_at before update on public.merchant_settings
   for each row execute function public.update_updated_at_column();
 

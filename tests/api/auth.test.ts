@@ -5,7 +5,8 @@ import { POST as logout } from '@/app/api/auth/logout/route';
 import { GET as session } from '@/app/api/auth/session/route';
 import { POST as signup } from '@/app/api/auth/signup/route';
 import { SESSION_COOKIE, signSessionToken } from '@/lib/auth/local';
-import { db } from '@/lib/db';
+import { closeDb, db } from '@/lib/db';
+import { reloadEnv } from '@/lib/env';
 import { call, cookieHeader } from '@/tests/helpers/http';
 
 const password = 'a long enough password';
@@ -80,7 +81,7 @@ describe('POST /api/auth/login', () => {
     const headers = { 'x-forwarded-for': '203.0.113.77' };
     const statuses: number[] = [];
     for (let i = 0; i < 22; i++) {
-      const res = await call(login, '/api/auth/login', { body: { email: 'nobody@shop.test', password: 'x' }, headers });
+      const res = await call(login, '/api/auth/login', { body: { email: `nobody${i}@shop.test`, password: 'x' }, headers });
       statuses.push(res.status);
       if (res.status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     }
@@ -88,11 +89,44 @@ describe('POST /api/auth/login', () => {
     expect(statuses.slice(20)).toEqual([429, 429]);
     // Another address is unaffected.
     const other = await call(login, '/api/auth/login', {
-      body: { email: 'nobody@shop.test', password: 'x' },
+      body: { email: 'nobody-else@shop.test', password: 'x' },
       headers: { 'x-forwarded-for': '203.0.113.78' },
     });
     expect(other.status).toBe(401);
   });
+
+  it('rate limits one account across many addresses, and a spoofed leading X-Forwarded-For does not help', async () => {
+    const email = uniqueEmail();
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await call(login, '/api/auth/login', {
+        body: { email, password: 'guess' },
+        headers: { 'x-forwarded-for': `10.9.${i}.1, 192.0.2.${i + 1}` },
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+  });
+
+  it('survives many concurrent sign-ins on a small pool (no nested connection, no deadlock)', async () => {
+    const email = uniqueEmail();
+    await call(signup, '/api/auth/signup', { body: { email, password } });
+    await closeDb();
+    process.env.DATABASE_POOL_MAX = '2';
+    reloadEnv();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          call(login, '/api/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': `192.0.2.${100 + i}` } })),
+      );
+      expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
+    } finally {
+      await closeDb();
+      delete process.env.DATABASE_POOL_MAX;
+      reloadEnv();
+    }
+  }, 20_000);
 });
 
 describe('sessions', () => {

@@ -93,7 +93,8 @@ describe('withMerchant', () => {
 
 describe('withPublic', () => {
   const echo = withPublic(
-    { body: z.object({ n: z.number() }), rateLimit: { name: 'echo-test', limit: 3, windowSeconds: 60 } },
+    { body: z.object({ n: z.number() }) },
+    { rateLimits: [{ name: 'echo-test', limit: 3, windowSeconds: 60 }] },
     async ({ body }) => ({ n: body.n }),
   );
 

@@ -24,9 +24,8 @@ beforeAll(async () => {
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = 'public' and c.relkind in ('r', 'p')
      order by 1`;
-  for (const t of tables) {
-    const fixture = TENANT_FIXTURES[t.table];
-    if (fixture) await withSystem((tx) => fixture(tx, a.userId));
+  for (const fixture of Object.values(TENANT_FIXTURES)) {
+    await withSystem((tx) => fixture(tx, a.userId));
   }
 });
 
@@ -60,13 +59,15 @@ describe('row level security on every public table', () => {
       const result = await withTenant(b.userId, async (tx) => {
         const [seen] = await tx<{ n: number }[]>`select count(*)::int as n from ${tx(ident)} where user_id = ${a.userId}`;
         const [all] = await tx<{ n: number }[]>`select count(*)::int as n from ${tx(ident)}`;
-        const updated = await tx.unsafe(`update ${ident} set user_id = user_id where user_id = $1`, [a.userId]).catch(
-          (e: { code?: string }) => (e.code === '42501' ? { count: 0 } : Promise.reject(e)),
-        );
-        const deleted = await tx.unsafe(`delete from ${ident} where user_id = $1`, [a.userId]).catch(
-          (e: { code?: string }) => (e.code === '42501' ? { count: 0 } : Promise.reject(e)),
-        );
-        return { seen: seen?.n ?? -1, all: all?.n ?? -1, updated: updated.count, deleted: deleted.count };
+        // No privilege at all (42501) is as good as zero rows; anything else fails the test.
+        const attempt = (statement: string) =>
+          tx
+            .savepoint((sp) => sp.unsafe(statement, [a.userId]))
+            .then((r) => r.count)
+            .catch((e: { code?: string }) => (e.code === '42501' ? 0 : Promise.reject(e)));
+        const updated = await attempt(`update ${ident} set user_id = user_id where user_id = $1`);
+        const deleted = await attempt(`delete from ${ident} where user_id = $1`);
+        return { seen: seen?.n ?? -1, all: all?.n ?? -1, updated, deleted };
       });
       if (result.seen !== 0) leaks.push(`${table}: B read ${result.seen} of A's rows`);
       if (result.updated !== 0) leaks.push(`${table}: B updated ${result.updated} of A's rows`);
@@ -93,6 +94,31 @@ describe('row level security on every public table', () => {
       );
     }).catch(() => undefined);
     expect(refused).toEqual([]);
+  });
+
+  it("does not let B move its own rows into A's tenant (RLS with check or no privilege, 42501)", async () => {
+    for (const fixture of Object.values(TENANT_FIXTURES)) await withSystem((tx) => fixture(tx, b.userId));
+    const allowed: string[] = [];
+    for (const { table } of tables) {
+      const code = await withTenant(b.userId, (tx) =>
+        tx
+          .savepoint((sp) => sp.unsafe(`update public.${table} set user_id = $1 where user_id = $2`, [a.userId, b.userId]))
+          .then((r) => (r.count === 0 ? 'no rows' : 'moved'))
+          .catch((e: { code?: string }) => e.code ?? 'error'));
+      if (code !== '42501') allowed.push(`${table}: ${code}`);
+    }
+    expect(allowed).toEqual([]);
+  });
+
+  it('gives anon no privilege on any table and allows no views that could bypass RLS', async () => {
+    const rows = await db()<{ name: string; kind: string; anon: boolean; invoker: boolean }[]>`
+      select c.relname as name, c.relkind::text as kind,
+             has_table_privilege('anon', c.oid, 'select, insert, update, delete') as anon,
+             coalesce('security_invoker=true' = any (c.reloptions), false) as invoker
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm')`;
+    expect(rows.filter((r) => r.anon).map((r) => r.name)).toEqual([]);
+    expect(rows.filter((r) => (r.kind === 'v' && !r.invoker) || r.kind === 'm').map((r) => r.name)).toEqual([]);
   });
 
   it('shows nothing to anon', async () => {

@@ -1,9 +1,9 @@
 import type { Tx } from '@/lib/db';
 
 /**
- * One row per public table for a merchant, inserted with the system role. The generic RLS
- * guard needs a row of A's in every table; a table without a fixture here fails that test,
- * so every new table must add one.
+ * Rows for a merchant in every public table, created through the real SQL functions where
+ * there is one. Run in declaration order (later fixtures build on earlier ones). The generic
+ * RLS guard fails for a table that has no entry here, so every new table must add one.
  */
 export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise<unknown>> = {
   // merchant_settings: created for every user by the auth.users trigger.
@@ -14,4 +14,26 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
   activity_log: (tx, userId) => tx`select public.log_activity(${userId}, 'fixture.created')`,
   leads: (tx, userId) => tx`
     insert into public.leads (user_id, email) values (${userId}, ${`lead-${userId.slice(0, 8)}@example.test`})`,
+  product_collections: (tx, userId) => tx`
+    insert into public.product_collections (user_id, product_id, collection) values (${userId}, 'p-1', 'growth')`,
+  // customers, orders, touchpoints and stage_transitions all come from one real order.
+  customers: (tx, userId) => tx`
+    select private.apply_order(${userId}, ${tx.json({
+      shopOrderId: 'fixture-1', email: 'fixture@example.test', total: 80, orderedAt: '2026-01-01T00:00:00Z',
+      lineItems: [{ productId: 'p-1', quantity: 1, price: 80 }],
+    })})`,
+  orders: async () => undefined,
+  touchpoints: (tx, userId) => tx`
+    select private.record_touchpoint(${userId}, ${tx.json({
+      email: 'fixture@example.test', type: 'page_view', channel: 'direct', occurredAt: '2026-01-02T00:00:00Z',
+    })})`,
+  stage_transitions: async () => undefined,
+  order_refunds: (tx, userId) => tx`
+    select private.apply_refund(${userId}, ${tx.json({ shopRefundId: 'r-1', shopOrderId: 'fixture-1', amount: 10 })})`,
+  webhook_deliveries: (tx, userId) => tx`
+    insert into public.webhook_deliveries (user_id, delivery_id, topic, outcome) values (${userId}, 'd-1', 'orders/create', 'applied')`,
+  customer_segments: (tx, userId) => tx`
+    insert into public.customer_segments (user_id, name, criteria) values (${userId}, 'Everyone', '{}')`,
+  segment_memberships: (tx, userId) => tx`
+    select public.evaluate_segment(s.id) from public.customer_segments s where s.user_id = ${userId}`,
 };

@@ -4,9 +4,10 @@ import { signupSchema } from '@/lib/auth/schemas';
 
 // POST /api/auth/signup {email, password} -> 201 {user} and a session cookie.
 export const POST = withPublic(
-  { body: signupSchema, rateLimit: { name: 'signup', limit: 10, windowSeconds: 3600 } },
-  async ({ body, cookies }) => {
-    const result = await authProvider().signUp(cookies, body.email, body.password);
+  { body: signupSchema },
+  { rateLimits: [{ name: 'signup', limit: 10, windowSeconds: 3600 }] },
+  async ({ tx, body, cookies }) => {
+    const result = await authProvider().signUp(tx, cookies, body.email, body.password);
     return json({ user: { id: result.id, email: result.email }, confirmationRequired: result.merchant === null }, 201);
   },
 );

@@ -1,0 +1,144 @@
+import { AppError } from '@/lib/api/errors';
+import { CUSTOMER_COLUMNS, toCustomer, toTouchpoint, toTransition, type CustomerRow, type TouchpointRow, type TransitionRow } from '@/lib/customers/rows';
+import {
+  COLLECTIONS, STAGES, type Collection, type Customer, type CustomerList, type CustomerListQuery, type CustomerPatch,
+  type Journey, type JourneyAnalytics, type Stage,
+} from '@/lib/customers/schemas';
+import type { Tx } from '@/lib/db';
+
+/** `%`, `_` and `\` in a search are literal characters, never wildcards (S10). */
+export function likePattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** One page of a merchant's customers, filtered, searched and sorted in SQL. */
+export async function listCustomers(tx: Tx, userId: string, q: CustomerListQuery): Promise<CustomerList> {
+  const dir = q.order === 'asc' ? tx`asc` : tx`desc`;
+  const nulls = q.order === 'asc' ? tx`nulls first` : tx`nulls last`;
+  const orderBy = {
+    ltv: tx`lifetime_value ${dir}, id ${dir}`,
+    recent_purchase: tx`last_purchase_at ${dir} ${nulls}, id ${dir}`,
+    orders: tx`total_orders ${dir}, id ${dir}`,
+    created: tx`created_at ${dir}, id ${dir}`,
+    email: tx`email ${dir}`,
+  }[q.sort];
+  const where = tx`
+    user_id = ${userId}
+    ${q.stage ? tx`and stage = ${q.stage}` : tx``}
+    ${q.collection ? tx`and primary_collection = ${q.collection}` : tx``}
+    ${q.search ? tx`and (email || ' ' || coalesce(first_name, '') || ' ' || coalesce(last_name, '')) ilike ${likePattern(q.search)}` : tx``}`;
+  const rows = await tx<CustomerRow[]>`
+    select ${tx(CUSTOMER_COLUMNS)} from public.customers where ${where}
+    order by ${orderBy} limit ${q.limit} offset ${q.offset}`;
+  const [count] = await tx<{ n: number }[]>`select count(*)::int as n from public.customers where ${where}`;
+  return { customers: rows.map(toCustomer), total: count?.n ?? 0, limit: q.limit, offset: q.offset };
+}
+
+async function findCustomer(tx: Tx, userId: string, id: string): Promise<CustomerRow> {
+  const [row] = await tx<CustomerRow[]>`
+    select ${tx(CUSTOMER_COLUMNS)} from public.customers where id = ${id} and user_id = ${userId}`;
+  if (!row) throw new AppError('not_found', 'Customer not found');
+  return row;
+}
+
+function encodeCursor(at: string, id: string): string {
+  return Buffer.from(`${at}|${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const date = at ? new Date(at) : null;
+  if (!date || Number.isNaN(date.getTime()) || !id || !/^[0-9a-f-]{36}$/i.test(id)) {
+    throw new AppError('bad_request', 'before: not a valid cursor', { field: 'before' });
+  }
+  return { at: date, id };
+}
+
+/** A customer, a page of touchpoints (newest first, keyset) and the stage history. */
+export async function getJourney(tx: Tx, userId: string, id: string, page: { limit: number; before?: string }): Promise<Journey> {
+  const customer = await findCustomer(tx, userId, id);
+  const cursor = page.before ? decodeCursor(page.before) : null;
+  const touchpoints = await tx<TouchpointRow[]>`
+    select id, type, channel, reference_id, reference_type, value, collection, utm_source, utm_medium, utm_campaign,
+           metadata, occurred_at
+      from public.touchpoints
+     where customer_id = ${id} and user_id = ${userId}
+       ${cursor ? tx`and (occurred_at, id) < (${cursor.at}, ${cursor.id})` : tx``}
+     order by occurred_at desc, id desc
+     limit ${page.limit + 1}`;
+  const more = touchpoints.length > page.limit;
+  const shown = touchpoints.slice(0, page.limit);
+  const last = shown[shown.length - 1];
+  const transitions = await tx<TransitionRow[]>`
+    select id, from_stage, to_stage, trigger_type, trigger_reference_id, rule, reason, transitioned_at
+      from public.stage_transitions
+     where customer_id = ${id} and user_id = ${userId}
+     order by transitioned_at desc, id desc
+     limit 200`;
+  return {
+    customer: toCustomer(customer),
+    touchpoints: shown.map(toTouchpoint),
+    nextCursor: more && last ? encodeCursor(last.occurred_at.toISOString(), last.id) : null,
+    transitions: transitions.map(toTransition),
+  };
+}
+
+/** Change what a merchant may edit by hand: names, phone, subscription flags. */
+export async function patchCustomer(tx: Tx, userId: string, id: string, patch: CustomerPatch): Promise<Customer> {
+  const changes: Record<string, string | boolean | null> = {};
+  if (patch.firstName !== undefined) changes.first_name = patch.firstName || null;
+  if (patch.lastName !== undefined) changes.last_name = patch.lastName || null;
+  if (patch.phone !== undefined) changes.phone = patch.phone || null;
+  if (patch.emailSubscribed !== undefined) changes.email_subscribed = patch.emailSubscribed;
+  if (patch.smsSubscribed !== undefined) changes.sms_subscribed = patch.smsSubscribed;
+  const [row] = await tx<CustomerRow[]>`
+    update public.customers set ${tx(changes)} where id = ${id} and user_id = ${userId}
+    returning ${tx(CUSTOMER_COLUMNS)}`;
+  if (!row) throw new AppError('not_found', 'Customer not found');
+  return toCustomer(row);
+}
+
+interface AnalyticsRow {
+  stage: Stage;
+  primary_collection: Collection | null;
+  n: number;
+  leads: number;
+  buyers: number;
+  repeaters: number;
+  ltv: string;
+}
+
+/** Journey analytics (seed shape) from one grouped query (S19); shaped here, never summed row by row. */
+export async function journeyAnalytics(tx: Tx, userId: string): Promise<JourneyAnalytics> {
+  const rows = await tx<AnalyticsRow[]>`
+    select stage, primary_collection, count(*)::int as n,
+           count(*) filter (where became_lead_at is not null or total_orders > 0)::int as leads,
+           count(*) filter (where total_orders >= 1)::int as buyers,
+           count(*) filter (where total_orders >= 2)::int as repeaters,
+           coalesce(sum(lifetime_value), 0)::text as ltv
+      from public.customers where user_id = ${userId}
+     group by stage, primary_collection`;
+  const stageDistribution = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  const collectionDistribution = Object.fromEntries(COLLECTIONS.map((c) => [c, 0])) as Record<Collection, number>;
+  let total = 0, leads = 0, buyers = 0, repeaters = 0, revenue = 0;
+  for (const r of rows) {
+    stageDistribution[r.stage] += r.n;
+    if (r.primary_collection) collectionDistribution[r.primary_collection] += r.n;
+    total += r.n;
+    leads += r.leads;
+    buyers += r.buyers;
+    repeaters += r.repeaters;
+    revenue += Number(r.ltv);
+  }
+  return {
+    totalCustomers: total,
+    stageDistribution,
+    collectionDistribution,
+    conversionFunnel: { visitors: total, leads, customers: buyers, repeat: repeaters },
+    atRiskCount: stageDistribution.at_risk,
+    churnedCount: stageDistribution.churned,
+    avgLifetimeValue: total > 0 ? Math.round((revenue / total) * 100) / 100 : 0,
+    totalRevenue: Math.round(revenue * 100) / 100,
+    repeatRate: buyers > 0 ? repeaters / buyers : 0,
+  };
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { AppError } from '@/lib/api/errors';
+import { emailSchema } from '@/lib/auth/schemas';
+import { CHANNELS, COLLECTIONS, TOUCHPOINT_TYPES } from '@/lib/customers/schemas';
+import type { Tx } from '@/lib/db';
+
+export const MAX_TRACK_EVENTS = 500;
+const FUTURE_SLACK_MS = 5 * 60 * 1000;
+const MAX_AGE_MS = 400 * 24 * 60 * 60 * 1000;
+const text = (max: number) => z.string().trim().max(max);
+
+/** One storefront event. Purchases are not accepted here: they come from the order webhook. */
+export const trackEventSchema = z.object({
+  type: z
+    .enum(TOUCHPOINT_TYPES)
+    .refine((t) => t !== 'purchase', { message: "purchases come from your shop's order webhook, not /api/track" }),
+  channel: z.enum(CHANNELS),
+  email: emailSchema,
+  occurredAt: z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+    .refine((v) => Date.parse(v) <= Date.now() + FUTURE_SLACK_MS, { message: 'must not be in the future' })
+    .refine((v) => Date.parse(v) >= Date.now() - MAX_AGE_MS, { message: 'must be within the last 400 days' })
+    .optional(),
+  collection: z.enum(COLLECTIONS).optional(),
+  value: z.number().min(0).max(100_000_000).optional(),
+  referenceId: text(200).optional(),
+  referenceType: text(64).optional(),
+  utm: z.object({ source: text(200).optional(), medium: text(200).optional(), campaign: text(200).optional() }).optional(),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .refine((m) => JSON.stringify(m).length <= 4096, { message: 'must be at most 4 KB of JSON' })
+    .optional(),
+});
+export type TrackEvent = z.infer<typeof trackEventSchema>;
+
+/** The envelope is checked first so a wrong key is a 401 before any event is looked at. */
+export const trackEnvelopeSchema = z.object({
+  key: z.string().max(100),
+  events: z.array(z.unknown()).min(1, 'Send at least one event').max(MAX_TRACK_EVENTS, `At most ${MAX_TRACK_EVENTS} events per request`),
+});
+
+const eventsSchema = z.array(trackEventSchema);
+
+/** The merchant owning a publishable key, or 401. */
+export async function merchantForTrackingKey(tx: Tx, key: string): Promise<string> {
+  const [row] = await tx<{ user_id: string }[]>`select user_id from public.merchant_settings where tracking_key = ${key}`;
+  if (!row) throw new AppError('unauthorized', 'Unknown tracking key');
+  return row.user_id;
+}
+
+/**
+ * Validate every event (one bad event refuses the whole batch, naming its index and field),
+ * then record them all in one set-based SQL call.
+ */
+export async function ingestEvents(tx: Tx, key: string, events: unknown[], now = new Date()): Promise<{ accepted: number }> {
+  const userId = await merchantForTrackingKey(tx, key);
+  const parsed = eventsSchema.safeParse(events);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = ['events', ...(issue?.path ?? []).map(String)].join('.');
+    throw new AppError('bad_request', `${field}: ${issue?.message ?? 'invalid event'}`, { field });
+  }
+  const rows = parsed.data.map((e) => ({ ...e, occurredAt: e.occurredAt ?? now.toISOString() }));
+  const [r] = await tx<{ n: number }[]>`select private.record_touchpoints(${userId}, ${JSON.stringify(rows)}::jsonb, ${now}) as n`;
+  return { accepted: r?.n ?? 0 };
+}

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, snap } from '@/tests/browser/browser';
+import { DEMO_EMAIL, DEMO_PASSWORD } from '@/lib/demo/seed';
+
+const baseUrl = inject('baseUrl');
+let browser: Browser;
+let page: Page;
+
+const table = () => page.getByRole('table').first();
+const stageBadges = () => table().locator('tbody [data-stage]');
+const countOf = (text: string | null) => Number((text ?? '').replace(/[^0-9]/g, ''));
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1366, height: 900 } });
+  page = await context.newPage();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('customer journey in a real browser (seeded demo merchant)', () => {
+  it('signs in as the demo merchant and shows a funnel with non-zero bars', async () => {
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(DEMO_EMAIL);
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByLabel('Password').press('Enter');
+    await page.waitForURL(/\/dashboard$/);
+    await page.getByRole('heading', { name: 'Customer journey funnel' }).waitFor();
+
+    const steps = page.getByTestId('funnel-step');
+    await expect(steps.count()).resolves.toBe(4);
+    for (const step of await steps.all()) {
+      const count = countOf(await step.locator('.font-mono').textContent());
+      expect(count).toBeGreaterThan(0);
+      const width = await step.getByTestId('funnel-bar').evaluate((el) => el.getBoundingClientRect().width);
+      expect(width).toBeGreaterThan(4);
+    }
+    await page.getByRole('link', { name: /^At risk: / }).waitFor();
+    await snap(page, 'journey-overview');
+  });
+
+  it('filters the customer list by stage, keeping the filter in the URL', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers' }).click();
+    await page.waitForURL(/\/dashboard\/customers$/);
+    await stageBadges().first().waitFor();
+    await expect(page.getByText(/^1–20 of [\d,]+$/).isVisible()).resolves.toBe(true);
+
+    await page.getByLabel('Stage', { exact: true }).selectOption('at_risk');
+    await page.waitForURL(/[?&]stage=at_risk/);
+    await expect.poll(async () => {
+      const stages = await stageBadges().allTextContents();
+      return stages.length > 0 && stages.every((s) => s === 'At risk');
+    }, { timeout: 15_000 }).toBe(true);
+    await snap(page, 'journey-customers-at-risk');
+
+    // Back restores the unfiltered list; a shared ?stage= link filters on load.
+    await page.goBack();
+    await page.waitForURL((url) => !url.search.includes('stage='));
+    await expect(page.getByLabel('Stage', { exact: true }).inputValue()).resolves.toBe('');
+    await page.goto('/dashboard/customers?stage=vip');
+    await expect(page.getByLabel('Stage', { exact: true }).inputValue()).resolves.toBe('vip');
+    await expect.poll(async () => {
+      const stages = await stageBadges().allTextContents();
+      return stages.length > 0 && stages.every((s) => s === 'VIP');
+    }, { timeout: 15_000 }).toBe(true);
+  });
+
+  it('narrows the list with a debounced search', async () => {
+    await page.goto('/dashboard/customers');
+    await stageBadges().first().waitFor();
+    const totalBefore = countOf((await page.getByText(/^1–\d+ of [\d,]+$/).textContent())?.split(' of ')[1] ?? null);
+    const email = (await table().locator('tbody a').first().textContent()) ?? '';
+    const term = email.split('@')[0] ?? '';
+    expect(term.length).toBeGreaterThan(2);
+
+    await page.getByLabel('Search').fill(term);
+    await page.waitForURL(/[?&]search=/);
+    await expect.poll(async () => {
+      const emails = await table().locator('tbody a').allTextContents();
+      return emails.length > 0 && emails.length < 20 && emails.every((e) => e.toLowerCase().includes(term.toLowerCase()));
+    }, { timeout: 15_000 }).toBe(true);
+    const totalAfter = countOf((await page.getByText(/^1–\d+ of [\d,]+$/).textContent())?.split(' of ')[1] ?? null);
+    expect(totalAfter).toBeLessThan(totalBefore);
+    await snap(page, 'journey-customers-search');
+  });
+
+  it('opens a customer: timeline, stage history and why this stage', async () => {
+    await page.goto('/dashboard/customers?sort=orders');
+    await stageBadges().first().waitFor();
+    await table().locator('tbody a').first().click();
+    await page.waitForURL(/\/dashboard\/customers\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { name: 'Journey timeline' }).waitFor();
+    await page.getByTestId('touchpoint').first().waitFor();
+    await page.getByRole('heading', { name: 'Stage history' }).waitFor();
+    await page.getByRole('heading', { name: 'Why this stage' }).waitFor();
+    await expect(page.getByRole('list', { name: 'Stage changes, newest first' }).getByRole('listitem').count()).resolves.toBeGreaterThan(0);
+    await snap(page, 'journey-customer');
+
+    await page.goto('/dashboard/customers/00000000-0000-4000-8000-000000000000');
+    await page.getByText('We could not find this customer').waitFor();
+  });
+
+  it('creates a VIP segment with a live count and shows its members', async () => {
+    await page.goto('/dashboard/customers/segments');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect(nav.getByRole('link', { name: 'Segments' }).getAttribute('aria-current')).resolves.toBe('page');
+    await expect(nav.getByRole('link', { name: 'Customers' }).getAttribute('aria-current')).resolves.toBeNull();
+
+    const name = `VIPs ${Date.now()}`;
+    await page.getByRole('button', { name: 'Create segment' }).first().click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill(name);
+    await dialog.getByLabel('VIP', { exact: true }).check();
+    await expect.poll(async () => dialog.getByTestId('segment-preview').textContent(), { timeout: 15_000 }).toMatch(/[1-9][\d,]* customers? match/);
+    await snap(page, 'journey-segment-editor');
+    await dialog.getByRole('button', { name: 'Create segment' }).click();
+    await page.getByText('Segment created').waitFor();
+    await dialog.waitFor({ state: 'detached' });
+
+    const row = page.getByRole('row').filter({ hasText: name });
+    const count = countOf(await row.getByTestId('segment-count').textContent());
+    expect(count).toBeGreaterThan(0);
+    await page.getByRole('heading', { name: `Members of ${name}` }).waitFor();
+    await expect.poll(async () => page.getByRole('table').nth(1).locator('tbody [data-stage]').allTextContents(), { timeout: 15_000 })
+      .toContain('VIP');
+    await snap(page, 'journey-segments');
+  });
+});
