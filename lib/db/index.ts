@@ -71,3 +71,11 @@ export async function withSystem<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
 export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
+
+/**
+ * A value to bind as json/jsonb. postgres.js serializes it with JSON.stringify; its
+ * JSONValue type only rejects interfaces without index signatures, which zod output is.
+ */
+export function jsonb(tx: Tx | Sql, value: object): postgres.Parameter {
+  return tx.json(value as postgres.JSONValue);
+}

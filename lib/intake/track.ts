@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError } from '@/lib/api/errors';
 import { emailSchema } from '@/lib/auth/schemas';
 import { CHANNELS, COLLECTIONS, TOUCHPOINT_TYPES } from '@/lib/customers/schemas';
-import type { Tx } from '@/lib/db';
+import { jsonb, type Tx } from '@/lib/db';
 
 export const MAX_TRACK_EVENTS = 500;
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
@@ -61,6 +61,6 @@ export async function ingestEvents(tx: Tx, key: string, events: unknown[], now =
     throw new AppError('bad_request', `${field}: ${issue?.message ?? 'invalid event'}`, { field });
   }
   const rows = parsed.data.map((e) => ({ ...e, occurredAt: e.occurredAt ?? now.toISOString() }));
-  const [r] = await tx<{ n: number }[]>`select private.record_touchpoints(${userId}, ${JSON.stringify(rows)}::jsonb, ${now}) as n`;
+  const [r] = await tx<{ n: number }[]>`select private.record_touchpoints(${userId}, ${jsonb(tx, rows)}, ${now}) as n`;
   return { accepted: r?.n ?? 0 };
 }

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, db, type Sql, type Tx } from '@/lib/db';
+import { createMerchant } from '@/tests/helpers/merchants';
+
+let userId: string;
+let pool: Sql;
+let gate: Sql;
+
+beforeAll(async () => {
+  userId = (await createMerchant('race')).userId;
+  pool = connect(process.env.DATABASE_URL ?? '', 8);
+  gate = connect(process.env.DATABASE_URL ?? '', 1);
+});
+afterAll(async () => {
+  await pool.end();
+  await gate.end();
+});
+
+/**
+ * Run `fn` in `n` transactions on `n` real connections, released at the same instant: each
+ * waits on an advisory lock the test holds, then all go at once.
+ */
+async function race<T>(n: number, fn: (tx: Tx, i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+  const key = Math.floor(Math.random() * 1e9);
+  const reserved = await gate.reserve();
+  await reserved`select pg_advisory_lock(${key})`;
+  const runs = Array.from({ length: n }, (_, i) =>
+    pool.begin(async (tx) => {
+      await tx`select pg_advisory_lock_shared(${key})`;
+      await tx`select pg_advisory_unlock_shared(${key})`;
+      return fn(tx, i);
+    }) as Promise<T>);
+  // Let every transaction reach the gate before opening it.
+  for (let waited = 0; waited < 100; waited++) {
+    const [w] = await db()<{ n: number }[]>`
+      select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = ${key} and not granted`;
+    if ((w?.n ?? 0) >= n) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await reserved`select pg_advisory_unlock(${key})`;
+  reserved.release();
+  return Promise.allSettled(runs);
+}
+
+describe('intake under concurrency (real connections)', () => {
+  it('the same new email from 8 connections at once makes one customer (S2)', async () => {
+    const email = 'Race.Same@Example.test';
+    const results = await race(8, (tx, i) =>
+      tx`select private.record_touchpoint(${userId}, ${tx.json({ email: i % 2 ? email : ` ${email.toLowerCase()} `, type: 'page_view', channel: 'direct', occurredAt: new Date().toISOString() })})`);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const [c] = await db()<{ n: number; tps: number }[]>`
+      select count(distinct c.id)::int as n, count(t.id)::int as tps
+        from public.customers c join public.touchpoints t on t.customer_id = c.id
+       where c.user_id = ${userId} and c.email = 'race.same@example.test'`;
+    expect(c).toEqual({ n: 1, tps: 8 });
+  });
+
+  it('8 different orders for one new customer at once: counters are exact (S1, S2)', async () => {
+    const results = await race(8, (tx, i) =>
+      tx`select private.apply_order(${userId}, ${tx.json({ shopOrderId: `race-${i}`, email: 'buyer@example.test', total: 10 + i, orderedAt: new Date().toISOString() })})`);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const [c] = await db()<{ total_orders: number; lifetime_value: string; stage: string }[]>`
+      select total_orders, lifetime_value, stage from public.customers where user_id = ${userId} and email = 'buyer@example.test'`;
+    expect(c).toEqual({ total_orders: 8, lifetime_value: '108.00', stage: 'repeat' });
+  });
+
+  it('the same order delivered 8 times at once is applied once (S5)', async () => {
+    const results = await race(8, (tx) =>
+      tx<{ r: { applied: boolean } }[]>`select private.apply_order(${userId}, ${tx.json({ shopOrderId: 'race-dup', email: 'dup@example.test', total: 50, orderedAt: new Date().toISOString() })}) as r`);
+    const applied = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value[0]?.r.applied] : ['rejected']));
+    expect(applied.filter((a) => a === true)).toHaveLength(1);
+    expect(applied.filter((a) => a === false)).toHaveLength(7);
+    const [c] = await db()<{ total_orders: number; lifetime_value: string }[]>`
+      select total_orders, lifetime_value from public.customers where user_id = ${userId} and email = 'dup@example.test'`;
+    expect(c).toEqual({ total_orders: 1, lifetime_value: '50.00' });
+  });
+
+  it('overlapping event batches for the same customers neither deadlock nor lose affinity points', async () => {
+    const emails = ['o1@example.test', 'o2@example.test', 'o3@example.test', 'o4@example.test'];
+    const results = await race(6, (tx, i) => {
+      const order = i % 2 ? [...emails].reverse() : emails;
+      const events = order.map((email) => ({ email, type: 'cart_add', channel: 'direct', collection: 'growth', occurredAt: new Date().toISOString() }));
+      return tx`select private.record_touchpoints(${userId}, ${tx.json(events)})`;
+    });
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const rows = await db()<{ growth: string }[]>`
+      select collection_scores ->> 'growth' as growth from public.customers where user_id = ${userId} and email = any(${emails})`;
+    expect(rows.map((r) => Number(r.growth))).toEqual([18, 18, 18, 18]);
+  });
+});
