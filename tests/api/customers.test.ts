@@ -1,0 +1,140 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GET as analytics } from '@/app/api/customers/analytics/route';
+import { GET as journey } from '@/app/api/customers/[id]/journey/route';
+import { PATCH as patchCustomer } from '@/app/api/customers/[id]/route';
+import { GET as list } from '@/app/api/customers/route';
+import type { CustomerList, Journey, JourneyAnalytics } from '@/lib/customers/schemas';
+import { db } from '@/lib/db';
+import { call } from '@/tests/helpers/http';
+import { applyOrder, DAY, track } from '@/tests/helpers/journey';
+import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
+
+let a: TestMerchant;
+let b: TestMerchant;
+const now = new Date();
+const ago = (days: number) => new Date(now.getTime() - days * DAY);
+
+beforeAll(async () => {
+  a = await createMerchant('cust-a');
+  b = await createMerchant('cust-b');
+  // Emails with characters that break naive filters (S10).
+  const emails = ['percent%off@example.test', 'comma,name@example.test', 'paren(x)@example.test', "o'brien@example.test",
+    'under_score@example.test', 'plain@example.test'];
+  for (const [i, email] of emails.entries()) {
+    await applyOrder(a.userId, { shopOrderId: `a-${i}`, email, total: 10 * (i + 1), orderedAt: ago(10 + i) });
+  }
+  await applyOrder(a.userId, { shopOrderId: 'a-repeat', email: 'plain@example.test', total: 500, orderedAt: ago(5) });
+  await track(a.userId, [
+    { email: 'lead@example.test', type: 'lead_capture', occurredAt: ago(3) },
+    { email: 'visitor@example.test', type: 'page_view', occurredAt: ago(2), collection: 'growth' },
+  ]);
+  await applyOrder(b.userId, { shopOrderId: 'b-1', email: 'b-only@example.test', total: 99, orderedAt: ago(1) });
+});
+
+const listA = (qs: string, m: TestMerchant = a) => call<CustomerList>(list, `/api/customers${qs}`, { cookie: m.cookie });
+
+describe('GET /api/customers', () => {
+  it('lists the merchant’s customers by lifetime value with a total', async () => {
+    const res = await listA('');
+    expect(res.status).toBe(200);
+    expect(res.body.total).toBe(8);
+    expect(res.body.customers[0]?.email).toBe('plain@example.test');
+    expect(res.body.customers.map((c) => c.email)).not.toContain('b-only@example.test');
+  });
+
+  it.each([
+    ['%', ['percent%off@example.test']],
+    [',', ['comma,name@example.test']],
+    ['(', ['paren(x)@example.test']],
+    ["'", ["o'brien@example.test"]],
+    ['_', ['under_score@example.test']],
+    ['"', []],
+    ['\\', []],
+    ['email.ilike.*', []],
+  ])('searches for %j literally, with no error (S10)', async (search, expected) => {
+    const res = await listA(`?search=${encodeURIComponent(search)}`);
+    expect(res.status).toBe(200);
+    expect(res.body.customers.map((c) => c.email).sort()).toEqual(expected);
+  });
+
+  it('filters by stage and collection, sorts and paginates', async () => {
+    const leads = await listA('?stage=lead');
+    expect(leads.body.customers.map((c) => c.email)).toEqual(['lead@example.test']);
+    const growth = await listA('?collection=growth');
+    expect(growth.body.customers.map((c) => c.email)).toEqual(['visitor@example.test']);
+    const page1 = await listA('?sort=email&order=asc&limit=3&offset=0');
+    const page2 = await listA('?sort=email&order=asc&limit=3&offset=3');
+    expect(page1.body).toMatchObject({ total: 8, limit: 3, offset: 0 });
+    const emails = [...page1.body.customers, ...page2.body.customers].map((c) => c.email);
+    expect(emails).toEqual([...emails].sort());
+    expect(new Set(emails).size).toBe(6);
+  });
+
+  it.each([['?limit=101', 'limit'], ['?stage=royalty', 'stage'], ['?offset=-1', 'offset'], ['?sort=random', 'sort']])(
+    'answers 400 for %s', async (qs, field) => {
+      const res = await listA(qs);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ field });
+    });
+});
+
+describe('GET /api/customers/[id]/journey', () => {
+  it('returns the customer, paginated touchpoints and stage history with reasons', async () => {
+    const [c] = await db()<{ id: string }[]>`select id from public.customers where user_id = ${a.userId} and email = 'plain@example.test'`;
+    const id = c?.id ?? '';
+    const first = await call<Journey>(journey, `/api/customers/${id}/journey?limit=1`, { cookie: a.cookie, params: { id } });
+    expect(first.status).toBe(200);
+    expect(first.body.customer).toMatchObject({ email: 'plain@example.test', stage: 'vip', totalOrders: 2, lifetimeValue: 560 });
+    expect(first.body.touchpoints).toHaveLength(1);
+    expect(first.body.touchpoints[0]).toMatchObject({ type: 'purchase', referenceId: 'a-repeat', value: 500 });
+    expect(first.body.transitions[0]).toMatchObject({ toStage: 'vip', rule: 'vip_value', triggerType: 'purchase' });
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await call<Journey>(journey, `/api/customers/${id}/journey?limit=1&before=${first.body.nextCursor}`, { cookie: a.cookie, params: { id } });
+    expect(second.body.touchpoints[0]).toMatchObject({ referenceId: 'a-5' });
+    expect(second.body.nextCursor).toBeNull();
+  });
+
+  it("answers 404 for B asking for A's customer, and 400 for a bad id or cursor", async () => {
+    const [c] = await db()<{ id: string }[]>`select id from public.customers where user_id = ${a.userId} limit 1`;
+    const id = c?.id ?? '';
+    expect((await call(journey, `/api/customers/${id}/journey`, { cookie: b.cookie, params: { id } })).status).toBe(404);
+    expect((await call(journey, '/api/customers/x/journey', { cookie: a.cookie, params: { id: 'x' } })).status).toBe(400);
+    const badCursor = await call(journey, `/api/customers/${id}/journey?before=garbage`, { cookie: a.cookie, params: { id } });
+    expect(badCursor).toMatchObject({ status: 400, body: { field: 'before' } });
+  });
+});
+
+describe('PATCH /api/customers/[id]', () => {
+  it('changes names and flags only; stage, counters and tenant in the body are ignored', async () => {
+    const [c] = await db()<{ id: string }[]>`select id from public.customers where user_id = ${a.userId} and email = 'lead@example.test'`;
+    const id = c?.id ?? '';
+    const res = await call<Record<string, unknown>>(patchCustomer, `/api/customers/${id}`, {
+      method: 'PATCH', cookie: a.cookie, params: { id },
+      body: { firstName: 'Lea', emailSubscribed: false, stage: 'vip', totalOrders: 99, lifetimeValue: 1e6, userId: b.userId },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ firstName: 'Lea', emailSubscribed: false, stage: 'lead', totalOrders: 0, lifetimeValue: 0 });
+    expect((await call(patchCustomer, `/api/customers/${id}`, { method: 'PATCH', cookie: a.cookie, params: { id }, body: {} })).status).toBe(400);
+    const byB = await call(patchCustomer, `/api/customers/${id}`, { method: 'PATCH', cookie: b.cookie, params: { id }, body: { firstName: 'Hacked' } });
+    expect(byB.status).toBe(404);
+    const [after] = await db()<{ first_name: string }[]>`select first_name from public.customers where id = ${id}`;
+    expect(after?.first_name).toBe('Lea');
+  });
+});
+
+describe('GET /api/customers/analytics', () => {
+  it('computes distribution, funnel and KPIs in SQL, per merchant', async () => {
+    const res = await call<JourneyAnalytics>(analytics, '/api/customers/analytics', { cookie: a.cookie });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      totalCustomers: 8,
+      conversionFunnel: { visitors: 8, leads: 7, customers: 6, repeat: 1 },
+      stageDistribution: { visitor: 1, lead: 1, customer: 5, vip: 1, at_risk: 0 },
+      collectionDistribution: { growth: 1 },
+      totalRevenue: 710,
+      avgLifetimeValue: 88.75,
+    });
+    const other = await call<JourneyAnalytics>(analytics, '/api/customers/analytics', { cookie: b.cookie });
+    expect(other.body).toMatchObject({ totalCustomers: 1, totalRevenue: 99 });
+  });
+});

@@ -1,0 +1,103 @@
+import { createHmac } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { POST as webhook } from '@/app/api/webhooks/shopify/orders/route';
+import { db } from '@/lib/db';
+import { call } from '@/tests/helpers/http';
+import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
+import { connectShop, shopifyOrder, shopifyWebhook } from '@/tests/helpers/shopify';
+
+const SHOP = 'webhook-test.myshopify.com';
+const SECRET = 'shpss_webhook_secret_0123456789';
+let a: TestMerchant;
+
+beforeAll(async () => {
+  a = await createMerchant('hook');
+  await connectShop(a, SHOP, SECRET);
+});
+
+const send = (w: { rawBody: string; headers: Record<string, string> }) =>
+  call<Record<string, unknown>>(webhook, '/api/webhooks/shopify/orders', { rawBody: w.rawBody, headers: w.headers, noOrigin: true });
+
+async function customerRow(email: string) {
+  const [c] = await db()<{ total_orders: number; lifetime_value: string; first_name: string | null; shopify_customer_id: string | null }[]>`
+    select total_orders, lifetime_value, first_name, shopify_customer_id from public.customers where user_id = ${a.userId} and email = ${email}`;
+  return c;
+}
+
+describe('POST /api/webhooks/shopify/orders', () => {
+  it('applies a signed order: customer, counters, purchase touchpoint, inbox row', async () => {
+    const res = await send(shopifyWebhook(shopifyOrder(1001, 'Ada@Example.test', '120.50'), { secret: SECRET, shop: SHOP }));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'processed', detail: { applied: true, stage: 'customer' } });
+    expect(await customerRow('ada@example.test')).toEqual({ total_orders: 1, lifetime_value: '120.50', first_name: 'Ada', shopify_customer_id: '8001' });
+    const [tp] = await db()<{ n: number }[]>`
+      select count(*)::int as n from public.touchpoints where user_id = ${a.userId} and type = 'purchase' and reference_id = '1001'`;
+    expect(tp?.n).toBe(1);
+  });
+
+  it('changes counters once for the same delivery twice and for the same order under two delivery ids (S5)', async () => {
+    const order = shopifyOrder(1002, 'twice@example.test', '40.00');
+    const first = shopifyWebhook(order, { secret: SECRET, shop: SHOP, deliveryId: 'delivery-1002' });
+    expect((await send(first)).body).toMatchObject({ status: 'processed' });
+    expect((await send(first)).body).toEqual({ status: 'duplicate' });
+    const paid = shopifyWebhook(order, { secret: SECRET, shop: SHOP, topic: 'orders/paid', deliveryId: 'delivery-1002-paid' });
+    expect((await send(paid)).body).toMatchObject({ status: 'processed', detail: { applied: false, reason: 'duplicate_order' } });
+    expect(await customerRow('twice@example.test')).toMatchObject({ total_orders: 1, lifetime_value: '40.00' });
+  });
+
+  it('applies a refund once and lowers lifetime value', async () => {
+    await send(shopifyWebhook(shopifyOrder(1003, 'refund@example.test', '90.00'), { secret: SECRET, shop: SHOP }));
+    const refund = { id: 5003, order_id: 1003, created_at: '2026-03-05T10:00:00Z', transactions: [{ amount: '30.00', kind: 'refund', status: 'success' }] };
+    const w = shopifyWebhook(refund, { secret: SECRET, shop: SHOP, topic: 'refunds/create', deliveryId: 'refund-5003' });
+    expect((await send(w)).body).toMatchObject({ status: 'processed', detail: { applied: true, amount: 30 } });
+    expect((await send(w)).body).toEqual({ status: 'duplicate' });
+    expect(await customerRow('refund@example.test')).toMatchObject({ total_orders: 1, lifetime_value: '60.00' });
+  });
+
+  it.each([
+    ['a tampered body', (w: ReturnType<typeof shopifyWebhook>) => ({ ...w, rawBody: w.rawBody.replace('55.00', '5.00') })],
+    ['a missing signature', (w: ReturnType<typeof shopifyWebhook>) => ({ ...w, headers: { ...w.headers, 'x-shopify-hmac-sha256': '' } })],
+    ['a missing topic', (w: ReturnType<typeof shopifyWebhook>) => ({ ...w, headers: { ...w.headers, 'x-shopify-topic': '' } })],
+    ['a missing delivery id', (w: ReturnType<typeof shopifyWebhook>) => ({ ...w, headers: { ...w.headers, 'x-shopify-webhook-id': '' } })],
+    ['a wrong-length signature', (w: ReturnType<typeof shopifyWebhook>) => ({ ...w, headers: { ...w.headers, 'x-shopify-hmac-sha256': 'c2hvcnQ=' } })],
+    ['a signature with another secret', (w: ReturnType<typeof shopifyWebhook>) => ({
+      ...w, headers: { ...w.headers, 'x-shopify-hmac-sha256': createHmac('sha256', 'other-secret-0123456789').update(w.rawBody).digest('base64') },
+    })],
+    ['an unknown shop', (w: ReturnType<typeof shopifyWebhook>) => ({ ...w, headers: { ...w.headers, 'x-shopify-shop-domain': 'nobody.myshopify.com' } })],
+  ])('answers 401 for %s and changes nothing', async (_label, mutate) => {
+    const w = mutate(shopifyWebhook(shopifyOrder(1004, 'forged@example.test', '55.00'), { secret: SECRET, shop: SHOP }));
+    const res = await send(w);
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'Invalid webhook signature', code: 'unauthorized' });
+    const [n] = await db()<{ n: number }[]>`select count(*)::int as n from public.orders where shop_order_id = '1004'`;
+    expect(n?.n).toBe(0);
+  });
+
+  it('answers 400 for a malformed body that is correctly signed, and records nothing', async () => {
+    const bad = shopifyWebhook({ id: 1005, total_price: 'lots', created_at: 'yesterday' }, { secret: SECRET, shop: SHOP, deliveryId: 'bad-1005' });
+    const res = await send(bad);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'bad_request' });
+    const notJson = shopifyWebhook('x', { secret: SECRET, shop: SHOP });
+    const raw = '{not json';
+    const res2 = await send({ rawBody: raw, headers: { ...notJson.headers, 'x-shopify-hmac-sha256': createHmac('sha256', SECRET).update(raw).digest('base64') } });
+    expect(res2.status).toBe(400);
+    const [d] = await db()<{ n: number }[]>`select count(*)::int as n from public.webhook_deliveries where delivery_id = 'bad-1005'`;
+    expect(d?.n).toBe(0);
+  });
+
+  it("routes a shop claimed by two merchants to the one whose secret signs it (a squatter gets nothing)", async () => {
+    const squatter = await createMerchant('squat');
+    await connectShop(squatter, SHOP, 'squatter-secret-0123456789');
+    const res = await send(shopifyWebhook(shopifyOrder(1006, 'routed@example.test', '10.00'), { secret: SECRET, shop: SHOP }));
+    expect(res.status).toBe(200);
+    const owners = await db()<{ user_id: string }[]>`select user_id from public.orders where shop_order_id = '1006'`;
+    expect(owners.map((o) => o.user_id)).toEqual([a.userId]);
+  });
+
+  it('acknowledges an order without any email and topics it does not use, without effect', async () => {
+    const noEmail = shopifyOrder(1007, '', '10.00', { email: null, customer: null });
+    expect((await send(shopifyWebhook(noEmail, { secret: SECRET, shop: SHOP }))).body).toMatchObject({ status: 'ignored' });
+    expect((await send(shopifyWebhook({ id: 1 }, { secret: SECRET, shop: SHOP, topic: 'products/update' }))).body).toMatchObject({ status: 'ignored' });
+  });
+});

@@ -1,0 +1,47 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { PUT as putIntegrations } from '@/app/api/settings/integrations/route';
+import { call } from '@/tests/helpers/http';
+import type { TestMerchant } from '@/tests/helpers/merchants';
+
+/**
+ * Stands in for the shop: builds order webhooks as Shopify documents them (JSON body,
+ * X-Shopify-* headers, base64 HMAC-SHA256 of the raw body with the app's secret).
+ */
+export function shopifyWebhook(body: unknown, opts: { secret: string; shop: string; topic?: string; deliveryId?: string }) {
+  const rawBody = JSON.stringify(body);
+  return {
+    rawBody,
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-topic': opts.topic ?? 'orders/create',
+      'x-shopify-shop-domain': opts.shop,
+      'x-shopify-webhook-id': opts.deliveryId ?? randomUUID(),
+      'x-shopify-hmac-sha256': createHmac('sha256', opts.secret).update(rawBody).digest('base64'),
+    },
+  };
+}
+
+export function shopifyOrder(id: number | string, email: string, total: string, extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    email,
+    total_price: total,
+    currency: 'USD',
+    created_at: new Date(Date.now() - 60 * 60 * 1000).toISOString(),
+    customer: { id: 7000 + Number(String(id).replace(/\D/g, '') || 0), email, first_name: 'Ada', last_name: 'Shopper' },
+    discount_codes: [],
+    note_attributes: [],
+    line_items: [{ product_id: 111, quantity: 1, price: total }],
+    ...extra,
+  };
+}
+
+/** Connect a merchant's shop the way a merchant does: through the settings route. */
+export async function connectShop(m: TestMerchant, shop: string, secret: string): Promise<void> {
+  const res = await call(putIntegrations, '/api/settings/integrations', {
+    method: 'PUT',
+    cookie: m.cookie,
+    body: { shopifyShopDomain: shop, shopifyWebhookSecret: secret },
+  });
+  if (res.status !== 200) throw new Error(`could not connect shop: ${JSON.stringify(res.body)}`);
+}
