@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { connect } from '@/lib/db';
 import { migrate } from '@/lib/db/migrate';
+import { seedDemo } from '@/lib/demo/seed';
 import { freePort, startEmbedded, withDatabase, type EmbeddedServer } from '@/scripts/embedded-postgres';
 
 declare module 'vitest' {
@@ -52,8 +53,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.unsafe(`drop database if exists ${dbName} with (force)`);
   await admin.unsafe(`create database ${dbName}`);
   const databaseUrl = withDatabase(adminUrl, dbName);
-  const sql = connect(databaseUrl, 1);
+  const sql = connect(databaseUrl, 2);
   await migrate(sql);
+  // The demo merchant with its full history, as `npm run dev` creates it.
+  await seedDemo(sql);
   await sql.end();
 
   const port = await freePort();

@@ -67,7 +67,7 @@ describe('intake under concurrency (real connections)', () => {
   it('the same order delivered 8 times at once is applied once (S5)', async () => {
     const results = await race(8, (tx) =>
       tx<{ r: { applied: boolean } }[]>`select private.apply_order(${userId}, ${tx.json({ shopOrderId: 'race-dup', email: 'dup@example.test', total: 50, orderedAt: new Date().toISOString() })}) as r`);
-    const applied = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value[0]?.r.applied] : ['rejected']));
+    const applied = results.map((r) => (r.status === 'fulfilled' ? r.value[0]?.r.applied : 'rejected'));
     expect(applied.filter((a) => a === true)).toHaveLength(1);
     expect(applied.filter((a) => a === false)).toHaveLength(7);
     const [c] = await db()<{ total_orders: number; lifetime_value: string }[]>`

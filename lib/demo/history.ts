@@ -1,0 +1,138 @@
+import type { Sql } from '@/lib/db';
+import { jsonb } from '@/lib/db';
+
+const DAY = 24 * 60 * 60 * 1000;
+const COLLECTIONS = ['grounding', 'wholeness', 'growth'] as const;
+const CHANNELS = ['organic', 'pinterest', 'email', 'ads', 'direct', 'referral', 'social'] as const;
+const FIRST = ['Ava', 'Noah', 'Mia', 'Liam', 'Zoe', 'Ethan', 'Ivy', 'Leo', 'Nora', 'Owen', 'Ruby', 'Finn', 'Maya', 'Eli', 'Cora', 'Jude'];
+const LAST = ['Hart', 'Reyes', 'Okafor', 'Lindqvist', 'Moreau', 'Tanaka', 'Silva', 'Byrne', 'Novak', 'Haddad', 'Quinn', 'Patel'];
+
+/** Deterministic pseudo-random numbers (mulberry32), so every demo database looks the same. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface DemoEvent {
+  email: string;
+  type: string;
+  channel: string;
+  occurredAt: string;
+  collection?: string;
+}
+
+interface DemoOrder {
+  shopOrderId: string;
+  email: string;
+  total: number;
+  orderedAt: string;
+  firstName: string;
+  lastName: string;
+  lineItems: { productId: string; quantity: number; price: number }[];
+}
+
+/** A realistic history: visits, sign-ups, orders and lapses over `months`, in time order. */
+export function generateHistory(options: { customers: number; months: number; now: Date; seed?: number }) {
+  const rand = rng(options.seed ?? 42);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const start = options.now.getTime() - options.months * 30 * DAY;
+  const span = options.now.getTime() - start;
+  const events: DemoEvent[] = [];
+  const orders: DemoOrder[] = [];
+  for (let i = 0; i < options.customers; i++) {
+    const first = pick(FIRST);
+    const last = pick(LAST);
+    const email = `${first}.${last}.${i}@demo-shopper.test`.toLowerCase();
+    const favourite = pick(COLLECTIONS);
+    const channel = pick(CHANNELS);
+    // A growing store: more customers arrive recently than at the start.
+    let t = start + Math.pow(rand(), 0.55) * span * 0.98;
+    const visits = 1 + Math.floor(rand() * 6);
+    const at = () => new Date(Math.min(t, options.now.getTime() - 60_000)).toISOString();
+    for (let v = 0; v < visits; v++) {
+      events.push({ email, type: 'page_view', channel, occurredAt: at(), collection: rand() < 0.7 ? favourite : pick(COLLECTIONS) });
+      if (rand() < 0.3) events.push({ email, type: rand() < 0.5 ? 'pin_save' : 'pin_click', channel: 'pinterest', occurredAt: at(), collection: favourite });
+      t += rand() * 3 * DAY;
+    }
+    if (rand() > 0.62) continue; // most visitors never leave an email
+    events.push({ email, type: 'lead_capture', channel, occurredAt: at() });
+    t += rand() * 5 * DAY;
+    if (rand() < 0.5) events.push({ email, type: rand() < 0.5 ? 'quiz_complete' : 'email_click', channel: 'email', occurredAt: at() });
+    if (rand() > 0.72) {
+      // Leads who never buy, some still reading the newsletter.
+      for (let k = Math.floor(rand() * 4); k > 0; k--) {
+        t += (7 + rand() * 30) * DAY;
+        if (t < options.now.getTime()) events.push({ email, type: 'email_click', channel: 'email', occurredAt: at() });
+      }
+      continue;
+    }
+    // Buyers: a first order, then repeat purchases with shrinking odds and growing gaps.
+    let n = 0;
+    let keepBuying = true;
+    while (keepBuying && t < options.now.getTime() - DAY) {
+      events.push({ email, type: 'cart_add', channel, occurredAt: at(), collection: favourite });
+      const items = 1 + Math.floor(rand() * 3);
+      const lineItems = Array.from({ length: items }, () => {
+        const collection = rand() < 0.75 ? favourite : pick(COLLECTIONS);
+        return { productId: `${collection}-${1 + Math.floor(rand() * 3)}`, quantity: 1 + Math.floor(rand() * 2), price: Math.round(18 + rand() * 90) };
+      });
+      const total = lineItems.reduce((s, li) => s + li.quantity * li.price, 0);
+      orders.push({ shopOrderId: `demo-${i}-${n}`, email, total, orderedAt: at(), firstName: first, lastName: last, lineItems });
+      n += 1;
+      keepBuying = rand() < (n === 1 ? 0.55 : 0.7);
+      t += (15 + rand() * 90) * DAY;
+      if (keepBuying && rand() < 0.4) events.push({ email, type: 'email_open', channel: 'email', occurredAt: at() });
+    }
+  }
+  return { events, orders };
+}
+
+/**
+ * Feed the history through the real intake functions, a week at a time, running the timed
+ * stage review between weeks, so stages and transitions are what production would show.
+ */
+export async function seedHistory(sql: Sql, userId: string, options: { customers: number; months: number; now?: Date }): Promise<void> {
+  const now = options.now ?? new Date();
+  const { events, orders } = generateHistory({ ...options, now });
+  await sql`
+    insert into public.product_collections (user_id, product_id, collection)
+    select ${userId}, c || '-' || n, c from unnest(${[...COLLECTIONS]}::text[]) c, generate_series(1, 3) n
+    on conflict do nothing`;
+  const week = (iso: string) => Math.floor(Date.parse(iso) / (7 * DAY));
+  const weeks = [...new Set([...events, ...orders.map((o) => ({ occurredAt: o.orderedAt }))].map((e) => week(e.occurredAt)))].sort((x, y) => x - y);
+  const byWeek = <T>(xs: T[], at: (x: T) => string) => {
+    const m = new Map<number, T[]>();
+    for (const x of xs) m.set(week(at(x)), [...(m.get(week(at(x))) ?? []), x]);
+    return m;
+  };
+  const eventWeeks = byWeek(events, (e) => e.occurredAt);
+  const orderWeeks = byWeek(orders, (o) => o.orderedAt);
+  for (const w of weeks) {
+    const end = new Date(Math.min((w + 1) * 7 * DAY, now.getTime()));
+    const weekEvents = (eventWeeks.get(w) ?? []).sort((x, y) => x.occurredAt.localeCompare(y.occurredAt));
+    const weekOrders = (orderWeeks.get(w) ?? []).sort((x, y) => x.orderedAt.localeCompare(y.orderedAt));
+    await sql.begin(async (tx) => {
+      await tx`select private.evaluate_stages(${userId}, ${new Date(w * 7 * DAY)}, 100000)`;
+      if (weekEvents.length) await tx`select private.record_touchpoints(${userId}, ${jsonb(tx, weekEvents)}, ${end})`;
+      if (weekOrders.length) {
+        await tx`
+          select private.apply_order(${userId}, o.value, (o.value ->> 'orderedAt')::timestamptz)
+            from jsonb_array_elements(${jsonb(tx, weekOrders)}) with ordinality as o(value, ord)
+           order by o.ord`;
+      }
+    });
+  }
+  await sql`select private.evaluate_stages(${userId}, ${now}, 100000)`;
+  await sql`
+    insert into public.customer_segments (user_id, name, description, criteria)
+    values (${userId}, 'VIPs', 'High-value repeat customers', '{"stages": ["vip"]}'),
+           (${userId}, 'Lapsing buyers', 'Bought before, quiet for 60 to 180 days', '{"min_orders": 1, "min_days_since_purchase": 60, "max_days_since_purchase": 180}'),
+           (${userId}, 'Growth fans', 'Prefer the growth collection', '{"collections": ["growth"]}')`;
+  await sql`select public.evaluate_segment(id, ${now}) from public.customer_segments where user_id = ${userId}`;
+}
