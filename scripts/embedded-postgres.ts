@@ -63,7 +63,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     password: PASSWORD,
     persistent: !options.ephemeral,
     createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', ...flags],
+    // random_page_cost as on SSD-backed hosts such as Supabase, so plans match production.
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', '-c', 'random_page_cost=1.1', ...flags],
     onLog: options.onLog ?? (() => {}),
     onError: options.onLog ?? (() => {}),
   });

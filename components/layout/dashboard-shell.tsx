@@ -5,15 +5,11 @@ import { LogOut, Menu, X } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { useState, type ReactNode } from 'react';
-import { NAV_ITEMS } from '@/components/layout/nav';
+import { activeNavHref, NAV_ITEMS } from '@/components/layout/nav';
 import { Button } from '@/components/ui/button';
 import { useToast } from '@/components/ui/toast';
 import { api } from '@/lib/api-client';
 import { cn } from '@/lib/cn';
-
-function isActive(pathname: string, href: string): boolean {
-  return href === '/dashboard' ? pathname === href : pathname === href || pathname.startsWith(`${href}/`);
-}
 
 /** Sidebar navigation, account menu and a skip link around every dashboard page. */
 export function DashboardShell({ email, children }: { email: string; children: ReactNode }) {
@@ -22,6 +18,7 @@ export function DashboardShell({ email, children }: { email: string; children: R
   const qc = useQueryClient();
   const { toast } = useToast();
   const [open, setOpen] = useState(false);
+  const activeHref = activeNavHref(pathname);
   const [signingOut, setSigningOut] = useState(false);
 
   async function signOut() {
@@ -58,7 +55,7 @@ export function DashboardShell({ email, children }: { email: string; children: R
         <nav aria-label="Main" className="flex-1 px-3 py-2">
           <ul className="space-y-1">
             {NAV_ITEMS.map((item) => {
-              const active = isActive(pathname, item.href);
+              const active = item.href === activeHref;
               return (
                 <li key={item.href}>
                   <Link href={item.href} aria-current={active ? 'page' : undefined} onClick={() => setOpen(false)}

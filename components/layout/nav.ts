@@ -1,4 +1,4 @@
-import { Home, Settings, type LucideIcon } from 'lucide-react';
+import { Filter, Home, Settings, Users, type LucideIcon } from 'lucide-react';
 
 export interface NavItem {
   href: string;
@@ -9,5 +9,20 @@ export interface NavItem {
 /** Dashboard navigation; each module adds its pages here as it lands. */
 export const NAV_ITEMS: NavItem[] = [
   { href: '/dashboard', label: 'Overview', icon: Home },
+  { href: '/dashboard/customers', label: 'Customers', icon: Users },
+  { href: '/dashboard/customers/segments', label: 'Segments', icon: Filter },
   { href: '/dashboard/settings', label: 'Settings', icon: Settings },
 ];
+
+function matches(pathname: string, href: string): boolean {
+  return href === '/dashboard' ? pathname === href : pathname === href || pathname.startsWith(`${href}/`);
+}
+
+/** The href of the nav item to highlight: the longest (most specific) match, so nested items do not light up their parent. */
+export function activeNavHref(pathname: string, items: NavItem[] = NAV_ITEMS): string | null {
+  let best: string | null = null;
+  for (const item of items) {
+    if (matches(pathname, item.href) && (best === null || item.href.length > best.length)) best = item.href;
+  }
+  return best;
+}

@@ -40,8 +40,10 @@ create table public.customers (
   sms_subscribed boolean not null default false,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  unique (user_id, email)
-);
+  unique (user_id, email),
+  -- Target of the (user_id, customer_id) foreign keys: a child row's merchant is its customer's.
+  unique (user_id, id)
+) with (fillfactor = 85);
 create unique index customers_shopify_idx on public.customers (user_id, shopify_customer_id) where shopify_customer_id is not null;
 create index customers_stage_idx on public.customers (user_id, stage);
 create index customers_collection_idx on public.customers (user_id, primary_collection);
@@ -57,8 +59,8 @@ create trigger customers_updated_at before update on public.customers
 
 create table public.touchpoints (
   id uuid primary key default gen_random_uuid(),
-  user_id uuid not null references auth.users (id) on delete cascade,
-  customer_id uuid not null references public.customers (id) on delete cascade,
+  user_id uuid not null,
+  customer_id uuid not null,
   type text not null check (type in ('page_view', 'email_open', 'email_click', 'pin_save', 'pin_click', 'ad_click',
     'quiz_start', 'quiz_complete', 'lead_capture', 'cart_add', 'checkout_start', 'checkout_abandon', 'purchase',
     'review', 'support_ticket')),
@@ -72,22 +74,24 @@ create table public.touchpoints (
   utm_medium text,
   utm_campaign text,
   occurred_at timestamptz not null default now(),
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  foreign key (user_id, customer_id) references public.customers (user_id, id) on delete cascade
 );
 create index touchpoints_customer_idx on public.touchpoints (customer_id, occurred_at desc, id desc);
 create index touchpoints_user_occurred_idx on public.touchpoints (user_id, occurred_at desc);
 
 create table public.stage_transitions (
   id uuid primary key default gen_random_uuid(),
-  user_id uuid not null references auth.users (id) on delete cascade,
-  customer_id uuid not null references public.customers (id) on delete cascade,
+  user_id uuid not null,
+  customer_id uuid not null,
   from_stage text not null,
   to_stage text not null,
   trigger_type text not null check (trigger_type in ('purchase', 'refund', 'engagement', 'time_based', 'manual')),
   trigger_reference_id text,
   rule text not null,
   reason text not null,
-  transitioned_at timestamptz not null default now()
+  transitioned_at timestamptz not null default now(),
+  foreign key (user_id, customer_id) references public.customers (user_id, id) on delete cascade
 );
 create index stage_transitions_customer_idx on public.stage_transitions (customer_id, transitioned_at desc);
 create index stage_transitions_stage_idx on public.stage_transitions (user_id, to_stage, transitioned_at desc);
@@ -156,7 +160,8 @@ create table public.customer_segments (
   is_active boolean not null default true,
   last_evaluated_at timestamptz,
   created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  unique (user_id, id)
 );
 create index customer_segments_user_idx on public.customer_segments (user_id, created_at desc);
 create index customer_segments_due_idx on public.customer_segments (last_evaluated_at nulls first)
@@ -167,12 +172,14 @@ create trigger customer_segments_updated_at before update on public.customer_seg
 -- user_id on memberships lets the owner write them under RLS (S9).
 create table public.segment_memberships (
   id uuid primary key default gen_random_uuid(),
-  user_id uuid not null references auth.users (id) on delete cascade,
-  segment_id uuid not null references public.customer_segments (id) on delete cascade,
-  customer_id uuid not null references public.customers (id) on delete cascade,
+  user_id uuid not null,
+  segment_id uuid not null,
+  customer_id uuid not null,
   added_at timestamptz not null default now(),
   removed_at timestamptz,
-  unique (segment_id, customer_id)
+  unique (segment_id, customer_id),
+  foreign key (user_id, segment_id) references public.customer_segments (user_id, id) on delete cascade,
+  foreign key (user_id, customer_id) references public.customers (user_id, id) on delete cascade
 );
 create index segment_memberships_active_idx on public.segment_memberships (segment_id, added_at desc) where removed_at is null;
 create index segment_memberships_customer_idx on public.segment_memberships (customer_id);
@@ -270,35 +277,12 @@ insert into private.stage_rules
   (100, 'visitor', 'visitor', null, null, null, false, false, false, null, null,
    'Seen on the storefront, no email or order yet');
 
-/** The stage a customer belongs in at p_now, the rule that says so, and when a timed rule is next due. */
-create or replace function private.stage_decision(c public.customers, p_now timestamptz)
-returns table (to_stage text, rule text, reason text, review_at timestamptz)
-language sql
-stable
-set search_path = ''
-as $$
-  with r as (
-    select r.priority, r.to_stage, r.rule, r.reason,
-           case r.inactive_since
-             when 'purchase' then coalesce(c.last_purchase_at, c.created_at)
-             when 'engagement' then coalesce(c.last_engaged_at, c.created_at)
-           end + make_interval(days => r.inactive_days) as due_at
-      from private.stage_rules r
-     where (r.min_orders is null or c.total_orders >= r.min_orders)
-       and (r.max_orders is null or c.total_orders <= r.max_orders)
-       and (r.min_ltv is null or c.lifetime_value >= r.min_ltv)
-       and (not r.needs_lead or c.became_lead_at is not null)
-       and (not r.needs_lead_or_order or c.became_lead_at is not null or c.total_orders > 0)
-       and (not r.needs_lead_engagement or c.engaged_after_lead_at is not null)
-  )
-  select m.to_stage, m.rule, m.reason, (select min(r.due_at) from r where r.due_at > p_now)
-    from (select * from r where r.due_at is null or r.due_at <= p_now order by r.priority limit 1) m
-$$;
-
 /**
  * Move the given customers of one merchant to the stage the rules give at p_now, logging every
- * change with its trigger and rule, stamping became_*_at, and scheduling the next timed review.
- * Callers hold the customers' row locks. Returns how many changed stage.
+ * change with its trigger and rule, stamping became_*_at, and scheduling the next timed review
+ * (the earliest timed rule not yet due). Callers hold the customers' row locks. Rules are joined
+ * set-based, no per-row function; plpgsql so the plan is cached per connection. Returns how
+ * many customers changed stage.
  */
 create or replace function private.apply_stages(
   p_user_id uuid,
@@ -308,15 +292,38 @@ create or replace function private.apply_stages(
   p_reference text default null
 )
 returns integer
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-  with d as (
-    select c.id, c.user_id, c.stage as from_stage, x.to_stage, x.rule, x.reason, x.review_at
+declare
+  v_changed integer;
+begin
+  with matched as (
+    select c.id, c.user_id, c.stage as from_stage, c.stage_review_at as old_review,
+           r.priority, r.to_stage, r.rule, r.reason,
+           case r.inactive_since
+             when 'purchase' then coalesce(c.last_purchase_at, c.created_at)
+             when 'engagement' then coalesce(c.last_engaged_at, c.created_at)
+           end + make_interval(days => r.inactive_days) as due_at
       from public.customers c
-     cross join lateral private.stage_decision(c, p_now) x
+      join private.stage_rules r
+        on (r.min_orders is null or c.total_orders >= r.min_orders)
+       and (r.max_orders is null or c.total_orders <= r.max_orders)
+       and (r.min_ltv is null or c.lifetime_value >= r.min_ltv)
+       and (not r.needs_lead or c.became_lead_at is not null)
+       and (not r.needs_lead_or_order or c.became_lead_at is not null or c.total_orders > 0)
+       and (not r.needs_lead_engagement or c.engaged_after_lead_at is not null)
      where c.user_id = p_user_id and c.id = any (p_customer_ids)
+  ), decided as (
+    select distinct on (m.id) m.id, m.user_id, m.from_stage, m.old_review, m.to_stage, m.rule, m.reason
+      from matched m
+     where m.due_at is null or m.due_at <= p_now
+     order by m.id, m.priority
+  ), review as (
+    select m.id, min(m.due_at) filter (where m.due_at > p_now) as review_at from matched m group by m.id
+  ), d as (
+    select decided.*, review.review_at from decided join review using (id)
   ), upd as (
     update public.customers c
        set stage = d.to_stage,
@@ -332,7 +339,7 @@ as $$
            became_churned_at = case when d.to_stage = 'churned' and d.from_stage <> 'churned'
                                     then p_now else c.became_churned_at end
       from d
-     where c.id = d.id and (d.to_stage <> d.from_stage or c.stage_review_at is distinct from d.review_at)
+     where c.id = d.id and (d.to_stage <> d.from_stage or d.old_review is distinct from d.review_at)
     returning c.id
   ), ins as (
     insert into public.stage_transitions
@@ -342,44 +349,36 @@ as $$
      where d.to_stage <> d.from_stage
     returning 1
   )
-  select count(*)::integer from ins
+  select count(*)::integer into v_changed from ins;
+  return v_changed;
+end
 $$;
 
-/** The collection with the highest score, or null while all are zero. */
+/** The collection with the highest score, or null while all are zero (ties: grounding, wholeness, growth). */
 create or replace function private.primary_collection(p_scores jsonb)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select k from jsonb_each_text(p_scores) as s(k, v)
-   where s.v::numeric > 0
-   order by s.v::numeric desc, array_position(array['grounding', 'wholeness', 'growth'], s.k)
-   limit 1
-$$;
-
-/** Events of a batch as rows, emails normalized (S14). */
-create or replace function private.parse_events(p_events jsonb)
-returns table (
-  ord bigint, email text, type text, channel text, occurred_at timestamptz, collection text, value numeric,
-  reference_id text, reference_type text, utm_source text, utm_medium text, utm_campaign text, metadata jsonb
-)
-language sql
-immutable
-set search_path = ''
-as $$
-  select e.ord, public.normalize_email(e.v ->> 'email'), e.v ->> 'type', e.v ->> 'channel',
-         (e.v ->> 'occurredAt')::timestamptz, e.v ->> 'collection', (e.v ->> 'value')::numeric,
-         e.v ->> 'referenceId', e.v ->> 'referenceType',
-         e.v -> 'utm' ->> 'source', e.v -> 'utm' ->> 'medium', e.v -> 'utm' ->> 'campaign',
-         coalesce(e.v -> 'metadata', '{}'::jsonb)
-    from jsonb_array_elements(p_events) with ordinality as e(v, ord)
+declare
+  g numeric := coalesce((p_scores ->> 'grounding')::numeric, 0);
+  w numeric := coalesce((p_scores ->> 'wholeness')::numeric, 0);
+  r numeric := coalesce((p_scores ->> 'growth')::numeric, 0);
+begin
+  if g <= 0 and w <= 0 and r <= 0 then return null; end if;
+  if g >= w and g >= r then return 'grounding'; end if;
+  if w >= r then return 'wholeness'; end if;
+  return 'growth';
+end
 $$;
 
 /**
  * Record a batch of storefront events for one merchant, set-based: customers upserted
  * (ON CONFLICT, S2), touchpoints inserted, activity columns, lead capture and affinity updated
  * incrementally (S17), stages re-evaluated. Each event needs `occurredAt`. Returns rows inserted.
+ * The batch is unpacked once into arrays and every statement unnests them: no temp table (that
+ * would invalidate the cached plans on every call) and index lookups by (merchant, email).
  */
 create or replace function private.record_touchpoints(p_user_id uuid, p_events jsonb, p_now timestamptz default now())
 returns integer
@@ -388,51 +387,66 @@ volatile
 set search_path = ''
 as $$
 declare
+  v_email text[]; v_type text[]; v_channel text[]; v_at timestamptz[]; v_collection text[]; v_value numeric[];
+  v_ref_id text[]; v_ref_type text[]; v_utm_source text[]; v_utm_medium text[]; v_utm_campaign text[]; v_meta jsonb[];
+  v_customer uuid[];
   v_ids uuid[];
   v_count integer;
 begin
-  create temporary table if not exists hh_events (
-    ord bigint, email text, type text, channel text, occurred_at timestamptz, collection text, value numeric,
-    reference_id text, reference_type text, utm_source text, utm_medium text, utm_campaign text, metadata jsonb
-  ) on commit drop;
-  insert into pg_temp.hh_events select * from private.parse_events(p_events);
+  select array_agg(public.normalize_email(e.v ->> 'email') order by e.ord), array_agg(e.v ->> 'type' order by e.ord),
+         array_agg(e.v ->> 'channel' order by e.ord), array_agg((e.v ->> 'occurredAt')::timestamptz order by e.ord),
+         array_agg(e.v ->> 'collection' order by e.ord), array_agg((e.v ->> 'value')::numeric order by e.ord),
+         array_agg(e.v ->> 'referenceId' order by e.ord), array_agg(e.v ->> 'referenceType' order by e.ord),
+         array_agg(e.v -> 'utm' ->> 'source' order by e.ord), array_agg(e.v -> 'utm' ->> 'medium' order by e.ord),
+         array_agg(e.v -> 'utm' ->> 'campaign' order by e.ord), array_agg(coalesce(e.v -> 'metadata', '{}'::jsonb) order by e.ord)
+    into v_email, v_type, v_channel, v_at, v_collection, v_value, v_ref_id, v_ref_type, v_utm_source, v_utm_medium,
+         v_utm_campaign, v_meta
+    from jsonb_array_elements(p_events) with ordinality as e(v, ord);
+  if v_email is null then
+    return 0;
+  end if;
 
   -- Sorted inserts and locks keep two overlapping batches from deadlocking.
   insert into public.customers (user_id, email, created_at)
-  select p_user_id, e.email, min(e.occurred_at) from pg_temp.hh_events e group by e.email order by e.email
+  select p_user_id, u.email, min(u.at) from unnest(v_email, v_at) as u(email, at) group by u.email order by u.email
   on conflict (user_id, email) do nothing;
 
-  select array_agg(id order by id) into v_ids
+  select array_agg(c.id order by c.id) into v_ids
     from (select c.id from public.customers c
-           where c.user_id = p_user_id and c.email in (select e.email from pg_temp.hh_events e)
-           order by c.id for update) locked;
+           where c.user_id = p_user_id and c.email = any (v_email)
+           order by c.id for update) c;
+
+  -- The customer of each event, in event order.
+  select array_agg(c.id order by u.ord) into v_customer
+    from unnest(v_email) with ordinality as u(email, ord)
+    join public.customers c on c.user_id = p_user_id and c.email = u.email;
 
   insert into public.touchpoints (user_id, customer_id, type, channel, reference_id, reference_type, metadata, value,
                                   collection, utm_source, utm_medium, utm_campaign, occurred_at)
-  select p_user_id, c.id, e.type, e.channel, e.reference_id, e.reference_type, e.metadata, e.value,
-         e.collection, e.utm_source, e.utm_medium, e.utm_campaign, e.occurred_at
-    from pg_temp.hh_events e
-    join public.customers c on c.user_id = p_user_id and c.email = e.email
-   order by e.ord;
+  select p_user_id, e.customer_id, e.type, e.channel, e.ref_id, e.ref_type, e.meta, e.value,
+         e.collection, e.utm_source, e.utm_medium, e.utm_campaign, e.at
+    from unnest(v_customer, v_type, v_channel, v_ref_id, v_ref_type, v_meta, v_value, v_collection, v_utm_source,
+                v_utm_medium, v_utm_campaign, v_at)
+      as e(customer_id, type, channel, ref_id, ref_type, meta, value, collection, utm_source, utm_medium, utm_campaign, at);
   get diagnostics v_count = row_count;
 
   with e as (
-    select c.id as customer_id, c.became_lead_at as known_lead_at, e.type, e.occurred_at, e.collection,
-           t.affinity_weight, t.engages, t.promotes_lead
-      from pg_temp.hh_events e
-      join public.customers c on c.user_id = p_user_id and c.email = e.email
-      join private.touchpoint_types t on t.type = e.type
+    select u.customer_id, u.type, u.at, u.collection, t.affinity_weight, t.engages, t.promotes_lead,
+           c.became_lead_at as known_lead_at
+      from unnest(v_customer, v_type, v_at, v_collection) as u(customer_id, type, at, collection)
+      join private.touchpoint_types t on t.type = u.type
+      join public.customers c on c.id = u.customer_id
   ), lead as (
-    select customer_id, coalesce(min(known_lead_at), min(occurred_at) filter (where type = 'lead_capture')) as lead_at
-      from e group by customer_id
+    select e.customer_id, coalesce(min(e.known_lead_at), min(e.at) filter (where e.type = 'lead_capture')) as lead_at
+      from e group by e.customer_id
   ), a as (
     select e.customer_id,
-           max(e.occurred_at) filter (where e.type = 'page_view') as last_view,
-           max(e.occurred_at) filter (where e.type = 'email_open') as last_open,
-           max(e.occurred_at) filter (where e.type = 'email_click') as last_click,
-           max(e.occurred_at) filter (where e.engages) as last_engaged,
-           min(e.occurred_at) filter (where e.type = 'lead_capture') as first_lead,
-           min(e.occurred_at) filter (where e.promotes_lead and e.occurred_at > l.lead_at) as engaged_after_lead,
+           max(e.at) filter (where e.type = 'page_view') as last_view,
+           max(e.at) filter (where e.type = 'email_open') as last_open,
+           max(e.at) filter (where e.type = 'email_click') as last_click,
+           max(e.at) filter (where e.engages) as last_engaged,
+           min(e.at) filter (where e.type = 'lead_capture') as first_lead,
+           min(e.at) filter (where e.promotes_lead and e.at > l.lead_at) as engaged_after_lead,
            coalesce(sum(e.affinity_weight) filter (where e.collection = 'grounding'), 0) as grounding,
            coalesce(sum(e.affinity_weight) filter (where e.collection = 'wholeness'), 0) as wholeness,
            coalesce(sum(e.affinity_weight) filter (where e.collection = 'growth'), 0) as growth
@@ -458,7 +472,6 @@ begin
    where c.id = s.customer_id;
 
   perform private.apply_stages(p_user_id, v_ids, p_now, 'engagement', null);
-  truncate pg_temp.hh_events;
   return v_count;
 end
 $$;

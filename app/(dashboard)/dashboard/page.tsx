@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { PageContainer } from '@/components/layout/page-container';
+import { JourneyOverview } from '@/components/overview/journey-overview';
 import { SetupChecklist } from '@/components/overview/setup-checklist';
 
 export const metadata: Metadata = { title: 'Overview' };
@@ -7,6 +8,7 @@ export const metadata: Metadata = { title: 'Overview' };
 export default function OverviewPage() {
   return (
     <PageContainer title="Overview" description="How your customers move from first visit to loyal fan.">
+      <JourneyOverview />
       <SetupChecklist />
     </PageContainer>
   );

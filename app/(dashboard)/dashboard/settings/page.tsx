@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { PageContainer } from '@/components/layout/page-container';
+import { CollectionMapping } from '@/components/settings/collection-mapping';
 import { IntegrationsForm } from '@/components/settings/integrations-form';
 
 export const metadata: Metadata = { title: 'Settings' };
@@ -8,6 +9,7 @@ export default function SettingsPage() {
   return (
     <PageContainer title="Settings" description="Connect your shop and email provider. Secrets are stored encrypted and never shown again.">
       <IntegrationsForm />
+      <CollectionMapping />
     </PageContainer>
   );
 }

@@ -1,0 +1,109 @@
+'use client';
+
+import { SearchX, Users } from 'lucide-react';
+import Link from 'next/link';
+import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { useEffect, useRef, useState } from 'react';
+import { CustomerFilters } from '@/components/customers/customer-filters';
+import { CustomersTable } from '@/components/customers/customers-table';
+import { CUSTOMERS_PAGE_SIZE, nextListParams, parseListParams } from '@/components/customers/list-params';
+import { Button } from '@/components/ui/button';
+import { Card, CardBody } from '@/components/ui/card';
+import { EmptyState } from '@/components/ui/empty-state';
+import { ErrorState } from '@/components/ui/error-state';
+import { Pagination } from '@/components/ui/pagination';
+import { LoadingBlock } from '@/components/ui/skeleton';
+import { useCustomers } from '@/hooks/use-customers';
+import { STAGE_LABELS } from '@/lib/customers/schemas';
+
+const SEARCH_DEBOUNCE_MS = 300;
+
+/** Customer list whose filters live in the URL, so links like ?stage=at_risk and back/forward work. */
+export function CustomersList() {
+  const router = useRouter();
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
+  const { query, page } = parseListParams(new URLSearchParams(searchParams.toString()));
+  const { data, isPending, isPlaceholderData, isFetching, error, refetch } = useCustomers(query);
+
+  // The search box is local while typing; it follows the URL when the URL changes from elsewhere (back, Clear).
+  const urlSearch = searchParams.get('search') ?? '';
+  const [searchInput, setSearchInput] = useState(urlSearch);
+  const [sentSearch, setSentSearch] = useState(urlSearch);
+  const [seenUrlSearch, setSeenUrlSearch] = useState(urlSearch);
+  if (urlSearch !== seenUrlSearch) {
+    setSeenUrlSearch(urlSearch);
+    if (urlSearch !== sentSearch) {
+      setSearchInput(urlSearch);
+      setSentSearch(urlSearch);
+    }
+  }
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => {
+    if (timer.current) clearTimeout(timer.current);
+  }, []);
+
+  function navigate(patch: Record<string, string | undefined>, mode: 'push' | 'replace') {
+    // Read the live URL, not a render-time snapshot: a debounced search may fire after other filters changed.
+    const href = `${pathname}${nextListParams(new URLSearchParams(window.location.search), patch)}`;
+    if (mode === 'push') router.push(href, { scroll: false });
+    else router.replace(href, { scroll: false });
+  }
+
+  function onSearchInput(value: string) {
+    setSearchInput(value);
+    if (timer.current) clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      const trimmed = value.trim();
+      setSentSearch(trimmed);
+      navigate({ search: trimmed || undefined, page: undefined }, 'replace');
+    }, SEARCH_DEBOUNCE_MS);
+  }
+
+  function clearFilters() {
+    if (timer.current) clearTimeout(timer.current);
+    setSearchInput('');
+    setSentSearch('');
+    navigate({ search: undefined, stage: undefined, collection: undefined, page: undefined }, 'push');
+  }
+
+  const filtered = Boolean(query.stage || query.collection || query.search);
+  const caption = [
+    'Customers',
+    query.stage ? `in stage ${STAGE_LABELS[query.stage]}` : null,
+    query.search ? `matching “${query.search}”` : null,
+  ].filter(Boolean).join(' ');
+
+  let body;
+  if (isPending) body = <LoadingBlock label="Loading customers" rows={10} />;
+  else if (error) body = <ErrorState title="Could not load customers" message={error.message} onRetry={() => void refetch()} />;
+  else if (data.total === 0 || data.customers.length === 0) {
+    body = filtered || page > 1 ? (
+      <EmptyState icon={SearchX} title="No customers match these filters" description="Try another stage, collection or search, or clear the filters to see everyone."
+        action={<Button variant="secondary" onClick={clearFilters}>Clear filters</Button>} />
+    ) : (
+      <EmptyState icon={Users} title="No customers yet"
+        description="Customers appear as orders arrive from your shop and storefront events are tracked."
+        action={<Link href="/dashboard/settings" className="text-sm font-medium text-brand-700 underline underline-offset-4">Connect your shop in Settings</Link>} />
+    );
+  } else {
+    body = (
+      <>
+        <CustomersTable customers={data.customers} busy={isPlaceholderData && isFetching} caption={caption} />
+        <CardBody className="border-t border-slate-200">
+          <Pagination label="Customer pages" offset={query.offset} limit={CUSTOMERS_PAGE_SIZE} total={data.total}
+            disabled={isPlaceholderData}
+            onChange={(offset) => navigate({ page: String(Math.floor(offset / CUSTOMERS_PAGE_SIZE) + 1) }, 'push')} />
+        </CardBody>
+      </>
+    );
+  }
+
+  return (
+    <div className="space-y-4">
+      <CustomerFilters query={query} searchInput={searchInput} onSearchInput={onSearchInput}
+        onChange={(patch) => navigate({ ...patch, page: undefined }, 'push')} onClear={clearFilters} />
+      <Card>{body}</Card>
+    </div>
+  );
+}

@@ -1,0 +1,60 @@
+import { COLLECTIONS, CUSTOMER_SORTS, STAGES, type Collection, type CustomerListQuery, type Stage } from '@/lib/customers/schemas';
+
+/** Rows per page: one screen of the table on a laptop. */
+export const CUSTOMERS_PAGE_SIZE = 20;
+
+type Sort = CustomerListQuery['sort'];
+type Order = CustomerListQuery['order'];
+
+/** Sort choices as one select: field and direction together read better than two controls. */
+export const SORT_OPTIONS: { sort: Sort; order: Order; label: string }[] = [
+  { sort: 'ltv', order: 'desc', label: 'Highest lifetime value' },
+  { sort: 'ltv', order: 'asc', label: 'Lowest lifetime value' },
+  { sort: 'recent_purchase', order: 'desc', label: 'Most recent purchase' },
+  { sort: 'recent_purchase', order: 'asc', label: 'Least recent purchase' },
+  { sort: 'orders', order: 'desc', label: 'Most orders' },
+  { sort: 'orders', order: 'asc', label: 'Fewest orders' },
+  { sort: 'created', order: 'desc', label: 'Newest customers' },
+  { sort: 'created', order: 'asc', label: 'Oldest customers' },
+  { sort: 'email', order: 'asc', label: 'Email A–Z' },
+  { sort: 'email', order: 'desc', label: 'Email Z–A' },
+];
+
+function pick<T extends string>(allowed: readonly T[], value: string | null): T | undefined {
+  return allowed.find((a) => a === value);
+}
+
+/** Reads list filters from the URL; unknown values fall back to defaults instead of failing the page. */
+export function parseListParams(params: URLSearchParams): { query: CustomerListQuery; page: number } {
+  const pageRaw = Number.parseInt(params.get('page') ?? '1', 10);
+  const page = Number.isFinite(pageRaw) && pageRaw >= 1 ? Math.min(pageRaw, 50_000) : 1;
+  const search = (params.get('search') ?? '').trim();
+  const stage: Stage | undefined = pick(STAGES, params.get('stage'));
+  const collection: Collection | undefined = pick(COLLECTIONS, params.get('collection'));
+  return {
+    page,
+    query: {
+      stage,
+      collection,
+      search: search === '' ? undefined : search.slice(0, 200),
+      sort: pick(CUSTOMER_SORTS, params.get('sort')) ?? 'ltv',
+      order: params.get('order') === 'asc' ? 'asc' : 'desc',
+      limit: CUSTOMERS_PAGE_SIZE,
+      offset: (page - 1) * CUSTOMERS_PAGE_SIZE,
+    },
+  };
+}
+
+/** Applies changes to the current query string and drops values equal to their defaults, keeping URLs short. */
+export function nextListParams(current: URLSearchParams, patch: Record<string, string | undefined>): string {
+  const next = new URLSearchParams(current);
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined || value === '') next.delete(key);
+    else next.set(key, value);
+  }
+  if (next.get('sort') === 'ltv') next.delete('sort');
+  if (next.get('order') === 'desc') next.delete('order');
+  if (next.get('page') === '1') next.delete('page');
+  const qs = next.toString();
+  return qs ? `?${qs}` : '';
+}

@@ -1,0 +1,214 @@
+import { createHmac } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createLocalUser } from '@/lib/auth/local';
+import { journeyAnalytics } from '@/lib/customers/service';
+import { closeDb, connect, db, withSystem, withTenant } from '@/lib/db';
+import { migrate } from '@/lib/db/migrate';
+import { reloadEnv } from '@/lib/env';
+import { ingestEvents } from '@/lib/intake/track';
+import { updateIntegrations } from '@/lib/settings/integrations';
+import { fmt, machine, percentile, startNext, timed } from '@/scripts/bench/util';
+import { freePort, startEmbedded, withDatabase, type EmbeddedServer } from '@/scripts/embedded-postgres';
+
+const SHOP = 'bench.myshopify.com';
+const SECRET = 'bench-webhook-secret-0123456789';
+
+/** Bulk fixture: customers spread over every stage and 10 touchpoints each, loaded with SQL. */
+async function load(userId: string, customers: number, perCustomer: number): Promise<void> {
+  const sql = db();
+  await sql`
+    insert into public.customers (user_id, email, stage, total_orders, lifetime_value, average_order_value,
+      last_purchase_at, last_engaged_at, became_lead_at, primary_collection, collection_scores, email_subscribed, created_at)
+    select ${userId}, 'c' || g || '@bench.test',
+           (array['visitor','lead','prospect','customer','repeat','vip','at_risk','churned'])[1 + g % 8],
+           o, o * (20 + g % 80), case when o > 0 then 20 + g % 80 end,
+           case when o > 0 then now() - make_interval(days => g % 400) end,
+           now() - make_interval(days => g % 300),
+           case when g % 3 <> 0 then now() - make_interval(days => 400 + g % 100) end,
+           (array['grounding','wholeness','growth'])[1 + g % 3], '{"grounding": 1, "wholeness": 0, "growth": 0}',
+           g % 10 <> 0, now() - make_interval(days => 500)
+      from generate_series(1, ${customers}) g, lateral (select (g % 5) as o) x`;
+  await sql`
+    insert into public.touchpoints (user_id, customer_id, type, channel, collection, occurred_at)
+    select ${userId}, c.id,
+           (array['page_view','email_open','email_click','cart_add','pin_save'])[1 + k % 5],
+           (array['organic','pinterest','email','direct'])[1 + k % 4],
+           (array['grounding','wholeness','growth'])[1 + k % 3],
+           c.created_at + make_interval(days => k * 30)
+      from public.customers c, generate_series(1, ${perCustomer}) k
+     where c.user_id = ${userId}`;
+  await sql`vacuum analyze public.customers`;
+  await sql`vacuum analyze public.touchpoints`;
+}
+
+async function benchAnalytics(userId: string) {
+  for (let i = 0; i < 20; i++) await withTenant(userId, (tx) => journeyAnalytics(tx, userId));
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) times.push((await timed(() => withTenant(userId, (tx) => journeyAnalytics(tx, userId)))).ms);
+  return { p50: percentile(times, 50), p95: percentile(times, 95) };
+}
+
+const CRITERIA = { min_orders: 1, max_days_since_purchase: 200 };
+
+async function benchSegments(userId: string) {
+  const [a] = await db()<{ id: string }[]>`
+    insert into public.customer_segments (user_id, name, criteria) values (${userId}, 'bench-set', ${db().json(CRITERIA)}) returning id`;
+  const [b] = await db()<{ id: string }[]>`
+    insert into public.customer_segments (user_id, name, criteria) values (${userId}, 'bench-rows', ${db().json(CRITERIA)}) returning id`;
+  const first = await timed(() => withTenant(userId, (tx) => tx<{ added: number }[]>`select added from public.evaluate_segment(${a?.id ?? ''})`));
+  const again = await timed(() => withTenant(userId, (tx) => tx`select * from public.evaluate_segment(${b?.id ?? ''}, now())`.then(() => tx`select * from public.evaluate_segment(${a?.id ?? ''})`)));
+  // The seed's method (17.2 evaluateSegmentMembership): one query for matches, one for
+  // members, then one INSERT round trip per new member.
+  const baseline = await timed(() =>
+    withTenant(userId, async (tx) => {
+      await tx`delete from public.segment_memberships where segment_id = ${b?.id ?? ''}`;
+      const matching = await tx<{ id: string }[]>`
+        select id from public.customers where user_id = ${userId} and total_orders >= 1
+           and last_purchase_at >= now() - interval '200 days'`;
+      const current = new Set((await tx<{ customer_id: string }[]>`
+        select customer_id from public.segment_memberships where segment_id = ${b?.id ?? ''} and removed_at is null`).map((r) => r.customer_id));
+      for (const m of matching) {
+        if (!current.has(m.id)) {
+          await tx`insert into public.segment_memberships (user_id, segment_id, customer_id) values (${userId}, ${b?.id ?? ''}, ${m.id})`;
+        }
+      }
+      await tx`update public.customer_segments set customer_count = ${matching.length} where id = ${b?.id ?? ''}`;
+      return matching.length;
+    }));
+  return { members: first.value[0]?.added ?? 0, firstMs: first.ms, steadyMs: again.ms / 2, baselineMs: baseline.ms, baselineMembers: baseline.value };
+}
+
+async function benchIngest(userId: string, key: string, customers: number) {
+  const BATCHES = 40;
+  const SIZE = 500;
+  const batch = (n: number) =>
+    Array.from({ length: SIZE }, (_, i) => {
+      const g = (n * SIZE + i) * 7919;
+      const existing = i % 10 !== 0;
+      return {
+        type: ['page_view', 'cart_add', 'email_click', 'lead_capture'][i % 4],
+        channel: 'organic',
+        email: existing ? `c${1 + (g % customers)}@bench.test` : `new-${n}-${i}@bench.test`,
+        collection: ['grounding', 'wholeness', 'growth'][i % 3],
+      };
+    });
+  const ours = await timed(async () => {
+    for (let n = 0; n < BATCHES; n++) await withSystem((tx) => ingestEvents(tx, key, batch(n)));
+  });
+  const ids = (await db()<{ id: string }[]>`select id from public.customers where user_id = ${userId} order by random() limit ${SIZE}`).map((r) => r.id);
+  const raw = await timed(async () => {
+    for (let n = 0; n < BATCHES; n++) {
+      await withSystem((tx) => tx`
+        insert into public.touchpoints (user_id, customer_id, type, channel, collection, occurred_at)
+        select ${userId}, t.customer_id, t.type, 'organic', t.collection, now()
+          from unnest(${ids}::uuid[], ${ids.map((_, i) => ['page_view', 'cart_add', 'email_click', 'lead_capture'][i % 4] ?? 'page_view')}::text[],
+                      ${ids.map((_, i) => ['grounding', 'wholeness', 'growth'][i % 3] ?? 'growth')}::text[]) as t(customer_id, type, collection)`);
+    }
+  });
+  const events = BATCHES * SIZE;
+  return { events, oursPerSec: events / (ours.ms / 1000), rawPerSec: events / (raw.ms / 1000) };
+}
+
+async function benchOrders(userId: string, port: number, env: Record<string, string>) {
+  const app = await startNext(port, env);
+  try {
+    const CLIENTS = 8;
+    const PER_CLIENT = 250;
+    const send = async (c: number, i: number) => {
+      const body = JSON.stringify({
+        id: `bench-${c}-${i}`, email: `c${1 + ((c * PER_CLIENT + i) * 31) % 150000}@bench.test`, total_price: '42.50', currency: 'USD',
+        created_at: new Date().toISOString(), line_items: [{ product_id: 1, quantity: 1, price: '42.50' }],
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/api/webhooks/shopify/orders`, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json', 'x-shopify-topic': 'orders/create', 'x-shopify-shop-domain': SHOP,
+          'x-shopify-webhook-id': `d-${c}-${i}`, 'x-shopify-hmac-sha256': createHmac('sha256', SECRET).update(body).digest('base64'),
+        },
+      });
+      if (res.status !== 200) throw new Error(`order webhook answered ${res.status}: ${await res.text()}`);
+    };
+    await send(99, 0); // warm the route
+    const run = await timed(() => Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
+      for (let i = 0; i < PER_CLIENT; i++) await send(c, i);
+    })));
+    const [count] = await db()<{ n: number }[]>`select count(*)::int as n from public.orders where user_id = ${userId} and shop_order_id like 'bench-%' and shop_order_id not like 'bench-99-%'`;
+    return { orders: CLIENTS * PER_CLIENT, perSec: (CLIENTS * PER_CLIENT) / (run.ms / 1000), applied: count?.n ?? 0, clients: CLIENTS };
+  } finally {
+    app.kill('SIGTERM');
+  }
+}
+
+export async function runJourneyBench(): Promise<string> {
+  const customers = Number(process.env.BENCH_CUSTOMERS ?? 200_000);
+  const perCustomer = 10;
+  let server: EmbeddedServer | undefined;
+  let dir: string | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'haven-bench-'));
+    server = await startEmbedded({ dataDir: path.join(dir, 'data'), ephemeral: true });
+    adminUrl = server.url;
+  }
+  const admin = connect(adminUrl, 1);
+  await admin.unsafe('drop database if exists bench_journey with (force)');
+  await admin.unsafe('create database bench_journey');
+  const url = withDatabase(adminUrl, 'bench_journey');
+  const env = {
+    DATABASE_URL: url,
+    AUTH_SECRET: 'bench-auth-secret-0123456789abcdef0123',
+    APP_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
+    CRON_SECRET: 'bench-cron-secret-0123456789',
+  };
+  Object.assign(process.env, env);
+  reloadEnv();
+  try {
+    const m = connect(url, 1);
+    await migrate(m);
+    await m.end();
+    const merchant = await withSystem((tx) => createLocalUser(tx, 'bench@bench.test', 'bench-password'));
+    if (!merchant) throw new Error('no bench merchant');
+    const userId = merchant.userId;
+    await withTenant(userId, (tx) => updateIntegrations(tx, userId, { shopifyShopDomain: SHOP, shopifyWebhookSecret: SECRET }));
+    const [settings] = await db()<{ tracking_key: string }[]>`select tracking_key from public.merchant_settings where user_id = ${userId}`;
+
+    console.log(`loading ${fmt(customers, 0)} customers and ${fmt(customers * perCustomer, 0)} touchpoints...`);
+    const loadTime = await timed(() => load(userId, customers, perCustomer));
+    console.log(`loaded in ${fmt(loadTime.ms / 1000)} s; analytics...`);
+    const analytics = await benchAnalytics(userId);
+    console.log('segments...');
+    const seg = await benchSegments(userId);
+    console.log('ingest...');
+    const ingest = await benchIngest(userId, settings?.tracking_key ?? '', customers);
+    console.log('order webhooks over HTTP...');
+    const orders = await benchOrders(userId, await freePort(), env);
+
+    const ok = (b: boolean) => (b ? 'met' : '**not met**');
+    const ratio = seg.baselineMs / seg.firstMs;
+    const ingestRatio = ingest.oursPerSec / ingest.rawPerSec;
+    return [
+      `## journey (${new Date().toISOString().slice(0, 10)})`,
+      '',
+      `Machine: ${machine()}. Data: ${fmt(customers, 0)} customers, ${fmt(customers * perCustomer, 0)} touchpoints (bulk-loaded in ${fmt(loadTime.ms / 1000)} s). Reproduce: \`npm run bench -- journey\` (\`BENCH_CUSTOMERS\` to scale).`,
+      '',
+      '| measure | result | target | |',
+      '| --- | --- | --- | --- |',
+      `| analytics (\`GET /api/customers/analytics\` service, 200 runs) | p50 ${fmt(analytics.p50)} ms, p95 ${fmt(analytics.p95)} ms | p95 < 50 ms | ${ok(analytics.p95 < 50)} |`,
+      `| segment evaluation, ${fmt(seg.members, 0)} members from empty (\`evaluate_segment\`) | ${fmt(seg.firstMs)} ms | < 2 s | ${ok(seg.firstMs < 2000)} |`,
+      `| seed's per-row method, same data (${fmt(seg.baselineMembers, 0)} members) | ${fmt(seg.baselineMs)} ms; ours is ${fmt(ratio)}× faster | ≥ 50× | ${ok(ratio >= 50)} |`,
+      `| segment re-evaluation, nothing changed | ${fmt(seg.steadyMs)} ms | | |`,
+      `| track ingest, ${fmt(ingest.events, 0)} events in batches of 500 (validation + \`record_touchpoints\`) | ${fmt(ingest.oursPerSec, 0)} events/s | ≥ 5,000/s | ${ok(ingest.oursPerSec >= 5000)} |`,
+      `| raw \`INSERT … SELECT unnest\` of the same batches | ${fmt(ingest.rawPerSec, 0)} events/s; ours is ${fmt(ingestRatio * 100)}% of raw | ≥ 50% | ${ok(ingestRatio >= 0.5)} |`,
+      `| order webhooks over HTTP (\`next start\`), ${orders.clients} concurrent clients, ${fmt(orders.orders, 0)} signed orders | ${fmt(orders.perSec, 0)} orders/s, ${fmt(orders.applied, 0)} applied | ≥ 300/s | ${ok(orders.perSec >= 300 && orders.applied === orders.orders)} |`,
+    ].join('\n');
+  } finally {
+    await closeDb();
+    await admin.unsafe('drop database if exists bench_journey with (force)').catch(() => undefined);
+    await admin.end();
+    if (server) await server.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
