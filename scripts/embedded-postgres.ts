@@ -64,7 +64,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     persistent: !options.ephemeral,
     createPostgresUser: isRoot,
     // random_page_cost as on SSD-backed hosts such as Supabase, so plans match production.
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', '-c', 'random_page_cost=1.1', ...flags],
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', '-c', 'random_page_cost=1.1', '-c', 'shared_buffers=256MB', ...flags],
     onLog: options.onLog ?? (() => {}),
     onError: options.onLog ?? (() => {}),
   });

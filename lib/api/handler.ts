@@ -167,18 +167,22 @@ export function withCron<S extends Schemas>(
 
 /**
  * Webhooks: raw body (size-limited) handed to `verify`, which authenticates the sender
- * (signature) and returns who it is, or throws 401. Then the handler runs.
+ * (signature) and returns who it is, or throws 401. Verification and the handler share one
+ * system transaction, so a delivery costs one round of BEGIN/COMMIT and one connection.
  */
 export function withWebhook<W>(
-  options: { verify: (req: Request, rawBody: string) => Promise<W>; maxBytes?: number },
-  handler: (ctx: { req: Request; rawBody: string; sender: W }) => Promise<unknown>,
+  options: { verify: (tx: Tx, req: Request, rawBody: string) => Promise<W>; maxBytes?: number },
+  handler: (ctx: { tx: Tx; req: Request; rawBody: string; sender: W }) => Promise<unknown>,
 ): RouteHandler {
   return async (req) => {
     try {
       if (!isMutation(req)) throw new AppError('method_not_allowed', 'Use POST');
       const rawBody = await readRawBody(req, options.maxBytes);
-      const sender = await options.verify(req, rawBody);
-      return toResponse(await handler({ req, rawBody, sender }));
+      const result = await withSystem(async (tx) => {
+        const sender = await options.verify(tx, req, rawBody);
+        return handler({ tx, req, rawBody, sender });
+      });
+      return toResponse(result);
     } catch (err) {
       return errorResponse(err);
     }

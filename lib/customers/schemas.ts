@@ -21,6 +21,7 @@ export const STAGE_LABELS: Record<Stage, string> = {
   repeat: 'Repeat', vip: 'VIP', at_risk: 'At risk', churned: 'Churned',
 };
 
+/** Affinity points per collection (purchase 10, cart add 3, pin save 2, pin click 1, other 0.5). */
 export interface CollectionScores {
   grounding: number;
   wholeness: number;
@@ -142,5 +143,6 @@ export interface JourneyAnalytics {
   churnedCount: number;
   avgLifetimeValue: number;
   totalRevenue: number;
+  /** Share of buyers with 2+ orders, 0..1. */
   repeatRate: number;
 }

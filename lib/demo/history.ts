@@ -94,8 +94,9 @@ export function generateHistory(options: { customers: number; months: number; no
 }
 
 /**
- * Feed the history through the real intake functions, a week at a time, running the timed
- * stage review between weeks, so stages and transitions are what production would show.
+ * Feed the history through the real intake functions in time order, a day at a time: the timed
+ * stage review runs at each day's start, events are flushed before each order, so stages and
+ * the transition log read as production would have written them.
  */
 export async function seedHistory(sql: Sql, userId: string, options: { customers: number; months: number; now?: Date }): Promise<void> {
   const now = options.now ?? new Date();
@@ -104,28 +105,34 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
     insert into public.product_collections (user_id, product_id, collection)
     select ${userId}, c || '-' || n, c from unnest(${[...COLLECTIONS]}::text[]) c, generate_series(1, 3) n
     on conflict do nothing`;
-  const week = (iso: string) => Math.floor(Date.parse(iso) / (7 * DAY));
-  const weeks = [...new Set([...events, ...orders.map((o) => ({ occurredAt: o.orderedAt }))].map((e) => week(e.occurredAt)))].sort((x, y) => x - y);
-  const byWeek = <T>(xs: T[], at: (x: T) => string) => {
-    const m = new Map<number, T[]>();
-    for (const x of xs) m.set(week(at(x)), [...(m.get(week(at(x))) ?? []), x]);
-    return m;
-  };
-  const eventWeeks = byWeek(events, (e) => e.occurredAt);
-  const orderWeeks = byWeek(orders, (o) => o.orderedAt);
-  for (const w of weeks) {
-    const end = new Date(Math.min((w + 1) * 7 * DAY, now.getTime()));
-    const weekEvents = (eventWeeks.get(w) ?? []).sort((x, y) => x.occurredAt.localeCompare(y.occurredAt));
-    const weekOrders = (orderWeeks.get(w) ?? []).sort((x, y) => x.orderedAt.localeCompare(y.orderedAt));
+  type Item = { at: string; event?: DemoEvent; order?: DemoOrder };
+  const timeline: Item[] = [
+    ...events.map((e) => ({ at: e.occurredAt, event: e })),
+    ...orders.map((o) => ({ at: o.orderedAt, order: o })),
+  ].sort((x, y) => x.at.localeCompare(y.at));
+  const days = new Map<number, Item[]>();
+  for (const item of timeline) {
+    const day = Math.floor(Date.parse(item.at) / DAY);
+    days.set(day, [...(days.get(day) ?? []), item]);
+  }
+  for (const [day, items] of days) {
     await sql.begin(async (tx) => {
-      await tx`select private.evaluate_stages(${userId}, ${new Date(w * 7 * DAY)}, 100000)`;
-      if (weekEvents.length) await tx`select private.record_touchpoints(${userId}, ${jsonb(tx, weekEvents)}, ${end})`;
-      if (weekOrders.length) {
-        await tx`
-          select private.apply_order(${userId}, o.value, (o.value ->> 'orderedAt')::timestamptz)
-            from jsonb_array_elements(${jsonb(tx, weekOrders)}) with ordinality as o(value, ord)
-           order by o.ord`;
+      await tx`select private.evaluate_stages(${userId}, ${new Date(day * DAY)}, 100000)`;
+      let pending: DemoEvent[] = [];
+      const flush = async () => {
+        const last = pending[pending.length - 1];
+        if (!last) return;
+        await tx`select private.record_touchpoints(${userId}, ${jsonb(tx, pending)}, ${new Date(last.occurredAt)})`;
+        pending = [];
+      };
+      for (const item of items) {
+        if (item.event) pending.push(item.event);
+        if (item.order) {
+          await flush();
+          await tx`select private.apply_order(${userId}, ${jsonb(tx, item.order)}, ${new Date(item.order.orderedAt)})`;
+        }
       }
+      await flush();
     });
   }
   await sql`select private.evaluate_stages(${userId}, ${now}, 100000)`;

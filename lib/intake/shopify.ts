@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/errors';
-import { withSystem, type Tx } from '@/lib/db';
-import { getCredential } from '@/lib/settings/integrations';
+import type { Tx } from '@/lib/db';
+import { decryptCredential } from '@/lib/settings/integrations';
 import { shopDomainSchema } from '@/lib/settings/schemas';
 
 export const ORDER_TOPICS = ['orders/create', 'orders/paid'] as const;
@@ -28,7 +28,7 @@ export interface ShopifySender {
  * Who sent this webhook: the merchant whose shop domain matches and whose stored secret signs
  * the body. Missing headers, an unknown shop and a bad signature all get the same 401.
  */
-export async function authenticateShopifyWebhook(req: Request, rawBody: string): Promise<ShopifySender> {
+export async function authenticateShopifyWebhook(tx: Tx, req: Request, rawBody: string): Promise<ShopifySender> {
   const hmac = req.headers.get('x-shopify-hmac-sha256');
   const topic = req.headers.get('x-shopify-topic');
   const deliveryId = req.headers.get('x-shopify-webhook-id');
@@ -36,17 +36,16 @@ export async function authenticateShopifyWebhook(req: Request, rawBody: string):
   if (!hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
   // Every merchant claiming this shop is a candidate; only the one whose secret signs the body
   // is the sender (a claim alone proves nothing).
-  const candidates = await withSystem(async (tx) => {
-    const rows = await tx<{ user_id: string }[]>`
-      select user_id from public.merchant_settings where shop_domain = ${domain.data} order by created_at limit 20`;
-    const out: { userId: string; secret: string }[] = [];
-    for (const row of rows) {
-      const secret = await getCredential(tx, row.user_id, 'shopify_webhook');
-      if (secret) out.push({ userId: row.user_id, secret });
-    }
-    return out;
-  });
-  const found = candidates.find((c) => verifyShopifyHmac(rawBody, hmac, c.secret));
+  const rows = await tx<{ user_id: string; ciphertext: string }[]>`
+    select s.user_id, k.ciphertext
+      from public.merchant_settings s
+      join public.merchant_credentials k on k.user_id = s.user_id and k.provider = 'shopify_webhook'
+     where s.shop_domain = ${domain.data}
+     order by s.created_at
+     limit 20`;
+  const found = rows
+    .map((r) => ({ userId: r.user_id, secret: decryptCredential(r.user_id, 'shopify_webhook', r.ciphertext) }))
+    .find((c) => verifyShopifyHmac(rawBody, hmac, c.secret));
   if (!found) throw invalid();
   return { userId: found.userId, topic, deliveryId };
 }

@@ -90,9 +90,14 @@ export async function rotateTrackingKey(tx: Tx, userId: string): Promise<string>
   return row.tracking_key;
 }
 
+/** Decrypt a stored credential (bound to its merchant and provider). */
+export function decryptCredential(userId: string, provider: CredentialProvider, ciphertext: string): string {
+  return decryptSecret(ciphertext, context(userId, provider));
+}
+
 /** A merchant's decrypted secret for server-side use (Klaviyo calls, webhook checks). */
 export async function getCredential(tx: Tx, userId: string, provider: CredentialProvider): Promise<string | null> {
   const [row] = await tx<{ ciphertext: string }[]>`
     select ciphertext from public.merchant_credentials where user_id = ${userId} and provider = ${provider}`;
-  return row ? decryptSecret(row.ciphertext, context(userId, provider)) : null;
+  return row ? decryptCredential(userId, provider, row.ciphertext) : null;
 }

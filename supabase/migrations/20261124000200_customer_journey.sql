@@ -16,8 +16,6 @@ create table public.customers (
   stage text not null default 'visitor'
     check (stage in ('visitor', 'lead', 'prospect', 'customer', 'repeat', 'vip', 'at_risk', 'churned')),
   stage_changed_at timestamptz,
-  -- Earliest time a time-based rule could move this customer; the stages cron picks these up.
-  stage_review_at timestamptz,
   became_lead_at timestamptz,
   became_customer_at timestamptz,
   became_repeat_at timestamptz,
@@ -45,13 +43,14 @@ create table public.customers (
   unique (user_id, id)
 ) with (fillfactor = 85);
 create unique index customers_shopify_idx on public.customers (user_id, shopify_customer_id) where shopify_customer_id is not null;
-create index customers_stage_idx on public.customers (user_id, stage);
+-- Stage filter, and an index-only scan for the analytics rollup.
+create index customers_stage_idx on public.customers (user_id, stage, primary_collection)
+  include (total_orders, lifetime_value, became_lead_at);
 create index customers_collection_idx on public.customers (user_id, primary_collection);
 create index customers_ltv_idx on public.customers (user_id, lifetime_value desc, id);
 create index customers_orders_idx on public.customers (user_id, total_orders desc, id);
 create index customers_purchase_idx on public.customers (user_id, last_purchase_at desc nulls last, id);
 create index customers_created_idx on public.customers (user_id, created_at desc, id);
-create index customers_review_idx on public.customers (stage_review_at) where stage_review_at is not null;
 create index customers_search_idx on public.customers
   using gin ((email || ' ' || coalesce(first_name, '') || ' ' || coalesce(last_name, '')) extensions.gin_trgm_ops);
 create trigger customers_updated_at before update on public.customers
@@ -171,13 +170,12 @@ create trigger customer_segments_updated_at before update on public.customer_seg
 
 -- user_id on memberships lets the owner write them under RLS (S9).
 create table public.segment_memberships (
-  id uuid primary key default gen_random_uuid(),
   user_id uuid not null,
   segment_id uuid not null,
   customer_id uuid not null,
   added_at timestamptz not null default now(),
   removed_at timestamptz,
-  unique (segment_id, customer_id),
+  primary key (segment_id, customer_id),
   foreign key (user_id, segment_id) references public.customer_segments (user_id, id) on delete cascade,
   foreign key (user_id, customer_id) references public.customers (user_id, id) on delete cascade
 );
@@ -277,6 +275,16 @@ insert into private.stage_rules
   (100, 'visitor', 'visitor', null, null, null, false, false, false, null, null,
    'Seen on the storefront, no email or order yet');
 
+-- When each customer's earliest timed rule falls due; the stages cron claims due rows. Kept
+-- apart from customers so that rescheduling (on nearly every event) does not rewrite the
+-- wide, many-indexed customer row.
+create table private.stage_reviews (
+  customer_id uuid primary key references public.customers (id) on delete cascade,
+  user_id uuid not null,
+  review_at timestamptz not null
+);
+create index stage_reviews_due_idx on private.stage_reviews (review_at);
+
 /**
  * Move the given customers of one merchant to the stage the rules give at p_now, logging every
  * change with its trigger and rule, stamping became_*_at, and scheduling the next timed review
@@ -300,7 +308,7 @@ declare
   v_changed integer;
 begin
   with matched as (
-    select c.id, c.user_id, c.stage as from_stage, c.stage_review_at as old_review,
+    select c.id, c.user_id, c.stage as from_stage,
            r.priority, r.to_stage, r.rule, r.reason,
            case r.inactive_since
              when 'purchase' then coalesce(c.last_purchase_at, c.created_at)
@@ -316,36 +324,42 @@ begin
        and (not r.needs_lead_engagement or c.engaged_after_lead_at is not null)
      where c.user_id = p_user_id and c.id = any (p_customer_ids)
   ), decided as (
-    select distinct on (m.id) m.id, m.user_id, m.from_stage, m.old_review, m.to_stage, m.rule, m.reason
+    select distinct on (m.id) m.id, m.user_id, m.from_stage, m.to_stage, m.rule, m.reason
       from matched m
      where m.due_at is null or m.due_at <= p_now
      order by m.id, m.priority
   ), review as (
-    select m.id, min(m.due_at) filter (where m.due_at > p_now) as review_at from matched m group by m.id
-  ), d as (
-    select decided.*, review.review_at from decided join review using (id)
+    select m.id, m.user_id, min(m.due_at) filter (where m.due_at > p_now) as review_at from matched m group by m.id, m.user_id
+  ), scheduled as (
+    insert into private.stage_reviews as sr (customer_id, user_id, review_at)
+    select review.id, review.user_id, review.review_at from review where review.review_at is not null
+    on conflict (customer_id) do update set review_at = excluded.review_at where sr.review_at <> excluded.review_at
+    returning 1
+  ), unscheduled as (
+    delete from private.stage_reviews sr using review
+     where sr.customer_id = review.id and review.review_at is null
+    returning 1
   ), upd as (
+    -- Only customers whose stage changes are written, so most event batches leave the wide,
+    -- many-indexed customers rows alone.
     update public.customers c
        set stage = d.to_stage,
-           stage_changed_at = case when d.to_stage <> d.from_stage then p_now else c.stage_changed_at end,
-           stage_review_at = d.review_at,
+           stage_changed_at = p_now,
            became_customer_at = case when d.to_stage in ('customer', 'repeat', 'vip')
                                      then coalesce(c.became_customer_at, p_now) else c.became_customer_at end,
            became_repeat_at = case when d.to_stage in ('repeat', 'vip')
                                    then coalesce(c.became_repeat_at, p_now) else c.became_repeat_at end,
            became_vip_at = case when d.to_stage = 'vip' then coalesce(c.became_vip_at, p_now) else c.became_vip_at end,
-           became_at_risk_at = case when d.to_stage = 'at_risk' and d.from_stage <> 'at_risk'
-                                    then p_now else c.became_at_risk_at end,
-           became_churned_at = case when d.to_stage = 'churned' and d.from_stage <> 'churned'
-                                    then p_now else c.became_churned_at end
-      from d
-     where c.id = d.id and (d.to_stage <> d.from_stage or d.old_review is distinct from d.review_at)
+           became_at_risk_at = case when d.to_stage = 'at_risk' then p_now else c.became_at_risk_at end,
+           became_churned_at = case when d.to_stage = 'churned' then p_now else c.became_churned_at end
+      from decided d
+     where c.id = d.id and d.to_stage <> d.from_stage
     returning c.id
   ), ins as (
     insert into public.stage_transitions
       (user_id, customer_id, from_stage, to_stage, trigger_type, trigger_reference_id, rule, reason, transitioned_at)
     select d.user_id, d.id, d.from_stage, d.to_stage, p_trigger, p_reference, d.rule, d.reason, p_now
-      from d
+      from decided d
      where d.to_stage <> d.from_stage
     returning 1
   )
@@ -649,14 +663,20 @@ declare
   v_changed integer := 0;
 begin
   for r in
+    -- Customers are locked (as every event locks them) before apply_stages touches their
+    -- review rows: the same lock order as the event path, so no deadlock.
     with due as (
-      select c.id, c.user_id from public.customers c
-       where c.stage_review_at <= p_now and (p_user_id is null or c.user_id = p_user_id)
-       order by c.stage_review_at
+      select sr.customer_id from private.stage_reviews sr
+       where sr.review_at <= p_now and (p_user_id is null or sr.user_id = p_user_id)
+       order by sr.review_at
        limit p_limit
+    ), claimed as (
+      select c.id, c.user_id from public.customers c
+       where c.id in (select due.customer_id from due)
+       order by c.id
        for update skip locked
     )
-    select due.user_id, array_agg(due.id) as ids from due group by due.user_id
+    select claimed.user_id, array_agg(claimed.id) as ids from claimed group by claimed.user_id
   loop
     v_checked := v_checked + cardinality(r.ids);
     v_changed := v_changed + private.apply_stages(r.user_id, r.ids, p_now, 'time_based', null);
@@ -719,8 +739,12 @@ begin
   with m as materialized (
     select ids.id from public.segment_member_ids(v_seg.user_id, v_seg.criteria, p_now) as ids(id)
   ), ins as (
+    -- Only customers not already active members: a re-evaluation that changes nothing
+    -- writes nothing. Removed members who match again are re-added (S18).
     insert into public.segment_memberships as sm (user_id, segment_id, customer_id, added_at)
     select v_seg.user_id, v_seg.id, m.id, p_now from m
+     where not exists (select 1 from public.segment_memberships x
+                        where x.segment_id = v_seg.id and x.customer_id = m.id and x.removed_at is null)
     on conflict (segment_id, customer_id) do update set removed_at = null, added_at = excluded.added_at
      where sm.removed_at is not null
     returning 1

@@ -111,7 +111,7 @@ describe('withPublic', () => {
 describe('withWebhook', () => {
   const hook = withWebhook(
     {
-      verify: async (req, raw) => {
+      verify: async (_tx, req, raw) => {
         if (req.headers.get('x-signature') !== `sig:${raw.length}`) throw new AppError('unauthorized', 'Invalid signature');
         return 'shop-1';
       },

@@ -74,7 +74,10 @@ export interface CustomerState {
 
 export async function customer(userId: string, email: string): Promise<CustomerState> {
   return withSystem(async (tx) => {
-    const [c] = await tx<CustomerState[]>`select * from public.customers where user_id = ${userId} and email = ${email}`;
+    const [c] = await tx<CustomerState[]>`
+      select c.*, r.review_at as stage_review_at from public.customers c
+        left join private.stage_reviews r on r.customer_id = c.id
+       where c.user_id = ${userId} and c.email = ${email}`;
     if (!c) throw new Error(`no customer ${email}`);
     return c;
   });

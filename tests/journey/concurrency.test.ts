@@ -87,4 +87,25 @@ describe('intake under concurrency (real connections)', () => {
       select collection_scores ->> 'growth' as growth from public.customers where user_id = ${userId} and email = any(${emails})`;
     expect(rows.map((r) => Number(r.growth))).toEqual([18, 18, 18, 18]);
   });
+
+  it('two overlapping stage crons and live orders share the due customers: each moves once, no deadlock (S6)', async () => {
+    const t0 = new Date('2025-01-01T00:00:00Z');
+    const emails = Array.from({ length: 40 }, (_, i) => `due${i}@example.test`);
+    await pool.begin((tx) => tx`
+      select private.apply_order(${userId}, o.v, ${t0})
+        from jsonb_array_elements(${tx.json(emails.map((email, i) => ({ shopOrderId: `due-${i}`, email, total: 30, orderedAt: t0.toISOString() })))}) as o(v)`);
+    const later = new Date(t0.getTime() + 100 * 24 * 3600 * 1000);
+    const results = await race(6, (tx, i) =>
+      i < 4
+        ? tx`select private.evaluate_stages(${userId}, ${later}, 15)`
+        : tx`select private.record_touchpoints(${userId}, ${tx.json(emails.slice(0, 20).map((email) => ({ email, type: 'page_view', channel: 'direct', occurredAt: later.toISOString() })))}, ${later})`);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    // Whatever ran first, every customer is at risk once now, with exactly one such transition.
+    await pool`select private.evaluate_stages(${userId}, ${later}, 1000)`;
+    const rows = await db()<{ stage: string; n: number }[]>`
+      select c.stage, (select count(*)::int from public.stage_transitions t where t.customer_id = c.id and t.to_stage = 'at_risk') as n
+        from public.customers c where c.user_id = ${userId} and c.email = any(${emails})`;
+    expect(rows).toHaveLength(40);
+    expect(rows.every((r) => r.stage === 'at_risk' && r.n === 1)).toBe(true);
+  });
 });
