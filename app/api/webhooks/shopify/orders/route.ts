@@ -1,15 +1,14 @@
 import { AppError } from '@/lib/api/errors';
 import { withWebhook } from '@/lib/api/handler';
-import { withSystem } from '@/lib/db';
 import { authenticateShopifyWebhook, processShopifyDelivery } from '@/lib/intake/shopify';
 
 // POST /api/webhooks/shopify/orders: orders/create, orders/paid, refunds/create, signed by the shop.
-export const POST = withWebhook({ verify: authenticateShopifyWebhook, maxBytes: 2_000_000 }, async ({ rawBody, sender }) => {
+export const POST = withWebhook({ verify: authenticateShopifyWebhook, maxBytes: 2_000_000 }, async ({ tx, rawBody, sender }) => {
   let payload: unknown;
   try {
     payload = JSON.parse(rawBody);
   } catch {
     throw new AppError('bad_request', 'Body must be valid JSON');
   }
-  return withSystem((tx) => processShopifyDelivery(tx, sender, payload));
+  return processShopifyDelivery(tx, sender, payload);
 });
