@@ -1,5 +1,6 @@
 import { QueryClient } from '@tanstack/react-query';
 import { ApiError } from '@/lib/api-client';
+import type { CouponSource, CouponStatus } from '@/lib/coupons/schemas';
 import type { CustomerListQuery } from '@/lib/customers/schemas';
 import type { SegmentCriteria } from '@/lib/segments/schemas';
 
@@ -35,5 +36,15 @@ export const queryKeys = {
     members: (id: string) => ['segments', 'members', id] as const,
     memberPage: (id: string, offset: number) => ['segments', 'members', id, offset] as const,
     preview: (criteria: SegmentCriteria) => ['segments', 'preview', criteria] as const,
+  },
+  coupons: {
+    all: ['coupons'] as const,
+    lists: ['coupons', 'list'] as const,
+    list: (filters: { status?: CouponStatus; source?: CouponSource; search?: string; offset: number }) =>
+      ['coupons', 'list', filters] as const,
+    stats: ['coupons', 'stats'] as const,
+    detail: (id: string) => ['coupons', 'detail', id] as const,
+    uses: (id: string) => ['coupons', 'uses', id] as const,
+    usesPage: (id: string, offset: number) => ['coupons', 'uses', id, offset] as const,
   },
 };

@@ -61,8 +61,9 @@ function isPgError(err: unknown): err is PgLikeError {
 }
 
 // Readable messages for constraints a merchant can run into; anything else gets a generic one.
-const CONSTRAINT_MESSAGES: Record<string, string> = {
-  users_email_key: 'An account with that email already exists',
+const CONSTRAINT_MESSAGES: Record<string, { message: string; field?: string }> = {
+  users_email_key: { message: 'An account with that email already exists', field: 'email' },
+  coupons_user_id_code_key: { message: 'A coupon with that code already exists', field: 'code' },
 };
 
 // SQL functions raise readable errors with SQLSTATE 'HH' + HTTP status (e.g. HH404).
@@ -101,14 +102,15 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody; he
     const sqlCode = SQL_STATUS[err.code];
     if (sqlCode) return { status: ERROR_STATUS[sqlCode], body: { error: err.message, code: sqlCode } };
     const known = err.constraint_name ? CONSTRAINT_MESSAGES[err.constraint_name] : undefined;
+    const field = known?.field ? { field: known.field } : {};
     switch (err.code) {
       case '23505':
-        return { status: 409, body: { error: known ?? 'A record with that value already exists', code: 'conflict' } };
+        return { status: 409, body: { error: known?.message ?? 'A record with that value already exists', code: 'conflict', ...field } };
       case '23503':
-        return { status: 400, body: { error: known ?? 'A referenced record does not exist', code: 'bad_request' } };
+        return { status: 400, body: { error: known?.message ?? 'A referenced record does not exist', code: 'bad_request', ...field } };
       case '23514':
       case '23502':
-        return { status: 400, body: { error: known ?? 'A value is missing or not allowed', code: 'bad_request' } };
+        return { status: 400, body: { error: known?.message ?? 'A value is missing or not allowed', code: 'bad_request', ...field } };
       case '22P02':
       case '22003':
       case '22007':

@@ -188,3 +188,30 @@ export function withWebhook<W>(
     }
   };
 }
+
+/**
+ * Server-to-server calls authenticated by the merchant's secret server key
+ * (`Authorization: Bearer sk_...`), rate limited per key, in a system transaction.
+ */
+export function withServerKey<S extends Schemas>(
+  schemas: S,
+  resolve: (tx: Tx, key: string) => Promise<string | null>,
+  handler: (ctx: Parsed<S> & { req: Request; tx: Tx; userId: string }) => Promise<unknown>,
+): RouteHandler {
+  return async (req, ctx) => {
+    try {
+      const header = req.headers.get('authorization') ?? '';
+      const key = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+      await enforceRateLimit({ name: 'server-key', limit: 1200, windowSeconds: 60 }, key);
+      const parsed = await parse(schemas, req, ctx);
+      const result = await withSystem(async (tx) => {
+        const userId = await resolve(tx, key);
+        if (!userId) throw new AppError('unauthorized', 'Invalid server key');
+        return handler({ ...parsed, req, tx, userId });
+      });
+      return toResponse(result);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}

@@ -11,17 +11,18 @@ const context = (userId: string, provider: CredentialProvider) => `${userId}:${p
 interface SettingsRow {
   shop_domain: string | null;
   tracking_key: string;
+  server_key_last4: string | null;
 }
 
 async function settingsRow(tx: Tx, userId: string): Promise<SettingsRow> {
   const [row] = await tx<SettingsRow[]>`
-    select shop_domain, tracking_key from public.merchant_settings where user_id = ${userId}`;
+    select shop_domain, tracking_key, server_key_last4 from public.merchant_settings where user_id = ${userId}`;
   if (row) return row;
   // Users created before the auth.users trigger existed get their row on first use.
   const [created] = await tx<SettingsRow[]>`
     insert into public.merchant_settings (user_id) values (${userId})
     on conflict (user_id) do update set user_id = excluded.user_id
-    returning shop_domain, tracking_key`;
+    returning shop_domain, tracking_key, server_key_last4`;
   if (!created) throw new AppError('not_found', 'Merchant not found');
   return created;
 }
@@ -43,6 +44,7 @@ export async function getIntegrations(
     klaviyo: { apiKey: status('klaviyo') },
     shopify: { shopDomain: settings.shop_domain, webhookSecret: status('shopify_webhook'), webhookUrl: urls.webhookUrl },
     tracking: { publishableKey: settings.tracking_key, endpoint: urls.trackingEndpoint },
+    serverKey: { configured: settings.server_key_last4 !== null, last4: settings.server_key_last4 },
   };
 }
 

@@ -37,6 +37,8 @@ export interface IntegrationsView {
   klaviyo: { apiKey: SecretStatus };
   shopify: { shopDomain: string | null; webhookSecret: SecretStatus; webhookUrl: string };
   tracking: { publishableKey: string; endpoint: string };
+  /** Secret key for the merchant's backend (coupon validation); shown in full only when rotated. */
+  serverKey: { configured: boolean; last4: string | null };
 }
 
 /** PUT /api/settings/collections: the full product -> collection map (replaces the old one). */

@@ -511,10 +511,22 @@ as $$
 $$;
 
 /**
+ * What else an order changes, in the same transaction as the order. Each later module
+ * (coupons, loyalty, referrals, win-back, gifts) redefines this to add its effect, so
+ * apply_order itself stays as it is. Returns a summary per module.
+ */
+create or replace function private.apply_order_effects(p_user_id uuid, p_order jsonb, p_customer_id uuid, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$ begin return '{}'::jsonb; end $$;
+
+/**
  * Apply one shop order exactly once (idempotent on the shop's order id, S5): customer upsert,
- * purchase touchpoint, counters and average order value (S1, S16), affinity, stage. Later
- * modules add their effects (coupon uses, points, referrals, win-back recovery, gifts) here, so
- * everything an order changes commits or fails together.
+ * purchase touchpoint, counters and average order value (S1, S16), affinity, stage, then the
+ * other modules' effects (private.apply_order_effects), so everything an order changes commits
+ * or fails together.
  * p_order: {shopOrderId, email, total, currency, orderedAt, shopCustomerId?, firstName?,
  * lastName?, channel?, utm?, lineItems: [{productId, quantity, price}], discountCodes, noteAttributes}.
  */
@@ -535,6 +547,7 @@ declare
   v_customer_id uuid;
   v_weight numeric;
   v_stage text;
+  v_effects jsonb;
 begin
   if v_email is null then
     raise exception 'The order has no customer email' using errcode = 'HH422';
@@ -595,9 +608,11 @@ begin
    where c.id = v_customer_id;
 
   perform private.apply_stages(p_user_id, array[v_customer_id], p_now, 'purchase', v_shop_order_id);
+  v_effects := private.apply_order_effects(p_user_id, p_order, v_customer_id, p_now);
 
   select stage into v_stage from public.customers where id = v_customer_id;
-  return jsonb_build_object('applied', true, 'orderId', v_order_id, 'customerId', v_customer_id, 'stage', v_stage);
+  return jsonb_build_object('applied', true, 'orderId', v_order_id, 'customerId', v_customer_id, 'stage', v_stage,
+                            'effects', v_effects);
 end
 $$;
 

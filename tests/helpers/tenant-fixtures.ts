@@ -36,4 +36,15 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
     insert into public.customer_segments (user_id, name, criteria) values (${userId}, 'Everyone', '{}')`,
   segment_memberships: (tx, userId) => tx`
     select public.evaluate_segment(s.id) from public.customer_segments s where s.user_id = ${userId}`,
+  coupon_batches: (tx, userId) => tx`
+    insert into public.coupon_batches (user_id, prefix, count) values (${userId}, 'FIX', 1)`,
+  coupons: (tx, userId) => tx`
+    insert into public.coupons (user_id, code, discount_type, discount_value, source, batch_id)
+    select ${userId}, 'FIXTURE10', 'percentage', 10, 'bulk', b.id from public.coupon_batches b where b.user_id = ${userId}`,
+  // A real redemption through the order flow.
+  coupon_uses: (tx, userId) => tx`
+    select private.apply_order(${userId}, ${tx.json({
+      shopOrderId: 'fixture-2', email: 'fixture@example.test', total: 50, orderedAt: '2026-01-03T00:00:00Z',
+      discountCodes: [{ code: 'fixture10', amount: 5 }],
+    })})`,
 };
