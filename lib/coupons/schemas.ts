@@ -75,9 +75,12 @@ function refineCoupon(v: CouponFieldsShape, ctx: z.RefinementCtx): void {
   }
 }
 
-/** POST /api/coupons. Unknown fields (usage_count, user_id, status...) are dropped. */
+/**
+ * POST /api/coupons. Unknown fields (usage_count, user_id...) are dropped, and a status other
+ * than draft or active (depleted, expired...) is ignored: those only come from the coupon's use.
+ */
 export const couponCreate = z
-  .object({ code: couponCode, status: z.enum(['draft', 'active']).default('active'), ...couponFields })
+  .object({ code: couponCode, status: z.enum(['draft', 'active']).catch('active').default('active'), ...couponFields })
   .superRefine(refineCoupon);
 export type CouponCreate = z.infer<typeof couponCreate>;
 
