@@ -3,9 +3,11 @@
  * DATABASE_URL) and write its results into docs/benchmarks.md. Targets live here, not in tests.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { runCouponsBench } from '@/scripts/bench/coupons';
 import { runJourneyBench } from '@/scripts/bench/journey';
 
 const SUITES: Record<string, () => Promise<string>> = {
+  coupons: runCouponsBench,
   journey: runJourneyBench,
 };
 

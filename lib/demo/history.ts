@@ -35,6 +35,7 @@ interface DemoOrder {
   firstName: string;
   lastName: string;
   lineItems: { productId: string; quantity: number; price: number }[];
+  discountCodes: { code: string }[];
 }
 
 /** A realistic history: visits, sign-ups, orders and lapses over `months`, in time order. */
@@ -83,7 +84,11 @@ export function generateHistory(options: { customers: number; months: number; no
         return { productId: `${collection}-${1 + Math.floor(rand() * 3)}`, quantity: 1 + Math.floor(rand() * 2), price: Math.round(18 + rand() * 90) };
       });
       const total = lineItems.reduce((s, li) => s + li.quantity * li.price, 0);
-      orders.push({ shopOrderId: `demo-${i}-${n}`, email, total, orderedAt: at(), firstName: first, lastName: last, lineItems });
+      const code = n === 0 ? (rand() < 0.3 ? 'WELCOME10' : null) : rand() < 0.12 ? 'VIP20' : total >= 50 && rand() < 0.1 ? 'FREESHIP' : null;
+      orders.push({
+        shopOrderId: `demo-${i}-${n}`, email, total, orderedAt: at(), firstName: first, lastName: last, lineItems,
+        discountCodes: code ? [{ code }] : [],
+      });
       n += 1;
       keepBuying = rand() < (n === 1 ? 0.55 : 0.7);
       t += (15 + rand() * 90) * DAY;
@@ -105,6 +110,12 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
     insert into public.product_collections (user_id, product_id, collection)
     select ${userId}, c || '-' || n, c from unnest(${[...COLLECTIONS]}::text[]) c, generate_series(1, 3) n
     on conflict do nothing`;
+  await sql`
+    insert into public.coupons (user_id, code, discount_type, discount_value, first_time_only, usage_limit, per_customer_limit,
+                                minimum_purchase, starts_at, description)
+    values (${userId}, 'WELCOME10', 'percentage', 10, true, null, 1, null, ${new Date(now.getTime() - options.months * 31 * DAY)}, 'First order welcome'),
+           (${userId}, 'VIP20', 'percentage', 20, false, 60, null, null, ${new Date(now.getTime() - options.months * 31 * DAY)}, 'Thank-you code for regulars'),
+           (${userId}, 'FREESHIP', 'free_shipping', null, false, null, null, 50, ${new Date(now.getTime() - options.months * 31 * DAY)}, 'Free shipping over 50')`;
   type Item = { at: string; event?: DemoEvent; order?: DemoOrder };
   const timeline: Item[] = [
     ...events.map((e) => ({ at: e.occurredAt, event: e })),

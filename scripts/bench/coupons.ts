@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createLocalUser } from '@/lib/auth/local';
+import { closeDb, connect, withSystem } from '@/lib/db';
+import { migrate } from '@/lib/db/migrate';
+import { reloadEnv } from '@/lib/env';
+import { fmt, machine, timed } from '@/scripts/bench/util';
+import { startEmbedded, withDatabase, type EmbeddedServer } from '@/scripts/embedded-postgres';
+
+/**
+ * 8 connections place orders that all carry one hot coupon (limit 100,000), through the real
+ * private.apply_order: every redemption takes the coupon's row lock, so this measures how fast
+ * a single code can be redeemed without overselling, and checks the count is exact.
+ */
+export async function runCouponsBench(): Promise<string> {
+  const CONNECTIONS = 8;
+  const PER_CONNECTION = Number(process.env.BENCH_ORDERS_PER_CONNECTION ?? 1000);
+  let server: EmbeddedServer | undefined;
+  let dir: string | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'haven-bench-'));
+    server = await startEmbedded({ dataDir: path.join(dir, 'data'), ephemeral: true });
+    adminUrl = server.url;
+  }
+  const admin = connect(adminUrl, 1);
+  await admin.unsafe('drop database if exists bench_coupons with (force)');
+  await admin.unsafe('create database bench_coupons');
+  const url = withDatabase(adminUrl, 'bench_coupons');
+  process.env.DATABASE_URL = url;
+  reloadEnv();
+  const pool = connect(url, CONNECTIONS);
+  try {
+    await migrate(pool);
+    const merchant = await withSystem((tx) => createLocalUser(tx, 'bench@bench.test', 'bench-password'));
+    if (!merchant) throw new Error('no bench merchant');
+    await pool`insert into public.coupons (user_id, code, discount_type, discount_value, usage_limit, per_customer_limit)
+               values (${merchant.userId}, 'HOT', 'percentage', 10, 100000, null)`;
+    const order = (c: number, i: number) => ({
+      shopOrderId: `o-${c}-${i}`, email: `c${(c * PER_CONNECTION + i) % 5000}@bench.test`, total: 50,
+      orderedAt: new Date().toISOString(), discountCodes: [{ code: 'HOT' }],
+    });
+    const run = await timed(() => Promise.all(Array.from({ length: CONNECTIONS }, (_, c) =>
+      pool.reserve().then(async (conn) => {
+        try {
+          for (let i = 0; i < PER_CONNECTION; i++) await conn`select private.apply_order(${merchant.userId}, ${conn.json(order(c, i))})`;
+        } finally {
+          conn.release();
+        }
+      }))));
+    const [r] = await pool<{ usage_count: number; accepted: number; status: string }[]>`
+      select c.usage_count, c.status,
+             (select count(*)::int from public.coupon_uses u where u.coupon_id = c.id and u.status = 'accepted') as accepted
+        from public.coupons c where c.code = 'HOT'`;
+    const total = CONNECTIONS * PER_CONNECTION;
+    const perSec = total / (run.ms / 1000);
+    const exact = r?.usage_count === total && r.accepted === total;
+    return [
+      `## coupons (${new Date().toISOString().slice(0, 10)})`,
+      '',
+      `Machine: ${machine()}. Reproduce: \`npm run bench -- coupons\`.`,
+      '',
+      '| measure | result | target | |',
+      '| --- | --- | --- | --- |',
+      `| ${CONNECTIONS} connections, ${fmt(total, 0)} orders through \`apply_order\`, all redeeming one coupon (limit 100,000) | ${fmt(perSec, 0)} redemptions/s | ≥ 1,000/s | ${perSec >= 1000 ? 'met' : '**not met**'} |`,
+      `| final count | usage_count ${fmt(r?.usage_count ?? 0, 0)}, accepted uses ${fmt(r?.accepted ?? 0, 0)} of ${fmt(total, 0)} | exact | ${exact ? 'met' : '**not met**'} |`,
+    ].join('\n');
+  } finally {
+    await pool.end();
+    await closeDb();
+    await admin.unsafe('drop database if exists bench_coupons with (force)').catch(() => undefined);
+    await admin.end();
+    if (server) await server.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
