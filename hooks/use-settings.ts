@@ -27,3 +27,11 @@ export function useRotateTrackingKey() {
     onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.integrations }),
   });
 }
+
+export function useRotateServerKey() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<{ serverKey: string }>('/api/settings/server-key/rotate'),
+    onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.integrations }),
+  });
+}

@@ -3,6 +3,7 @@
 import { RefreshCw } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
 import { SecretField } from '@/components/settings/secret-field';
+import { ServerKeyCard } from '@/components/settings/server-key';
 import { Button } from '@/components/ui/button';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
 import { CopyButton } from '@/components/ui/copy-button';
@@ -120,6 +121,8 @@ function IntegrationsSections({ data }: { data: IntegrationsView }) {
           </div>
         </CardBody>
       </Card>
+
+      <ServerKeyCard status={data.serverKey} />
 
       <Modal open={confirmRotate} onClose={() => setConfirmRotate(false)} title="Rotate the tracking key?"
         description="The current key stops working immediately. Events from storefronts still using it will be refused."
