@@ -20,6 +20,11 @@ export const CRON_JOBS: Record<string, CronJob> = {
       select private.evaluate_stages(null, ${now}, 5000) as r`;
     return row?.r ?? { checked: 0, changed: 0 };
   }),
+  // Fold analytics deltas into the per-merchant totals.
+  rollups: inSystem(async (tx) => {
+    const [row] = await tx<{ n: number }[]>`select private.compact_customer_rollups(100000) as n`;
+    return { folded: row?.n ?? 0 };
+  }),
   // Coupons past their end date become expired.
   coupons: inSystem(async (tx, now) => {
     const [row] = await tx<{ n: number }[]>`select private.expire_coupons(${now}, 5000) as n`;

@@ -108,16 +108,23 @@ interface AnalyticsRow {
   ltv: string;
 }
 
-/** Journey analytics (seed shape) from one grouped query (S19); shaped here, never summed row by row. */
+/**
+ * Journey analytics (seed shape) from the rollup totals plus pending deltas (S19): a few dozen
+ * rows whatever the number of customers, kept exact by triggers on customers.
+ */
 export async function journeyAnalytics(tx: Tx, userId: string): Promise<JourneyAnalytics> {
   const rows = await tx<AnalyticsRow[]>`
-    select stage, primary_collection, count(*)::int as n,
-           count(*) filter (where became_lead_at is not null or total_orders > 0)::int as leads,
-           count(*) filter (where total_orders >= 1)::int as buyers,
-           count(*) filter (where total_orders >= 2)::int as repeaters,
-           coalesce(sum(lifetime_value), 0)::text as ltv
-      from public.customers where user_id = ${userId}
-     group by stage, primary_collection`;
+    select stage, nullif(collection, '') as primary_collection, sum(customers)::int as n, sum(leads)::int as leads,
+           sum(buyers)::int as buyers, sum(repeaters)::int as repeaters, coalesce(sum(lifetime_value), 0)::text as ltv
+      from (
+        select stage, collection, customers, leads, buyers, repeaters, lifetime_value
+          from public.customer_rollups where user_id = ${userId}
+        union all
+        select stage, collection, customers, leads, buyers, repeaters, lifetime_value
+          from public.customer_rollup_deltas where user_id = ${userId}
+      ) t
+     group by stage, collection
+    having sum(customers) <> 0`;
   const stageDistribution = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
   const collectionDistribution = Object.fromEntries(COLLECTIONS.map((c) => [c, 0])) as Record<Collection, number>;
   let total = 0, leads = 0, buyers = 0, repeaters = 0, revenue = 0;

@@ -47,4 +47,9 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
       shopOrderId: 'fixture-2', email: 'fixture@example.test', total: 50, orderedAt: '2026-01-03T00:00:00Z',
       discountCodes: [{ code: 'fixture10', amount: 5 }],
     })})`,
+  // Both written by the customers triggers (the order above); compaction moves deltas into totals.
+  customer_rollup_deltas: async () => undefined,
+  customer_rollups: (tx, userId) => tx`select private.compact_customer_rollups(1000)`.then(() => tx`
+    insert into public.customer_rollup_deltas (user_id, stage, collection, customers, leads, buyers, repeaters, lifetime_value)
+    select user_id, stage, collection, 0, 0, 0, 0, 0 from public.customer_rollups where user_id = ${userId} limit 1`),
 };
