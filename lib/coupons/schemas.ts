@@ -49,30 +49,40 @@ const couponFields = {
   internalNotes: z.string().trim().max(2000).nullable().optional(),
 };
 
-type CouponFieldsShape = {
+/** The discount terms the cross-field rules look at (a create body, or a stored coupon merged with an edit). */
+export interface CouponTerms {
   discountType?: DiscountType;
   discountValue?: number | null;
   buyQuantity?: number | null;
   getQuantity?: number | null;
   startsAt?: string;
   expiresAt?: string | null;
-};
+}
 
-/** Cross-field rules (S36): percent 0-100, amounts > 0, buy X get Y needs both quantities, dates ordered. */
-function refineCoupon(v: CouponFieldsShape, ctx: z.RefinementCtx): void {
-  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+/**
+ * Cross-field rules (S36): percent 0-100, amounts > 0, buy X get Y needs both quantities
+ * (its `discountValue` is unused: the `get` items are free), dates ordered. Returns the first
+ * problem as {field, message}, or null.
+ */
+export function checkCouponTerms(v: CouponTerms): { field: string; message: string } | null {
   if (v.discountType === 'percentage') {
-    if (v.discountValue == null) issue('discountValue', 'A percentage discount needs a value');
-    else if (v.discountValue > 100) issue('discountValue', 'A percentage cannot be more than 100');
+    if (v.discountValue == null) return { field: 'discountValue', message: 'A percentage discount needs a value' };
+    if (v.discountValue > 100) return { field: 'discountValue', message: 'A percentage cannot be more than 100' };
   }
-  if (v.discountType === 'fixed_amount' && v.discountValue == null) issue('discountValue', 'A fixed discount needs an amount');
+  if (v.discountType === 'fixed_amount' && v.discountValue == null) return { field: 'discountValue', message: 'A fixed discount needs an amount' };
   if (v.discountType === 'buy_x_get_y') {
-    if (v.buyQuantity == null) issue('buyQuantity', 'Buy X get Y needs how many to buy');
-    if (v.getQuantity == null) issue('getQuantity', 'Buy X get Y needs how many they get');
+    if (v.buyQuantity == null) return { field: 'buyQuantity', message: 'Buy X get Y needs how many to buy' };
+    if (v.getQuantity == null) return { field: 'getQuantity', message: 'Buy X get Y needs how many they get' };
   }
   if (v.startsAt && v.expiresAt && Date.parse(v.expiresAt) <= Date.parse(v.startsAt)) {
-    issue('expiresAt', 'The end date must be after the start date');
+    return { field: 'expiresAt', message: 'The end date must be after the start date' };
   }
+  return null;
+}
+
+function refineCoupon(v: CouponTerms, ctx: z.RefinementCtx): void {
+  const problem = checkCouponTerms(v);
+  if (problem) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
 }
 
 /**
@@ -84,23 +94,32 @@ export const couponCreate = z
   .superRefine(refineCoupon);
 export type CouponCreate = z.infer<typeof couponCreate>;
 
-/** PATCH /api/coupons/[id]: any editable field; the code and counters never change here. */
+/**
+ * PATCH /api/coupons/[id]: any editable field; the code and counters never change here. The
+ * cross-field rules run in the service on the stored coupon merged with the edit, so a lone
+ * `{discountValue: 150}` on a percentage coupon is refused and a lone type change is judged
+ * with the stored value.
+ */
 export const couponPatch = z
   .object({ ...couponFields, discountType: z.enum(DISCOUNT_TYPES).optional() })
-  .superRefine(refineCoupon)
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'Send at least one field to change' });
 export type CouponPatch = z.infer<typeof couponPatch>;
 
-/** POST /api/coupons/bulk: `count` unique single-use codes `PREFIX-XXXXXXXXXX`. */
+/** POST /api/coupons/bulk: `count` unique single-use codes `PREFIX-XXXXXXXXXX` (limits are always 1). */
+const { usageLimit: _usageLimit, perCustomerLimit: _perCustomerLimit, ...bulkFields } = couponFields;
 export const couponBulkCreate = z
   .object({
     prefix: z.string().trim().toUpperCase().regex(/^[A-Z0-9]{2,12}$/, 'Use 2 to 12 letters or digits'),
     count: z.number().int().min(1).max(10_000, 'At most 10,000 codes per batch'),
-    ...couponFields,
+    ...bulkFields,
   })
   .superRefine(refineCoupon);
 export type CouponBulkCreate = z.infer<typeof couponBulkCreate>;
 
+/**
+ * GET /api/coupons: archived coupons are left out unless `status=archived`. `stats` describe
+ * every coupon that is not archived, whatever the filters.
+ */
 export const couponListQuery = z.object({
   status: z.enum(COUPON_STATUSES).optional(),
   source: z.enum(COUPON_SOURCES).optional(),
@@ -171,6 +190,7 @@ export interface CouponList {
   stats?: CouponStats;
 }
 
+/** One order's use of a coupon. `discountAmount` is what the shop reported (or computed); 0 if the shop sent none. */
 export interface CouponUse {
   id: string;
   customerEmail: string;

@@ -1,6 +1,7 @@
 import { AppError } from '@/lib/api/errors';
 import { generateCode } from '@/lib/coupons/codes';
 import { COUPON_COLUMNS, toCoupon, toUse, type CouponRow, type CouponUseRow } from '@/lib/coupons/rows';
+import { checkCouponTerms } from '@/lib/coupons/schemas';
 import type {
   Coupon, CouponBulkCreate, CouponCreate, CouponDeleteResult, CouponList, CouponPatch, CouponReason, CouponStats,
   CouponUses, CouponValidate, CouponValidation,
@@ -9,7 +10,7 @@ import { csvCell } from '@/lib/segments/service';
 import type { Tx } from '@/lib/db';
 
 /** Named columns only: a request body is never spread into a row (S11, S36). */
-function columns(f: CouponPatch | CouponCreate | CouponBulkCreate): Record<string, unknown> {
+function columns(f: CouponPatch | CouponCreate): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const set = (col: string, v: unknown) => {
     if (v !== undefined) out[col] = v;
@@ -31,6 +32,8 @@ function columns(f: CouponPatch | CouponCreate | CouponBulkCreate): Record<strin
   set('internal_notes', f.internalNotes);
   return out;
 }
+
+const num = (v: string | null): number | null => (v === null ? null : Number(v));
 
 async function findCoupon(tx: Tx, userId: string, id: string): Promise<CouponRow> {
   const [row] = await tx<CouponRow[]>`select ${tx(COUPON_COLUMNS)} from public.coupons where id = ${id} and user_id = ${userId}`;
@@ -87,8 +90,17 @@ export async function updateCoupon(tx: Tx, userId: string, id: string, patch: Co
   if (patch.usageLimit != null && patch.usageLimit < current.usage_count) {
     throw new AppError('bad_request', `usageLimit: This coupon has already been used ${current.usage_count} times`, { field: 'usageLimit' });
   }
-  const merged = { ...columns(patch) };
   const type = patch.discountType ?? current.discount_type;
+  const problem = checkCouponTerms({
+    discountType: type,
+    discountValue: patch.discountValue !== undefined ? patch.discountValue : num(current.discount_value),
+    buyQuantity: patch.buyQuantity !== undefined ? patch.buyQuantity : current.buy_quantity,
+    getQuantity: patch.getQuantity !== undefined ? patch.getQuantity : current.get_quantity,
+    startsAt: patch.startsAt ?? current.starts_at.toISOString(),
+    expiresAt: patch.expiresAt !== undefined ? patch.expiresAt : (current.expires_at?.toISOString() ?? null),
+  });
+  if (problem) throw new AppError('bad_request', `${problem.field}: ${problem.message}`, { field: problem.field });
+  const merged = { ...columns(patch) };
   if (patch.discountType && type === 'free_shipping') merged.discount_value = null;
   const limit = patch.usageLimit === undefined ? current.usage_limit : patch.usageLimit;
   const expires = patch.expiresAt === undefined ? current.expires_at : patch.expiresAt ? new Date(patch.expiresAt) : null;

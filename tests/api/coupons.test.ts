@@ -82,6 +82,17 @@ describe('coupon lifecycle', () => {
     expect((await call<Coupon>(resume, `/api/coupons/${id}/resume`, { method: 'POST', cookie: a.cookie, params: { id } })).body.status).toBe('active');
   });
 
+  it('judges a partial edit against the stored coupon', async () => {
+    const c = await post(a, { code: 'PARTIAL', discountType: 'percentage', discountValue: 10 });
+    const id = c.body.id;
+    const tooMuch = await call(patch, `/api/coupons/${id}`, { method: 'PATCH', cookie: a.cookie, params: { id }, body: { discountValue: 150 } });
+    expect(tooMuch).toMatchObject({ status: 400, body: { field: 'discountValue' } });
+    const toFixed = await call<Coupon>(patch, `/api/coupons/${id}`, { method: 'PATCH', cookie: a.cookie, params: { id }, body: { discountType: 'fixed_amount' } });
+    expect(toFixed.body).toMatchObject({ discountType: 'fixed_amount', discountValue: 10 });
+    const badDates = await call(patch, `/api/coupons/${id}`, { method: 'PATCH', cookie: a.cookie, params: { id }, body: { expiresAt: '2000-01-01T00:00:00Z' } });
+    expect(badDates).toMatchObject({ status: 400, body: { field: 'expiresAt' } });
+  });
+
   it('refuses a limit below the uses so far; raising the limit of a depleted coupon reactivates it', async () => {
     const c = await post(a, { code: 'ONEUSE', discountType: 'fixed_amount', discountValue: 5, usageLimit: 1 });
     await orderWithCode(a.userId, { id: 'oneuse-1', email: 'u1@example.test', total: 20, code: 'ONEUSE' });

@@ -15,6 +15,8 @@ const BUNDLE = 'BUNDLE21';
 
 const row = (code: string) => page.locator(`[data-testid="coupon-row"][data-code="${code}"]`);
 const dialog = () => page.getByRole('dialog');
+// A role query uses the accessible name, which leaves out the aria-hidden "required" asterisk.
+const codeInput = () => dialog().getByRole('textbox', { name: 'Code', exact: true });
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -56,8 +58,8 @@ describe('coupons in a real browser (seeded demo merchant)', () => {
 
   it('creates a percentage coupon and shows it in the list', async () => {
     await openCreate();
-    await dialog().getByLabel('Code', { exact: true }).fill(CODE.toLowerCase());
-    await expect(dialog().getByLabel('Code', { exact: true }).inputValue()).resolves.toBe(CODE);
+    await codeInput().fill(CODE.toLowerCase());
+    await expect(codeInput().inputValue()).resolves.toBe(CODE);
     await dialog().getByLabel('Percentage off').fill('10');
     await snap(page, 'coupons-form');
     await dialog().getByRole('button', { name: 'Create coupon' }).click();
@@ -70,13 +72,13 @@ describe('coupons in a real browser (seeded demo merchant)', () => {
 
   it('shows the server’s 409 message under the code for a duplicate code', async () => {
     await openCreate();
-    await dialog().getByLabel('Code', { exact: true }).fill('WELCOME10');
+    await codeInput().fill('WELCOME10');
     await dialog().getByLabel('Percentage off').fill('5');
     await dialog().getByRole('button', { name: 'Create coupon' }).click();
     const error = dialog().locator('#coupon-code-error');
     await error.waitFor();
     await expect(error.textContent()).resolves.toMatch(/already exists/i);
-    await expect(dialog().getByLabel('Code', { exact: true }).getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(codeInput().getAttribute('aria-invalid')).resolves.toBe('true');
     await snap(page, 'coupons-duplicate');
     await dialog().getByRole('button', { name: 'Cancel' }).click();
     await dialog().waitFor({ state: 'detached' });
@@ -85,7 +87,7 @@ describe('coupons in a real browser (seeded demo merchant)', () => {
   it('edits the coupon: the code is locked and the new value shows in the list', async () => {
     await page.getByRole('button', { name: `Edit ${CODE}` }).click();
     await dialog().getByRole('heading', { name: `Edit ${CODE}` }).waitFor();
-    await expect(dialog().getByLabel('Code', { exact: true }).isDisabled()).resolves.toBe(true);
+    await expect(codeInput().isDisabled()).resolves.toBe(true);
     await expect(dialog().getByLabel('Percentage off').inputValue()).resolves.toBe('10');
     await dialog().getByLabel('Percentage off').fill('15');
     await dialog().getByRole('button', { name: 'Save changes' }).click();
@@ -114,7 +116,7 @@ describe('coupons in a real browser (seeded demo merchant)', () => {
     await expect(dialog().getByLabel('Customer buys').count()).resolves.toBe(0);
     await dialog().getByRole('radio', { name: 'Buy X get Y' }).check();
     await expect(dialog().getByLabel('Percentage off').count()).resolves.toBe(0);
-    await dialog().getByLabel('Code', { exact: true }).fill(BUNDLE);
+    await codeInput().fill(BUNDLE);
     await dialog().getByRole('button', { name: 'Create coupon' }).click();
     // Missing quantities are caught before anything is sent.
     await expect(dialog().locator('#coupon-buy-quantity-error').textContent()).resolves.toMatch(/how many to buy/);
@@ -182,14 +184,14 @@ describe('coupons in a real browser (seeded demo merchant)', () => {
 
   it('tests a code as a checkout would', async () => {
     const form = page.getByRole('form', { name: 'Test a code' });
-    await form.getByLabel('Code').fill('WELCOME10');
+    await form.getByLabel('Code', { exact: true }).fill('WELCOME10');
     await form.getByLabel('Customer email').fill(`new-${Date.now()}@shop.test`);
     await form.getByLabel('Cart total').fill('80');
     await form.getByRole('button', { name: 'Check code' }).click();
     await expect.poll(() => page.getByTestId('test-code-result').textContent(), { timeout: 10_000 }).toContain('WELCOME10 is valid');
     await expect(page.getByTestId('test-code-result').textContent()).resolves.toContain('$8.00 off');
 
-    await form.getByLabel('Code').fill('NOSUCHCODE');
+    await form.getByLabel('Code', { exact: true }).fill('NOSUCHCODE');
     await form.getByRole('button', { name: 'Check code' }).click();
     await expect.poll(() => page.getByTestId('test-code-result').textContent(), { timeout: 10_000 }).toContain('would be refused');
     await snap(page, 'coupons-test-code');
@@ -203,6 +205,24 @@ describe('coupons in a real browser (seeded demo merchant)', () => {
     await other.getByText('Could not load coupons').waitFor();
     await other.getByRole('button', { name: 'Retry' }).first().waitFor();
     await snap(other, 'coupons-error');
+    await other.close();
+  });
+
+  it('shows the empty state with a create button, and fits a phone screen', async () => {
+    const other = await context.newPage();
+    await other.setViewportSize({ width: 390, height: 844 });
+    await other.route('**/api/coupons?**', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json',
+        body: JSON.stringify({ coupons: [], total: 0, stats: { total: 0, active: 0, totalUses: 0, totalDiscount: 0, rejectedUses: 0 } }) }));
+    await other.goto('/dashboard/campaigns/coupons');
+    await other.getByText('No coupons yet').waitFor();
+    await other.getByRole('button', { name: 'Create coupon' }).nth(1).click();
+    await other.getByRole('dialog').getByRole('heading', { name: 'Create coupon' }).waitFor();
+    await other.keyboard.press('Escape');
+    await other.getByRole('dialog').waitFor({ state: 'detached' });
+    const overflow = await other.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await snap(other, 'coupons-empty-mobile');
     await other.close();
   });
 });
