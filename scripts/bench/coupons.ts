@@ -1,12 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { createLocalUser } from '@/lib/auth/local';
 import { closeDb, connect, withSystem } from '@/lib/db';
-import { migrate } from '@/lib/db/migrate';
 import { reloadEnv } from '@/lib/env';
 import { fmt, machine, timed } from '@/scripts/bench/util';
-import { startEmbedded, withDatabase, type EmbeddedServer } from '@/scripts/embedded-postgres';
+import { scratchDatabase } from '@/scripts/embedded-postgres';
 
 /**
  * 8 connections place orders that all carry one hot coupon (limit 100,000), through the real
@@ -16,23 +12,11 @@ import { startEmbedded, withDatabase, type EmbeddedServer } from '@/scripts/embe
 export async function runCouponsBench(): Promise<string> {
   const CONNECTIONS = 8;
   const PER_CONNECTION = Number(process.env.BENCH_ORDERS_PER_CONNECTION ?? 1000);
-  let server: EmbeddedServer | undefined;
-  let dir: string | undefined;
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'haven-bench-'));
-    server = await startEmbedded({ dataDir: path.join(dir, 'data'), ephemeral: true });
-    adminUrl = server.url;
-  }
-  const admin = connect(adminUrl, 1);
-  await admin.unsafe('drop database if exists bench_coupons with (force)');
-  await admin.unsafe('create database bench_coupons');
-  const url = withDatabase(adminUrl, 'bench_coupons');
-  process.env.DATABASE_URL = url;
+  const scratch = await scratchDatabase('bench_coupons');
+  process.env.DATABASE_URL = scratch.url;
   reloadEnv();
-  const pool = connect(url, CONNECTIONS);
+  const pool = connect(scratch.url, CONNECTIONS);
   try {
-    await migrate(pool);
     const merchant = await withSystem((tx) => createLocalUser(tx, 'bench@bench.test', 'bench-password'));
     if (!merchant) throw new Error('no bench merchant');
     await pool`insert into public.coupons (user_id, code, discount_type, discount_value, usage_limit, per_customer_limit)
@@ -69,9 +53,6 @@ export async function runCouponsBench(): Promise<string> {
   } finally {
     await pool.end();
     await closeDb();
-    await admin.unsafe('drop database if exists bench_coupons with (force)').catch(() => undefined);
-    await admin.end();
-    if (server) await server.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await scratch.drop();
   }
 }

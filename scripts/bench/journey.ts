@@ -1,16 +1,12 @@
 import { createHmac } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { createLocalUser } from '@/lib/auth/local';
 import { journeyAnalytics } from '@/lib/customers/service';
-import { closeDb, connect, db, withSystem, withTenant } from '@/lib/db';
-import { migrate } from '@/lib/db/migrate';
+import { closeDb, db, withSystem, withTenant } from '@/lib/db';
 import { reloadEnv } from '@/lib/env';
 import { ingestEvents } from '@/lib/intake/track';
 import { updateIntegrations } from '@/lib/settings/integrations';
 import { fmt, machine, percentile, startNext, timed } from '@/scripts/bench/util';
-import { freePort, startEmbedded, withDatabase, type EmbeddedServer } from '@/scripts/embedded-postgres';
+import { freePort, scratchDatabase } from '@/scripts/embedded-postgres';
 
 const SHOP = 'bench.myshopify.com';
 const SECRET = 'bench-webhook-secret-0123456789';
@@ -145,20 +141,9 @@ async function benchOrders(userId: string, port: number, env: Record<string, str
 export async function runJourneyBench(): Promise<string> {
   const customers = Number(process.env.BENCH_CUSTOMERS ?? 200_000);
   const perCustomer = 10;
-  let server: EmbeddedServer | undefined;
-  let dir: string | undefined;
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'haven-bench-'));
-    server = await startEmbedded({ dataDir: path.join(dir, 'data'), ephemeral: true });
-    adminUrl = server.url;
-  }
-  const admin = connect(adminUrl, 1);
-  await admin.unsafe('drop database if exists bench_journey with (force)');
-  await admin.unsafe('create database bench_journey');
-  const url = withDatabase(adminUrl, 'bench_journey');
+  const scratch = await scratchDatabase('bench_journey');
   const env = {
-    DATABASE_URL: url,
+    DATABASE_URL: scratch.url,
     AUTH_SECRET: 'bench-auth-secret-0123456789abcdef0123',
     APP_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
     CRON_SECRET: 'bench-cron-secret-0123456789',
@@ -166,9 +151,6 @@ export async function runJourneyBench(): Promise<string> {
   Object.assign(process.env, env);
   reloadEnv();
   try {
-    const m = connect(url, 1);
-    await migrate(m);
-    await m.end();
     const merchant = await withSystem((tx) => createLocalUser(tx, 'bench@bench.test', 'bench-password'));
     if (!merchant) throw new Error('no bench merchant');
     const userId = merchant.userId;
@@ -206,9 +188,6 @@ export async function runJourneyBench(): Promise<string> {
     ].join('\n');
   } finally {
     await closeDb();
-    await admin.unsafe('drop database if exists bench_journey with (force)').catch(() => undefined);
-    await admin.end();
-    if (server) await server.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await scratch.drop();
   }
 }

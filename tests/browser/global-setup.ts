@@ -1,13 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { connect } from '@/lib/db';
-import { migrate } from '@/lib/db/migrate';
 import { seedDemo } from '@/lib/demo/seed';
-import { freePort, startEmbedded, withDatabase, type EmbeddedServer } from '@/scripts/embedded-postgres';
+import { freePort, scratchDatabase } from '@/scripts/embedded-postgres';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -40,21 +36,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const build = spawnSync('node_modules/.bin/next', ['build'], { stdio: 'inherit' });
     if (build.status !== 0) throw new Error('next build failed');
   }
-  let server: EmbeddedServer | undefined;
-  let dir: string | undefined;
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'haven-browser-pg-'));
-    server = await startEmbedded({ dataDir: path.join(dir, 'data'), ephemeral: true });
-    adminUrl = server.url;
-  }
-  const dbName = `hh_browser_${process.pid}`;
-  const admin = connect(adminUrl, 1);
-  await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-  await admin.unsafe(`create database ${dbName}`);
-  const databaseUrl = withDatabase(adminUrl, dbName);
+  const scratch = await scratchDatabase(`hh_browser_${process.pid}`);
+  const databaseUrl = scratch.url;
   const sql = connect(databaseUrl, 2);
-  await migrate(sql);
   // The demo merchant with its full history, as `npm run dev` creates it.
   await seedDemo(sql);
   await sql.end();
@@ -79,9 +63,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     app.kill('SIGTERM');
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
-    await admin.end();
-    if (server) await server.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await scratch.drop();
   };
 }
