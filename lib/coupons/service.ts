@@ -35,8 +35,10 @@ function columns(f: CouponPatch | CouponCreate): Record<string, unknown> {
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v));
 
-async function findCoupon(tx: Tx, userId: string, id: string): Promise<CouponRow> {
-  const [row] = await tx<CouponRow[]>`select ${tx(COUPON_COLUMNS)} from public.coupons where id = ${id} and user_id = ${userId}`;
+/** A coupon of this merchant; `lock` holds its row (as redemption does) while it is changed. */
+async function findCoupon(tx: Tx, userId: string, id: string, lock = false): Promise<CouponRow> {
+  const [row] = await tx<CouponRow[]>`
+    select ${tx(COUPON_COLUMNS)} from public.coupons where id = ${id} and user_id = ${userId} ${lock ? tx`for update` : tx``}`;
   if (!row) throw new AppError('not_found', 'Coupon not found');
   return row;
 }
@@ -85,7 +87,7 @@ export async function createCoupon(tx: Tx, userId: string, input: CouponCreate):
  * coupon, or moving the end date of an expired one into the future, makes it active again.
  */
 export async function updateCoupon(tx: Tx, userId: string, id: string, patch: CouponPatch): Promise<Coupon> {
-  const current = await findCoupon(tx, userId, id);
+  const current = await findCoupon(tx, userId, id, true);
   if (current.status === 'archived') throw new AppError('conflict', 'An archived coupon cannot be edited');
   if (patch.usageLimit != null && patch.usageLimit < current.usage_count) {
     throw new AppError('bad_request', `usageLimit: This coupon has already been used ${current.usage_count} times`, { field: 'usageLimit' });
@@ -112,7 +114,7 @@ export async function updateCoupon(tx: Tx, userId: string, id: string, patch: Co
 
 /** Pause an active coupon, or resume a paused or draft one. */
 export async function setCouponActive(tx: Tx, userId: string, id: string, active: boolean): Promise<Coupon> {
-  const current = await findCoupon(tx, userId, id);
+  const current = await findCoupon(tx, userId, id, true);
   const allowed = active ? ['paused', 'draft'] : ['active'];
   if (!allowed.includes(current.status)) {
     throw new AppError('conflict', active ? `A ${current.status} coupon cannot be resumed` : `Only an active coupon can be paused (this one is ${current.status})`);
@@ -127,7 +129,7 @@ export async function setCouponActive(tx: Tx, userId: string, id: string, active
 
 /** Delete an unused coupon; one with uses is archived instead (its history stays). */
 export async function deleteCoupon(tx: Tx, userId: string, id: string): Promise<CouponDeleteResult> {
-  const current = await findCoupon(tx, userId, id);
+  const current = await findCoupon(tx, userId, id, true);
   if (current.usage_count + current.rejected_count > 0) {
     await tx`update public.coupons set status = 'archived' where id = ${id} and user_id = ${userId}`;
     return { deleted: false, archived: true, message: `${current.code} has been used, so it was archived instead of deleted` };

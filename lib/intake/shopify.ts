@@ -41,12 +41,14 @@ export async function authenticateShopifyWebhook(tx: Tx, req: Request, rawBody: 
       from public.merchant_settings s
       join public.merchant_credentials k on k.user_id = s.user_id and k.provider = 'shopify_webhook'
      where s.shop_domain = ${domain.data}
-     order by s.created_at
-     limit 20`;
+     order by s.shop_verified_at desc nulls last, s.created_at
+     limit 50`;
   const found = rows
     .map((r) => ({ userId: r.user_id, secret: decryptCredential(r.user_id, 'shopify_webhook', r.ciphertext) }))
     .find((c) => verifyShopifyHmac(rawBody, hmac, c.secret));
   if (!found) throw invalid();
+  // A signature proves the shop: this merchant is tried first from now on, whoever else claims it.
+  await tx`update public.merchant_settings set shop_verified_at = coalesce(shop_verified_at, now()) where user_id = ${found.userId}`;
   return { userId: found.userId, topic, deliveryId };
 }
 
@@ -106,7 +108,7 @@ export function toOrderInput(order: ShopifyOrder) {
     shopCustomerId: order.customer?.id ?? null,
     firstName: order.customer?.first_name ?? null,
     lastName: order.customer?.last_name ?? null,
-    utm: { source: attrs.utm_source ?? null, medium: attrs.utm_medium ?? null, campaign: attrs.utm_campaign ?? null },
+    utm: { source: attrs.utm_source?.slice(0, 200) ?? null, medium: attrs.utm_medium?.slice(0, 200) ?? null, campaign: attrs.utm_campaign?.slice(0, 200) ?? null },
     discountCodes: order.discount_codes.map((d) => ({ code: d.code, amount: d.amount ?? null, type: d.type ?? null })),
     noteAttributes: attrs,
     lineItems: order.line_items.map((li) => ({ productId: li.product_id ?? null, quantity: li.quantity, price: li.price })),

@@ -6,20 +6,26 @@ import { jsonb, type Tx } from '@/lib/db';
 
 export const MAX_TRACK_EVENTS = 500;
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
-const MAX_AGE_MS = 400 * 24 * 60 * 60 * 1000;
+// A public key is in every storefront's page: events may not be backdated far enough to move
+// someone's stage by time (a fake old lead would be "churned" at once).
+const MAX_AGE_MS = 48 * 60 * 60 * 1000;
+// Email opens and clicks come from the email provider, not from anyone holding the public key.
+const NOT_FROM_STOREFRONT = new Set(['purchase', 'email_open', 'email_click']);
 const text = (max: number) => z.string().trim().max(max);
 
 /** One storefront event. Purchases are not accepted here: they come from the order webhook. */
 export const trackEventSchema = z.object({
   type: z
     .enum(TOUCHPOINT_TYPES)
-    .refine((t) => t !== 'purchase', { message: "purchases come from your shop's order webhook, not /api/track" }),
+    .refine((t) => !NOT_FROM_STOREFRONT.has(t), {
+      message: "purchases come from your shop's order webhook and email events from your email provider, not /api/track",
+    }),
   channel: z.enum(CHANNELS),
   email: emailSchema,
   occurredAt: z.iso
     .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
     .refine((v) => Date.parse(v) <= Date.now() + FUTURE_SLACK_MS, { message: 'must not be in the future' })
-    .refine((v) => Date.parse(v) >= Date.now() - MAX_AGE_MS, { message: 'must be within the last 400 days' })
+    .refine((v) => Date.parse(v) >= Date.now() - MAX_AGE_MS, { message: 'must be within the last 48 hours' })
     .optional(),
   collection: z.enum(COLLECTIONS).optional(),
   value: z.number().min(0).max(100_000_000).optional(),

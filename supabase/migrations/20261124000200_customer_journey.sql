@@ -113,17 +113,25 @@ create table public.orders (
 create index orders_customer_idx on public.orders (customer_id, ordered_at desc);
 create index orders_user_ordered_idx on public.orders (user_id, ordered_at desc);
 
+-- A refund can arrive before its order (webhooks are not ordered): it waits with order_id null
+-- and apply_order applies it when the order comes.
 create table public.order_refunds (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references auth.users (id) on delete cascade,
   shop_refund_id text not null,
-  order_id uuid not null references public.orders (id) on delete cascade,
+  shop_order_id text not null,
+  order_id uuid references public.orders (id) on delete cascade,
   amount numeric(12, 2) not null check (amount >= 0),
   refunded_at timestamptz not null,
   created_at timestamptz not null default now(),
   unique (user_id, shop_refund_id)
 );
 create index order_refunds_order_idx on public.order_refunds (order_id);
+create index order_refunds_pending_idx on public.order_refunds (user_id, shop_order_id) where order_id is null;
+
+-- Set when the shop's first correctly signed webhook arrives: claims of the same domain by
+-- others (which prove nothing) are tried after the merchant who proved it.
+alter table public.merchant_settings add column shop_verified_at timestamptz;
 
 -- Webhook inbox: a delivery id seen before is acknowledged and ignored.
 create table public.webhook_deliveries (
@@ -145,12 +153,51 @@ create table public.product_collections (
   primary key (user_id, product_id)
 );
 
+/** Segment criteria as the API accepts them: known keys only, each of the right type (in SQL as a CHECK). */
+create or replace function public.segment_criteria_valid(p jsonb)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  k text;
+  v jsonb;
+begin
+  if jsonb_typeof(p) <> 'object' then return false; end if;
+  for k, v in select * from jsonb_each(p) loop
+    if k in ('stages', 'collections') then
+      if jsonb_typeof(v) <> 'array' then return false; end if;
+      if exists (select 1 from jsonb_array_elements(v) e
+                  where jsonb_typeof(e) <> 'string'
+                     or (k = 'stages' and e #>> '{}' not in ('visitor', 'lead', 'prospect', 'customer', 'repeat', 'vip', 'at_risk', 'churned'))
+                     or (k = 'collections' and e #>> '{}' not in ('grounding', 'wholeness', 'growth'))) then
+        return false;
+      end if;
+    elsif k in ('min_ltv', 'max_ltv') then
+      if jsonb_typeof(v) <> 'number' or (v #>> '{}')::numeric < 0 then return false; end if;
+    elsif k in ('min_orders', 'max_orders', 'min_days_since_purchase', 'max_days_since_purchase') then
+      if jsonb_typeof(v) <> 'number' or (v #>> '{}')::numeric not between 0 and 1000000
+         or (v #>> '{}')::numeric <> trunc((v #>> '{}')::numeric) then
+        return false;
+      end if;
+    elsif k = 'email_subscribed' then
+      if jsonb_typeof(v) <> 'boolean' then return false; end if;
+    else
+      return false;
+    end if;
+  end loop;
+  return true;
+end
+$$;
+grant execute on function public.segment_criteria_valid(jsonb) to authenticated, service_role;
+
 create table public.customer_segments (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references auth.users (id) on delete cascade,
   name text not null check (length(name) between 1 and 120),
   description text,
-  criteria jsonb not null default '{}'::jsonb check (jsonb_typeof(criteria) = 'object'),
+  criteria jsonb not null default '{}'::jsonb check (public.segment_criteria_valid(criteria)),
   klaviyo_segment_id text,
   sync_enabled boolean not null default false,
   last_synced_at timestamptz,
@@ -284,6 +331,7 @@ create table private.stage_reviews (
   review_at timestamptz not null
 );
 create index stage_reviews_due_idx on private.stage_reviews (review_at);
+create index stage_reviews_user_due_idx on private.stage_reviews (user_id, review_at);
 
 /**
  * Move the given customers of one merchant to the stage the rules give at p_now, logging every
@@ -548,6 +596,7 @@ declare
   v_weight numeric;
   v_stage text;
   v_effects jsonb;
+  v_refunded numeric;
 begin
   if v_email is null then
     raise exception 'The order has no customer email' using errcode = 'HH422';
@@ -607,6 +656,21 @@ begin
          primary_collection = private.primary_collection(private.add_affinity(c.collection_scores, v_collection, v_weight))
    where c.id = v_customer_id;
 
+  -- Refunds that arrived before this order.
+  with attached as (
+    update public.order_refunds r set order_id = v_order_id
+     where r.user_id = p_user_id and r.shop_order_id = v_shop_order_id and r.order_id is null
+    returning r.amount
+  )
+  select least(coalesce(sum(amount), 0), v_total) into v_refunded from attached;
+  if v_refunded > 0 then
+    update public.orders set refunded_total = v_refunded where id = v_order_id;
+    update public.customers c
+       set lifetime_value = greatest(c.lifetime_value - v_refunded, 0),
+           average_order_value = round(greatest(c.lifetime_value - v_refunded, 0) / c.total_orders, 2)
+     where c.id = v_customer_id;
+  end if;
+
   perform private.apply_stages(p_user_id, array[v_customer_id], p_now, 'purchase', v_shop_order_id);
   v_effects := private.apply_order_effects(p_user_id, p_order, v_customer_id, p_now);
 
@@ -636,12 +700,17 @@ begin
    where user_id = p_user_id and shop_order_id = p_refund ->> 'shopOrderId'
    for update;
   if not found then
-    return jsonb_build_object('applied', false, 'reason', 'unknown_order');
+    -- The order has not arrived yet: keep the refund; apply_order applies it.
+    insert into public.order_refunds (user_id, shop_refund_id, shop_order_id, order_id, amount, refunded_at)
+    values (p_user_id, p_refund ->> 'shopRefundId', p_refund ->> 'shopOrderId', null,
+            greatest((p_refund ->> 'amount')::numeric, 0), coalesce((p_refund ->> 'refundedAt')::timestamptz, p_now))
+    on conflict (user_id, shop_refund_id) do nothing;
+    return jsonb_build_object('applied', false, 'reason', case when found then 'pending_order' else 'duplicate_refund' end);
   end if;
   v_amount := least(greatest((p_refund ->> 'amount')::numeric, 0), v_order.total - v_order.refunded_total);
 
-  insert into public.order_refunds (user_id, shop_refund_id, order_id, amount, refunded_at)
-  values (p_user_id, p_refund ->> 'shopRefundId', v_order.id, v_amount,
+  insert into public.order_refunds (user_id, shop_refund_id, shop_order_id, order_id, amount, refunded_at)
+  values (p_user_id, p_refund ->> 'shopRefundId', v_order.shop_order_id, v_order.id, v_amount,
           coalesce((p_refund ->> 'refundedAt')::timestamptz, p_now))
   on conflict (user_id, shop_refund_id) do nothing
   returning id into v_refund_id;
@@ -678,13 +747,15 @@ declare
   v_changed integer := 0;
 begin
   for r in
-    -- Customers are locked (as every event locks them) before apply_stages touches their
-    -- review rows: the same lock order as the event path, so no deadlock.
+    -- Both claims skip what another transaction holds and never wait, so an event holding a
+    -- customer (and about to reschedule its review) cannot deadlock with this run, and two
+    -- overlapping runs take different reviews.
     with due as (
       select sr.customer_id from private.stage_reviews sr
        where sr.review_at <= p_now and (p_user_id is null or sr.user_id = p_user_id)
        order by sr.review_at
        limit p_limit
+       for update skip locked
     ), claimed as (
       select c.id, c.user_id from public.customers c
        where c.id in (select due.customer_id from due)
@@ -791,6 +862,7 @@ declare
   v_segments integer := 0;
   v_added integer := 0;
   v_removed integer := 0;
+  v_failed integer := 0;
 begin
   for r in
     select s.id from public.customer_segments s
@@ -799,10 +871,16 @@ begin
      limit p_limit
      for update skip locked
   loop
-    select v_added + e.added, v_removed + e.removed into v_added, v_removed
-      from public.evaluate_segment(r.id, p_now) e;
-    v_segments := v_segments + 1;
+    -- One segment's failure must not stop the others: it is skipped until the next run.
+    begin
+      select v_added + e.added, v_removed + e.removed into v_added, v_removed
+        from public.evaluate_segment(r.id, p_now) e;
+      v_segments := v_segments + 1;
+    exception when others then
+      update public.customer_segments set last_evaluated_at = p_now where id = r.id;
+      v_failed := v_failed + 1;
+    end;
   end loop;
-  return jsonb_build_object('segments', v_segments, 'added', v_added, 'removed', v_removed);
+  return jsonb_build_object('segments', v_segments, 'added', v_added, 'removed', v_removed, 'failed', v_failed);
 end
 $$;

@@ -147,7 +147,9 @@ begin
     return query select false, 'paused', 'This code is paused', 0::numeric, false; return;
   elsif p_coupon.status = 'archived' then
     return query select false, 'not_found', 'This code does not exist', 0::numeric, false; return;
-  elsif p_coupon.status = 'expired' or (p_coupon.expires_at is not null and p_now >= p_coupon.expires_at) then
+  -- Judged by time, not by the cron's status: an order placed before the end date still counts.
+  elsif (p_coupon.expires_at is not null and p_now >= p_coupon.expires_at)
+        or (p_coupon.status = 'expired' and p_coupon.expires_at is null) then
     return query select false, 'expired', 'This code has expired', 0::numeric, false; return;
   elsif p_now < p_coupon.starts_at then
     return query select false, 'not_started', 'This code is not valid yet', 0::numeric, false; return;
@@ -326,7 +328,11 @@ as $$
   select count(*)::integer from upd
 $$;
 
-/** Order effects: coupon redemption (this module); later modules add theirs here. */
+/**
+ * Order effects: coupon redemption (this module); later modules add theirs here. Coupons are
+ * judged as of when the order was placed, against the cart before discounts (the sum of the
+ * line items, else the total plus the discounts), as checkout validation sees it.
+ */
 create or replace function private.apply_order_effects(p_user_id uuid, p_order jsonb, p_customer_id uuid, p_now timestamptz)
 returns jsonb
 language plpgsql
@@ -335,16 +341,23 @@ set search_path = ''
 as $$
 declare
   v_items jsonb := coalesce(p_order -> 'lineItems', '[]'::jsonb);
+  v_subtotal numeric;
 begin
+  select sum(coalesce((li ->> 'quantity')::numeric, 1) * coalesce((li ->> 'price')::numeric, 0)) into v_subtotal
+    from jsonb_array_elements(v_items) li;
+  if coalesce(v_subtotal, 0) = 0 then
+    v_subtotal := (p_order ->> 'total')::numeric
+      + coalesce((select sum((d ->> 'amount')::numeric) from jsonb_array_elements(coalesce(p_order -> 'discountCodes', '[]'::jsonb)) d), 0);
+  end if;
   return jsonb_build_object('coupons', private.redeem_coupons(
     p_user_id,
     p_order ->> 'shopOrderId',
     p_order ->> 'email',
     p_customer_id,
-    (p_order ->> 'total')::numeric,
+    v_subtotal,
     greatest(coalesce((select sum((li ->> 'quantity')::integer) from jsonb_array_elements(v_items) li), 0), 1)::integer,
     coalesce((select array_agg(li ->> 'productId') from jsonb_array_elements(v_items) li where li ->> 'productId' is not null), '{}'),
     p_order -> 'discountCodes',
-    p_now));
+    coalesce((p_order ->> 'orderedAt')::timestamptz, p_now)));
 end
 $$;

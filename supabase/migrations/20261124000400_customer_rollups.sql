@@ -55,11 +55,14 @@ begin
            count(*) filter (where n.total_orders >= 1), count(*) filter (where n.total_orders >= 2), sum(n.lifetime_value)
       from new_rows n group by 1, 2, 3;
   elsif tg_op = 'DELETE' then
+    -- When the merchant itself is being deleted (cascade from auth.users) its totals go too.
     insert into public.customer_rollup_deltas (user_id, stage, collection, customers, leads, buyers, repeaters, lifetime_value)
     select o.user_id, o.stage, coalesce(o.primary_collection, ''), -count(*),
            -count(*) filter (where o.became_lead_at is not null or o.total_orders > 0),
            -count(*) filter (where o.total_orders >= 1), -count(*) filter (where o.total_orders >= 2), -sum(o.lifetime_value)
-      from old_rows o group by 1, 2, 3;
+      from old_rows o
+     where exists (select 1 from auth.users u where u.id = o.user_id)
+     group by 1, 2, 3;
   else
     insert into public.customer_rollup_deltas (user_id, stage, collection, customers, leads, buyers, repeaters, lifetime_value)
     select d.user_id, d.stage, d.collection, sum(d.customers), sum(d.leads), sum(d.buyers), sum(d.repeaters), sum(d.ltv)
@@ -104,6 +107,7 @@ as $$
     insert into public.customer_rollups as r (user_id, stage, collection, customers, leads, buyers, repeaters, lifetime_value)
     select t.user_id, t.stage, t.collection, sum(t.customers), sum(t.leads), sum(t.buyers), sum(t.repeaters), sum(t.lifetime_value)
       from taken t group by 1, 2, 3
+     order by 1, 2, 3
     on conflict (user_id, stage, collection) do update
        set customers = r.customers + excluded.customers, leads = r.leads + excluded.leads,
            buyers = r.buyers + excluded.buyers, repeaters = r.repeaters + excluded.repeaters,

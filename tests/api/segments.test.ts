@@ -143,4 +143,12 @@ describe('segments', () => {
     const stages = await call(cron, '/api/cron/stages', { params: { job: 'stages' }, headers: auth });
     expect(stages).toMatchObject({ status: 200, body: { job: 'stages', checked: expect.any(Number), changed: expect.any(Number) } });
   });
+
+  it('refuses malformed criteria written straight to the table (the API is not the only door on Supabase)', async () => {
+    const code = await db().begin(async (tx) => {
+      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: b.userId, role: 'authenticated' })}, true)`;
+      return tx`insert into public.customer_segments (user_id, name, criteria) values (${b.userId}, 'Broken', '{"min_orders": "x"}')`;
+    }).then(() => 'inserted', (e: { code?: string }) => e.code);
+    expect(code).toBe('23514');
+  });
 });

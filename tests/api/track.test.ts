@@ -71,6 +71,8 @@ describe('POST /api/track', () => {
     [{ type: 'page_view', channel: 'direct', email: 'not-an-email' }, 'events.0.email'],
     [{ type: 'page_view', channel: 'direct', email: 'f@example.test', occurredAt: '2099-01-01T00:00:00Z' }, 'events.0.occurredAt'],
     [{ type: 'page_view', channel: 'direct', email: 'v@example.test', value: -1 }, 'events.0.value'],
+    [{ type: 'email_click', channel: 'email', email: 'c@example.test' }, 'events.0.type'],
+    [{ type: 'lead_capture', channel: 'direct', email: 'old@example.test', occurredAt: new Date(Date.now() - 72 * 3600_000).toISOString() }, 'events.0.occurredAt'],
   ])('refuses %j', async (event, field) => {
     const res = await post({ key, events: [event] });
     expect(res.status).toBe(400);

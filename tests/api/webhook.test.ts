@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { POST as webhook } from '@/app/api/webhooks/shopify/orders/route';
-import { db } from '@/lib/db';
+import { db, withSystem } from '@/lib/db';
 import { call } from '@/tests/helpers/http';
 import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
 import { connectShop, shopifyOrder, shopifyWebhook } from '@/tests/helpers/shopify';
@@ -99,5 +99,33 @@ describe('POST /api/webhooks/shopify/orders', () => {
     const noEmail = shopifyOrder(1007, '', '10.00', { email: null, customer: null });
     expect((await send(shopifyWebhook(noEmail, { secret: SECRET, shop: SHOP }))).body).toMatchObject({ status: 'ignored' });
     expect((await send(shopifyWebhook({ id: 1 }, { secret: SECRET, shop: SHOP, topic: 'products/update' }))).body).toMatchObject({ status: 'ignored' });
+  });
+
+  it('keeps a refund that arrives before its order and applies it when the order comes', async () => {
+    const refund = { id: 5100, order_id: 1100, transactions: [{ amount: '20.00', kind: 'refund', status: 'success' }] };
+    const early = shopifyWebhook(refund, { secret: SECRET, shop: SHOP, topic: 'refunds/create', deliveryId: 'early-refund' });
+    expect((await send(early)).body).toMatchObject({ status: 'processed', detail: { applied: false, reason: 'pending_order' } });
+    await send(shopifyWebhook(shopifyOrder(1100, 'early@example.test', '100.00'), { secret: SECRET, shop: SHOP }));
+    expect(await customerRow('early@example.test')).toMatchObject({ total_orders: 1, lifetime_value: '80.00' });
+    expect((await send(early)).body).toEqual({ status: 'duplicate' });
+    expect(await customerRow('early@example.test')).toMatchObject({ lifetime_value: '80.00' });
+  });
+
+  it('tries the merchant who proved the shop first, however many others claim it', async () => {
+    const { encryptSecret } = await import('@/lib/crypto/secrets');
+    // 60 squatters claim the domain with their own secrets after the owner's first webhook.
+    await withSystem(async (tx) => {
+      const users = await tx<{ id: string }[]>`
+        insert into auth.users (email) select 'squat' || g || '@example.test' from generate_series(1, 60) g returning id`;
+      await tx`update public.merchant_settings set shop_domain = ${SHOP} where user_id = any(${users.map((u) => u.id)})`;
+      for (const u of users) {
+        await tx`insert into public.merchant_credentials (user_id, provider, ciphertext, last4)
+                 values (${u.id}, 'shopify_webhook', ${encryptSecret('squatter-secret-000000', `${u.id}:shopify_webhook`)}, '0000')`;
+      }
+    });
+    const res = await send(shopifyWebhook(shopifyOrder(1101, 'after-squat@example.test', '10.00'), { secret: SECRET, shop: SHOP }));
+    expect(res.status).toBe(200);
+    const [v] = await db()<{ verified: boolean }[]>`select shop_verified_at is not null as verified from public.merchant_settings where user_id = ${a.userId}`;
+    expect(v?.verified).toBe(true);
   });
 });

@@ -111,4 +111,24 @@ describe('one coupon rule set for validation and redemption (S35)', () => {
         from public.coupons c where c.user_id = ${userId} and c.code = ${code}`);
     expect(c).toEqual({ usage_count: 1, uses: 1 });
   });
+
+  it('judges an order by when it was placed: placed before the end date, processed after it, still counts', async () => {
+    const code = `LATE${++n}`;
+    const expiresAt = new Date(Date.now() - 60_000);
+    await makeCoupon(userId, { code, startsAt: new Date(Date.now() - DAY).toISOString(), expiresAt: expiresAt.toISOString() });
+    await withSystem((tx) => tx`select private.expire_coupons(now())`);
+    await orderWithCode(userId, { id: `late-${n}`, email: 'late@example.test', total: 40, code, at: new Date(expiresAt.getTime() - 60_000) });
+    expect(await lastUse(userId, `late-${n}`)).toMatchObject({ status: 'accepted' });
+  });
+
+  it('uses the cart before discounts, as checkout validation did (minimum 100, 10% off, charged 90)', async () => {
+    const code = `SUB${++n}`;
+    await makeCoupon(userId, { code, minimumPurchase: 100 });
+    expect(await validate(userId, { code, email: 'sub@example.test', cartTotal: 100 })).toMatchObject({ valid: true, discountAmount: 10 });
+    await withSystem((tx) => tx`select private.apply_order(${userId}, ${tx.json({
+      shopOrderId: `sub-${n}`, email: 'sub@example.test', total: 90, orderedAt: new Date().toISOString(),
+      lineItems: [{ productId: 'p-x', quantity: 2, price: 50 }], discountCodes: [{ code, amount: 10 }],
+    })})`);
+    expect(await lastUse(userId, `sub-${n}`)).toMatchObject({ status: 'accepted', discount_amount: '10.00' });
+  });
 });

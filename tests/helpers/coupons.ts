@@ -18,7 +18,10 @@ export async function orderWithCode(
   o: { id: string; email: string; total: number; code: string; quantity?: number; productIds?: string[]; at?: Date; amount?: number },
 ) {
   const at = o.at ?? new Date();
-  const lineItems = (o.productIds ?? ['p-any']).map((productId) => ({ productId, quantity: o.quantity ?? 1, price: o.total }));
+  // Line items add up to the cart total, as the shop's order does before discounts.
+  const products = o.productIds ?? ['p-any'];
+  const quantity = o.quantity ?? 1;
+  const lineItems = products.map((productId) => ({ productId, quantity, price: o.total / (products.length * quantity) }));
   return withSystem(async (tx) => {
     const [r] = await tx<{ r: { applied: boolean; effects?: { coupons?: { accepted: number; rejected: number } } } }[]>`
       select private.apply_order(${userId}, ${tx.json({
