@@ -95,7 +95,7 @@ export const couponCreate = z
 export type CouponCreate = z.infer<typeof couponCreate>;
 
 /**
- * PATCH /api/coupons/[id]: any editable field; the code and counters never change here. The
+ * PATCH /api/coupons/[id]: each editable field is optional; the code and counters never change here. The
  * cross-field rules run in the service on the stored coupon merged with the edit, so a lone
  * `{discountValue: 150}` on a percentage coupon is refused and a lone type change is judged
  * with the stored value.
