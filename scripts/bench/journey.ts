@@ -84,7 +84,7 @@ async function benchIngest(userId: string, key: string, customers: number) {
       const g = (n * SIZE + i) * 7919;
       const existing = i % 10 !== 0;
       return {
-        type: ['page_view', 'cart_add', 'email_click', 'lead_capture'][i % 4],
+        type: ['page_view', 'cart_add', 'pin_save', 'lead_capture'][i % 4],
         channel: 'organic',
         email: existing ? `c${1 + (g % customers)}@bench.test` : `new-${n}-${i}@bench.test`,
         collection: ['grounding', 'wholeness', 'growth'][i % 3],
@@ -99,7 +99,7 @@ async function benchIngest(userId: string, key: string, customers: number) {
       await withSystem((tx) => tx`
         insert into public.touchpoints (user_id, customer_id, type, channel, collection, occurred_at)
         select ${userId}, t.customer_id, t.type, 'organic', t.collection, now()
-          from unnest(${ids}::uuid[], ${ids.map((_, i) => ['page_view', 'cart_add', 'email_click', 'lead_capture'][i % 4] ?? 'page_view')}::text[],
+          from unnest(${ids}::uuid[], ${ids.map((_, i) => ['page_view', 'cart_add', 'pin_save', 'lead_capture'][i % 4] ?? 'page_view')}::text[],
                       ${ids.map((_, i) => ['grounding', 'wholeness', 'growth'][i % 3] ?? 'growth')}::text[]) as t(customer_id, type, collection)`);
     }
   });

@@ -12,6 +12,18 @@ alter default privileges in schema public revoke all on sequences from anon;
 alter default privileges in schema public revoke all on tables from authenticated;
 alter default privileges in schema public revoke all on sequences from authenticated;
 
+-- The server connects as the owner and switches to `authenticated` per request (withTenant):
+-- it must be a member. Supabase's postgres role already is; grant it elsewhere if we can.
+do $$
+begin
+  if not pg_has_role(current_user, 'authenticated', 'member') then
+    execute format('grant authenticated to %I', current_user);
+  end if;
+exception when insufficient_privilege then
+  raise warning 'Grant role authenticated to % so requests can run under row level security', current_user;
+end
+$$;
+
 -- Server-only code lives here: not exposed through the API, no usage for API roles.
 create schema if not exists private;
 revoke all on schema private from public;

@@ -468,20 +468,24 @@ begin
     return 0;
   end if;
 
-  -- Sorted inserts and locks keep two overlapping batches from deadlocking.
+  -- Only emails not seen before are inserted (ON CONFLICT still settles a race, S2); sorted
+  -- inserts and locks keep two overlapping batches from deadlocking.
   insert into public.customers (user_id, email, created_at)
-  select p_user_id, u.email, min(u.at) from unnest(v_email, v_at) as u(email, at) group by u.email order by u.email
+  select p_user_id, u.email, min(u.at) from unnest(v_email, v_at) as u(email, at)
+   where not exists (select 1 from public.customers x where x.user_id = p_user_id and x.email = u.email)
+   group by u.email order by u.email
   on conflict (user_id, email) do nothing;
 
-  select array_agg(c.id order by c.id) into v_ids
-    from (select c.id from public.customers c
-           where c.user_id = p_user_id and c.email = any (v_email)
-           order by c.id for update) c;
-
-  -- The customer of each event, in event order.
-  select array_agg(c.id order by u.ord) into v_customer
-    from unnest(v_email) with ordinality as u(email, ord)
-    join public.customers c on c.user_id = p_user_id and c.email = u.email;
+  -- Lock the batch's customers in id order and map each event to its customer in one pass.
+  with locked as (
+    select c.id, c.email from public.customers c
+     where c.user_id = p_user_id and c.email = any (v_email)
+     order by c.id
+     for update
+  )
+  select (select array_agg(l.id order by l.id) from locked l),
+         (select array_agg(l.id order by u.ord) from unnest(v_email) with ordinality as u(email, ord) join locked l using (email))
+    into v_ids, v_customer;
 
   insert into public.touchpoints (user_id, customer_id, type, channel, reference_id, reference_type, metadata, value,
                                   collection, utm_source, utm_medium, utm_campaign, occurred_at)
