@@ -36,19 +36,22 @@ export async function authenticateShopifyWebhook(tx: Tx, req: Request, rawBody: 
   if (!hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
   // Every merchant claiming this shop is a candidate; only the one whose secret signs the body
   // is the sender (a claim alone proves nothing).
-  const rows = await tx<{ user_id: string; ciphertext: string }[]>`
-    select s.user_id, k.ciphertext
+  const rows = await tx<{ user_id: string; ciphertext: string; verified: boolean }[]>`
+    select s.user_id, k.ciphertext, s.shop_verified_at is not null as verified
       from public.merchant_settings s
       join public.merchant_credentials k on k.user_id = s.user_id and k.provider = 'shopify_webhook'
      where s.shop_domain = ${domain.data}
      order by s.shop_verified_at desc nulls last, s.created_at
      limit 50`;
   const found = rows
-    .map((r) => ({ userId: r.user_id, secret: decryptCredential(r.user_id, 'shopify_webhook', r.ciphertext) }))
+    .map((r) => ({ userId: r.user_id, verified: r.verified, secret: decryptCredential(r.user_id, 'shopify_webhook', r.ciphertext) }))
     .find((c) => verifyShopifyHmac(rawBody, hmac, c.secret));
   if (!found) throw invalid();
-  // A signature proves the shop: this merchant is tried first from now on, whoever else claims it.
-  await tx`update public.merchant_settings set shop_verified_at = coalesce(shop_verified_at, now()) where user_id = ${found.userId}`;
+  // A signature proves the shop: this merchant is tried first from now on, whoever else claims
+  // it. Written once only: every webhook updating the settings row would serialize them all.
+  if (!found.verified) {
+    await tx`update public.merchant_settings set shop_verified_at = now() where user_id = ${found.userId} and shop_verified_at is null`;
+  }
   return { userId: found.userId, topic, deliveryId };
 }
 
