@@ -780,30 +780,41 @@ $$;
 -- merchant's call runs under RLS.
 -- ---------------------------------------------------------------------------
 
-/** Ids of the merchant's customers matching segment criteria at p_now (every given field must hold). */
+/**
+ * Ids of the merchant's customers matching segment criteria at p_now (every given field must
+ * hold). The criteria are read into typed variables once, so the scan compares constants.
+ */
 create or replace function public.segment_member_ids(p_user_id uuid, p_criteria jsonb, p_now timestamptz default now())
 returns setof uuid
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = ''
 as $$
+declare
+  v_stages text[] := nullif(array(select jsonb_array_elements_text(coalesce(p_criteria -> 'stages', '[]'))), '{}');
+  v_collections text[] := nullif(array(select jsonb_array_elements_text(coalesce(p_criteria -> 'collections', '[]'))), '{}');
+  v_min_ltv numeric := (p_criteria ->> 'min_ltv')::numeric;
+  v_max_ltv numeric := (p_criteria ->> 'max_ltv')::numeric;
+  v_min_orders integer := (p_criteria ->> 'min_orders')::integer;
+  v_max_orders integer := (p_criteria ->> 'max_orders')::integer;
+  v_bought_before timestamptz := p_now - make_interval(days => (p_criteria ->> 'min_days_since_purchase')::integer);
+  v_bought_after timestamptz := p_now - make_interval(days => (p_criteria ->> 'max_days_since_purchase')::integer);
+  v_subscribed boolean := (p_criteria ->> 'email_subscribed')::boolean;
+begin
+  return query
   select c.id from public.customers c
    where c.user_id = p_user_id
-     and (coalesce(jsonb_array_length(p_criteria -> 'stages'), 0) = 0
-          or c.stage in (select jsonb_array_elements_text(p_criteria -> 'stages')))
-     and (coalesce(jsonb_array_length(p_criteria -> 'collections'), 0) = 0
-          or c.primary_collection in (select jsonb_array_elements_text(p_criteria -> 'collections')))
-     and (p_criteria ->> 'min_ltv' is null or c.lifetime_value >= (p_criteria ->> 'min_ltv')::numeric)
-     and (p_criteria ->> 'max_ltv' is null or c.lifetime_value <= (p_criteria ->> 'max_ltv')::numeric)
-     and (p_criteria ->> 'min_orders' is null or c.total_orders >= (p_criteria ->> 'min_orders')::integer)
-     and (p_criteria ->> 'max_orders' is null or c.total_orders <= (p_criteria ->> 'max_orders')::integer)
-     and (p_criteria ->> 'min_days_since_purchase' is null
-          or c.last_purchase_at <= p_now - make_interval(days => (p_criteria ->> 'min_days_since_purchase')::integer))
-     and (p_criteria ->> 'max_days_since_purchase' is null
-          or c.last_purchase_at >= p_now - make_interval(days => (p_criteria ->> 'max_days_since_purchase')::integer))
-     and (p_criteria ->> 'email_subscribed' is null
-          or c.email_subscribed = (p_criteria ->> 'email_subscribed')::boolean)
+     and (v_stages is null or c.stage = any (v_stages))
+     and (v_collections is null or c.primary_collection = any (v_collections))
+     and (v_min_ltv is null or c.lifetime_value >= v_min_ltv)
+     and (v_max_ltv is null or c.lifetime_value <= v_max_ltv)
+     and (v_min_orders is null or c.total_orders >= v_min_orders)
+     and (v_max_orders is null or c.total_orders <= v_max_orders)
+     and (v_bought_before is null or c.last_purchase_at <= v_bought_before)
+     and (v_bought_after is null or c.last_purchase_at >= v_bought_after)
+     and (v_subscribed is null or c.email_subscribed = v_subscribed);
+end
 $$;
 grant execute on function public.segment_member_ids(uuid, jsonb, timestamptz) to authenticated;
 
