@@ -6,7 +6,7 @@ import type {
   Coupon, CouponBulkCreate, CouponCreate, CouponDeleteResult, CouponList, CouponPatch, CouponReason, CouponStats,
   CouponUses, CouponValidate, CouponValidation,
 } from '@/lib/coupons/schemas';
-import { csvCell } from '@/lib/segments/service';
+import { toCsv } from '@/lib/csv';
 import type { Tx } from '@/lib/db';
 
 /** Named columns only: a request body is never spread into a row (S11, S36). */
@@ -191,7 +191,7 @@ export async function batchCsv(tx: Tx, userId: string, batchId: string): Promise
   if (!batch) throw new AppError('not_found', 'Batch not found');
   const rows = await tx<{ code: string; status: string; usage_count: number }[]>`
     select code, status, usage_count from public.coupons where user_id = ${userId} and batch_id = ${batchId} order by code`;
-  return `code,status,used\n${rows.map((r) => [r.code, r.status, r.usage_count].map(csvCell).join(',')).join('\n')}\n`;
+  return toCsv(['code', 'status', 'used'], rows.map((r) => [r.code, r.status, r.usage_count]));
 }
 
 /** Uses of a coupon, newest first, accepted and rejected. */
@@ -210,8 +210,8 @@ export async function usesCsv(tx: Tx, userId: string, id: string): Promise<strin
   const rows = await tx<CouponUseRow[]>`
     select id, customer_email, shop_order_id, status, reason, discount_amount, order_total, used_at
       from public.coupon_uses where coupon_id = ${id} and user_id = ${userId} order by used_at`;
-  const header = 'used_at,customer_email,order,status,reason,discount_amount,order_total';
-  const lines = rows.map((r) =>
-    [r.used_at.toISOString(), r.customer_email, r.shop_order_id, r.status, r.reason, r.discount_amount, r.order_total].map(csvCell).join(','));
-  return `${[header, ...lines].join('\n')}\n`;
+  return toCsv(
+    ['used_at', 'customer_email', 'order', 'status', 'reason', 'discount_amount', 'order_total'],
+    rows.map((r) => [r.used_at.toISOString(), r.customer_email, r.shop_order_id, r.status, r.reason, r.discount_amount, r.order_total]),
+  );
 }

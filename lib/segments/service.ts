@@ -1,5 +1,6 @@
 import { AppError } from '@/lib/api/errors';
 import type { Stage } from '@/lib/customers/schemas';
+import { toCsv } from '@/lib/csv';
 import type { Tx } from '@/lib/db';
 import type { Segment, SegmentCreate, SegmentCriteria, SegmentEvaluation, SegmentMembers, SegmentPatch } from '@/lib/segments/schemas';
 
@@ -130,21 +131,13 @@ export async function listMembers(tx: Tx, userId: string, id: string, page: { li
   };
 }
 
-/** A CSV cell: quoted, and a leading = + - @ neutralised so spreadsheets do not run it. */
-export function csvCell(value: string | number | null): string {
-  if (value === null) return '';
-  let s = String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** Every current member as CSV (one query, no paging loop). */
 export async function membersCsv(tx: Tx, userId: string, id: string): Promise<string> {
   await getSegment(tx, userId, id);
   const rows = await tx<MemberRow[]>`${memberQuery(tx, userId, id)} order by c.email`;
-  const header = 'email,first_name,last_name,stage,total_orders,lifetime_value,last_purchase_at,added_at';
-  const lines = rows.map((r) =>
-    [r.email, r.first_name, r.last_name, r.stage, r.total_orders, r.lifetime_value,
-      r.last_purchase_at?.toISOString() ?? null, r.added_at.toISOString()].map(csvCell).join(','));
-  return `${[header, ...lines].join('\n')}\n`;
+  return toCsv(
+    ['email', 'first_name', 'last_name', 'stage', 'total_orders', 'lifetime_value', 'last_purchase_at', 'added_at'],
+    rows.map((r) => [r.email, r.first_name, r.last_name, r.stage, r.total_orders, r.lifetime_value,
+      r.last_purchase_at?.toISOString() ?? null, r.added_at.toISOString()]),
+  );
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { withMerchant } from '@/lib/api/handler';
+import { csvResponse } from '@/lib/csv';
 import { usesQuery } from '@/lib/coupons/schemas';
 import { listUses, usesCsv } from '@/lib/coupons/service';
 
@@ -8,9 +9,7 @@ const params = z.object({ id: z.uuid('Not a coupon id') });
 // GET /api/coupons/:id/uses?limit&offset -> page of uses; ?format=csv -> every use.
 export const GET = withMerchant({ params, query: usesQuery }, async ({ tx, merchant, params: { id }, query }) => {
   if (query.format === 'csv') {
-    return new Response(await usesCsv(tx, merchant.userId, id), {
-      headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="coupon-${id}-uses.csv"`, 'cache-control': 'no-store' },
-    });
+    return csvResponse(await usesCsv(tx, merchant.userId, id), `coupon-${id}-uses.csv`);
   }
   return listUses(tx, merchant.userId, id, query);
 });

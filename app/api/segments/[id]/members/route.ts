@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { withMerchant } from '@/lib/api/handler';
+import { csvResponse } from '@/lib/csv';
 import { membersQuery } from '@/lib/segments/schemas';
 import { listMembers, membersCsv } from '@/lib/segments/service';
 
@@ -8,13 +9,7 @@ const params = z.object({ id: z.uuid('Not a segment id') });
 // GET /api/segments/:id/members?limit&offset -> page of members; ?format=csv -> every member as CSV.
 export const GET = withMerchant({ params, query: membersQuery }, async ({ tx, merchant, params: { id }, query }) => {
   if (query.format === 'csv') {
-    return new Response(await membersCsv(tx, merchant.userId, id), {
-      headers: {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="segment-${id}.csv"`,
-        'cache-control': 'no-store',
-      },
-    });
+    return csvResponse(await membersCsv(tx, merchant.userId, id), `segment-${id}.csv`);
   }
   return listMembers(tx, merchant.userId, id, query);
 });

@@ -1,0 +1,23 @@
+/** A CSV cell: quoted when needed, and a leading = + - @ neutralised so spreadsheets do not run it. */
+export function csvCell(value: string | number | null): string {
+  if (value === null) return '';
+  let s = String(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** A whole CSV document: header line, one line per row, trailing newline. */
+export function toCsv(header: string[], rows: (string | number | null)[][]): string {
+  return `${[header.join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\n')}\n`;
+}
+
+/** A CSV download that is never cached. */
+export function csvResponse(body: string, filename: string): Response {
+  return new Response(body, {
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+      'cache-control': 'no-store',
+    },
+  });
+}
