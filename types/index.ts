@@ -1,0 +1,15 @@
+/**
+ * The domain types in one place for pages and hooks. Each is defined once, next to the zod
+ * schema it comes from in lib/<module>/schemas.ts; nothing here is written twice.
+ */
+export type {
+  Channel, Collection, CollectionScores, Customer, CustomerList, CustomerListQuery, CustomerPatch, Journey,
+  JourneyAnalytics, Stage, StageTransition, Touchpoint, TouchpointType,
+} from '@/lib/customers/schemas';
+export type { Segment, SegmentCreate, SegmentCriteria, SegmentEvaluation, SegmentMembers, SegmentPatch } from '@/lib/segments/schemas';
+export type {
+  Coupon, CouponBatch, CouponCreate, CouponDeleteResult, CouponList, CouponPatch, CouponReason, CouponStats,
+  CouponStatus, CouponUse, CouponUses, CouponValidation, DiscountType,
+} from '@/lib/coupons/schemas';
+export type { CollectionMappings, IntegrationsUpdate, IntegrationsView, SecretStatus } from '@/lib/settings/schemas';
+export type { Merchant } from '@/lib/auth/types';
