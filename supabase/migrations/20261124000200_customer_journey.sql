@@ -345,7 +345,9 @@ create or replace function private.apply_stages(
   p_customer_ids uuid[],
   p_now timestamptz,
   p_trigger text,
-  p_reference text default null
+  p_reference text default null,
+  -- Optional time per customer (same order as p_customer_ids), instead of p_now for all.
+  p_at timestamptz[] default null
 )
 returns integer
 language plpgsql
@@ -355,14 +357,19 @@ as $$
 declare
   v_changed integer;
 begin
-  with matched as (
-    select c.id, c.user_id, c.stage as from_stage,
+  with targets as (
+    select t.id, coalesce(t.at, p_now) as at
+      from unnest(p_customer_ids, coalesce(p_at, '{}'::timestamptz[])) as t(id, at)
+     where t.id is not null
+  ), matched as (
+    select c.id, c.user_id, c.stage as from_stage, t.at,
            r.priority, r.to_stage, r.rule, r.reason,
            case r.inactive_since
              when 'purchase' then coalesce(c.last_purchase_at, c.created_at)
              when 'engagement' then coalesce(c.last_engaged_at, c.created_at)
            end + make_interval(days => r.inactive_days) as due_at
-      from public.customers c
+      from targets t
+      join public.customers c on c.id = t.id
       join private.stage_rules r
         on (r.min_orders is null or c.total_orders >= r.min_orders)
        and (r.max_orders is null or c.total_orders <= r.max_orders)
@@ -370,14 +377,14 @@ begin
        and (not r.needs_lead or c.became_lead_at is not null)
        and (not r.needs_lead_or_order or c.became_lead_at is not null or c.total_orders > 0)
        and (not r.needs_lead_engagement or c.engaged_after_lead_at is not null)
-     where c.user_id = p_user_id and c.id = any (p_customer_ids)
+     where c.user_id = p_user_id
   ), decided as (
-    select distinct on (m.id) m.id, m.user_id, m.from_stage, m.to_stage, m.rule, m.reason
+    select distinct on (m.id) m.id, m.user_id, m.from_stage, m.to_stage, m.rule, m.reason, m.at
       from matched m
-     where m.due_at is null or m.due_at <= p_now
+     where m.due_at is null or m.due_at <= m.at
      order by m.id, m.priority
   ), review as (
-    select m.id, m.user_id, min(m.due_at) filter (where m.due_at > p_now) as review_at from matched m group by m.id, m.user_id
+    select m.id, m.user_id, min(m.due_at) filter (where m.due_at > m.at) as review_at from matched m group by m.id, m.user_id
   ), scheduled as (
     insert into private.stage_reviews as sr (customer_id, user_id, review_at)
     select review.id, review.user_id, review.review_at from review where review.review_at is not null
@@ -392,21 +399,21 @@ begin
     -- many-indexed customers rows alone.
     update public.customers c
        set stage = d.to_stage,
-           stage_changed_at = p_now,
+           stage_changed_at = d.at,
            became_customer_at = case when d.to_stage in ('customer', 'repeat', 'vip')
-                                     then coalesce(c.became_customer_at, p_now) else c.became_customer_at end,
+                                     then coalesce(c.became_customer_at, d.at) else c.became_customer_at end,
            became_repeat_at = case when d.to_stage in ('repeat', 'vip')
-                                   then coalesce(c.became_repeat_at, p_now) else c.became_repeat_at end,
-           became_vip_at = case when d.to_stage = 'vip' then coalesce(c.became_vip_at, p_now) else c.became_vip_at end,
-           became_at_risk_at = case when d.to_stage = 'at_risk' then p_now else c.became_at_risk_at end,
-           became_churned_at = case when d.to_stage = 'churned' then p_now else c.became_churned_at end
+                                   then coalesce(c.became_repeat_at, d.at) else c.became_repeat_at end,
+           became_vip_at = case when d.to_stage = 'vip' then coalesce(c.became_vip_at, d.at) else c.became_vip_at end,
+           became_at_risk_at = case when d.to_stage = 'at_risk' then d.at else c.became_at_risk_at end,
+           became_churned_at = case when d.to_stage = 'churned' then d.at else c.became_churned_at end
       from decided d
      where c.id = d.id and d.to_stage <> d.from_stage
     returning c.id
   ), ins as (
     insert into public.stage_transitions
       (user_id, customer_id, from_stage, to_stage, trigger_type, trigger_reference_id, rule, reason, transitioned_at)
-    select d.user_id, d.id, d.from_stage, d.to_stage, p_trigger, p_reference, d.rule, d.reason, p_now
+    select d.user_id, d.id, d.from_stage, d.to_stage, p_trigger, p_reference, d.rule, d.reason, d.at
       from decided d
      where d.to_stage <> d.from_stage
     returning 1
@@ -454,6 +461,9 @@ declare
   v_customer uuid[];
   v_ids uuid[];
   v_count integer;
+  v_two_ids uuid[];
+  v_two_lead_at timestamptz[];
+  v_two_engaged timestamptz[];
 begin
   select array_agg(public.normalize_email(e.v ->> 'email') order by e.ord), array_agg(e.v ->> 'type' order by e.ord),
          array_agg(e.v ->> 'channel' order by e.ord), array_agg((e.v ->> 'occurredAt')::timestamptz order by e.ord),
@@ -513,6 +523,7 @@ begin
            max(e.at) filter (where e.engages) as last_engaged,
            min(e.at) filter (where e.type = 'lead_capture') as first_lead,
            min(e.at) filter (where e.promotes_lead and e.at > l.lead_at) as engaged_after_lead,
+           min(e.known_lead_at) as known_lead_at,
            coalesce(sum(e.affinity_weight) filter (where e.collection = 'grounding'), 0) as grounding,
            coalesce(sum(e.affinity_weight) filter (where e.collection = 'wholeness'), 0) as wholeness,
            coalesce(sum(e.affinity_weight) filter (where e.collection = 'growth'), 0) as growth
@@ -525,17 +536,35 @@ begin
              'growth', coalesce((c.collection_scores ->> 'growth')::numeric, 0) + a.growth) as scores
       from a join public.customers c on c.id = a.customer_id
   )
-  update public.customers c
-     set last_site_visit_at = greatest(c.last_site_visit_at, s.last_view),
-         last_email_open_at = greatest(c.last_email_open_at, s.last_open),
-         last_email_click_at = greatest(c.last_email_click_at, s.last_click),
-         last_engaged_at = greatest(c.last_engaged_at, s.last_engaged),
-         became_lead_at = coalesce(c.became_lead_at, s.first_lead),
-         engaged_after_lead_at = coalesce(c.engaged_after_lead_at, s.engaged_after_lead),
-         collection_scores = s.scores,
-         primary_collection = private.primary_collection(s.scores)
-    from s
-   where c.id = s.customer_id;
+  , upd as (
+    update public.customers c
+       set last_site_visit_at = greatest(c.last_site_visit_at, s.last_view),
+           last_email_open_at = greatest(c.last_email_open_at, s.last_open),
+           last_email_click_at = greatest(c.last_email_click_at, s.last_click),
+           last_engaged_at = greatest(c.last_engaged_at, s.last_engaged),
+           became_lead_at = coalesce(c.became_lead_at, s.first_lead),
+           -- A lead captured and engaged in this same batch gets its engagement after the
+           -- lead stage has been logged (below), so `lead` stays observable (S15).
+           engaged_after_lead_at = coalesce(c.engaged_after_lead_at,
+             case when s.known_lead_at is null and s.first_lead is not null then null else s.engaged_after_lead end),
+           collection_scores = s.scores,
+           primary_collection = private.primary_collection(s.scores)
+      from s
+     where c.id = s.customer_id
+    returning c.id, s.first_lead, s.engaged_after_lead, (s.known_lead_at is null and s.first_lead is not null
+                                                          and s.engaged_after_lead is not null) as two_step
+  )
+  select array_agg(upd.id) filter (where upd.two_step), array_agg(upd.first_lead) filter (where upd.two_step),
+         array_agg(upd.engaged_after_lead) filter (where upd.two_step)
+    into v_two_ids, v_two_lead_at, v_two_engaged
+    from upd;
+
+  if v_two_ids is not null then
+    perform private.apply_stages(p_user_id, v_two_ids, p_now, 'engagement', null, v_two_lead_at);
+    update public.customers c set engaged_after_lead_at = t.engaged
+      from unnest(v_two_ids, v_two_engaged) as t(id, engaged)
+     where c.id = t.id;
+  end if;
 
   perform private.apply_stages(p_user_id, v_ids, p_now, 'engagement', null);
   return v_count;

@@ -39,14 +39,17 @@ describe('stage machine', () => {
     expect((await customer(userId, e)).stage).toBe('lead');
   });
 
-  it('lead -> prospect only on a later engagement, even within one batch', async () => {
+  it('lead -> prospect only on a later engagement; within one batch the lead stage is still logged (S15)', async () => {
     const e = email();
     await track(userId, [
       { email: e, type: 'lead_capture', occurredAt: T0 },
       { email: e, type: 'quiz_complete', occurredAt: at(T0, 5 * SEC) },
     ]);
     expect((await customer(userId, e)).stage).toBe('prospect');
-    expect((await transitions(userId, e)).map((t) => t.rule)).toEqual(['prospect_engaged']);
+    expect((await transitions(userId, e)).map((t) => [t.from_stage, t.to_stage, t.rule, t.transitioned_at.toISOString()])).toEqual([
+      ['visitor', 'lead', 'lead_captured', T0.toISOString()],
+      ['lead', 'prospect', 'prospect_engaged', at(T0, 5 * SEC).toISOString()],
+    ]);
   });
 
   it('lead -> at_risk after exactly 30 days without activity, not a second earlier', async () => {
@@ -86,7 +89,8 @@ describe('stage machine', () => {
     expect(c).toMatchObject({ stage: 'vip', total_orders: 3, lifetime_value: '500.00', average_order_value: '166.67' });
     expect(c.became_vip_at).toEqual(at(T0, 3 * DAY));
     expect((await transitions(userId, e)).map((t) => `${t.from_stage}>${t.to_stage}:${t.rule}`)).toEqual([
-      'visitor>prospect:prospect_engaged',
+      'visitor>lead:lead_captured',
+      'lead>prospect:prospect_engaged',
       'prospect>customer:customer_first_order',
       'customer>repeat:repeat_second_order',
       'repeat>vip:vip_value',
