@@ -276,34 +276,23 @@ begin
     continue when not found;
     select * into v_check
       from public.coupon_evaluate(v_coupon, p_email, p_order_total, p_quantity, p_product_ids, p_now, p_shop_order_id);
-    if v_check.valid then
-      v_amount := coalesce(r.amount, v_check.discount);
-      insert into public.coupon_uses (user_id, coupon_id, customer_id, customer_email, shop_order_id, status,
-                                      discount_amount, order_total, used_at)
-      values (p_user_id, v_coupon.id, p_customer_id, public.normalize_email(p_email), p_shop_order_id, 'accepted',
-              v_amount, p_order_total, p_now)
-      on conflict (coupon_id, shop_order_id) do nothing;
-      if found then
-        update public.coupons c
-           set usage_count = c.usage_count + 1,
-               total_orders = c.total_orders + 1,
-               total_discount_amount = c.total_discount_amount + v_amount,
-               status = case when c.usage_limit is not null and c.usage_count + 1 >= c.usage_limit
-                             then 'depleted' else c.status end
-         where c.id = v_coupon.id;
-        v_accepted := v_accepted + 1;
-      end if;
-    else
-      insert into public.coupon_uses (user_id, coupon_id, customer_id, customer_email, shop_order_id, status, reason,
-                                      discount_amount, order_total, used_at)
-      values (p_user_id, v_coupon.id, p_customer_id, public.normalize_email(p_email), p_shop_order_id, 'rejected',
-              v_check.reason, coalesce(r.amount, 0), p_order_total, p_now)
-      on conflict (coupon_id, shop_order_id) do nothing;
-      if found then
-        update public.coupons c set rejected_count = c.rejected_count + 1 where c.id = v_coupon.id;
-        v_rejected := v_rejected + 1;
-      end if;
-    end if;
+    -- One use row either way: accepted uses count toward the limits, rejected ones are kept.
+    v_amount := case when v_check.valid then coalesce(r.amount, v_check.discount) else coalesce(r.amount, 0) end;
+    insert into public.coupon_uses (user_id, coupon_id, customer_id, customer_email, shop_order_id, status, reason,
+                                    discount_amount, order_total, used_at)
+    values (p_user_id, v_coupon.id, p_customer_id, public.normalize_email(p_email), p_shop_order_id,
+            case when v_check.valid then 'accepted' else 'rejected' end, v_check.reason, v_amount, p_order_total, p_now)
+    on conflict (coupon_id, shop_order_id) do nothing;
+    continue when not found;
+    update public.coupons c
+       set usage_count = c.usage_count + v_check.valid::integer,
+           total_orders = c.total_orders + v_check.valid::integer,
+           total_discount_amount = c.total_discount_amount + case when v_check.valid then v_amount else 0 end,
+           rejected_count = c.rejected_count + (not v_check.valid)::integer,
+           status = case when v_check.valid and c.usage_limit is not null and c.usage_count + 1 >= c.usage_limit
+                         then 'depleted' else c.status end
+     where c.id = v_coupon.id;
+    if v_check.valid then v_accepted := v_accepted + 1; else v_rejected := v_rejected + 1; end if;
   end loop;
   return jsonb_build_object('accepted', v_accepted, 'rejected', v_rejected);
 end
