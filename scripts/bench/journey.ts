@@ -12,7 +12,7 @@ const SHOP = 'bench.myshopify.com';
 const SECRET = 'bench-webhook-secret-0123456789';
 
 /** Bulk fixture: customers spread over every stage and 10 touchpoints each, loaded with SQL. */
-export async function load(userId: string, customers: number, perCustomer: number): Promise<void> {
+async function load(userId: string, customers: number, perCustomer: number): Promise<void> {
   const sql = db();
   await sql`
     insert into public.customers (user_id, email, stage, total_orders, lifetime_value, average_order_value,

@@ -43,9 +43,8 @@ create table public.customers (
   unique (user_id, id)
 ) with (fillfactor = 85);
 create unique index customers_shopify_idx on public.customers (user_id, shopify_customer_id) where shopify_customer_id is not null;
--- Stage filter, and an index-only scan for the analytics rollup.
-create index customers_stage_idx on public.customers (user_id, stage, primary_collection)
-  include (total_orders, lifetime_value, became_lead_at);
+-- The stage filter of the customers list (analytics read customer_rollups, not this).
+create index customers_stage_idx on public.customers (user_id, stage);
 create index customers_collection_idx on public.customers (user_id, primary_collection);
 create index customers_ltv_idx on public.customers (user_id, lifetime_value desc, id);
 create index customers_orders_idx on public.customers (user_id, total_orders desc, id);
