@@ -29,7 +29,10 @@ async function main(): Promise<void> {
 
   const sql = connect(databaseUrl, 2);
   try {
-    const applied = await migrate(sql, { log });
+    const resetHint = server
+      ? `This is the embedded development database: \`npm run db:reset\` deletes ${path.relative('.', dataDir) || dataDir}/ and the next \`npm run dev\` builds it afresh.`
+      : undefined;
+    const applied = await migrate(sql, { log, resetHint });
     if (applied.length === 0) log('migrations up to date');
     const demo = await seedDemo(sql);
     log(!demo ? 'not the local auth store: no demo merchant' : demo.created ? 'demo merchant created' : 'demo merchant ready');

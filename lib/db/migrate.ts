@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ReservedSql } from 'postgres';
@@ -11,6 +12,8 @@ export interface MigrateOptions {
   /** Folder holding `migrations/` and `local/`; defaults to ./supabase. */
   supabaseDir?: string;
   log?: (line: string) => void;
+  /** Said after a drift error: how to start over where that is possible (`npm run db:reset`). */
+  resetHint?: string;
 }
 
 /** A migration file, named `<digits>_<name>.sql` as the Supabase CLI expects. */
@@ -18,6 +21,21 @@ export interface MigrationFile {
   version: string;
   name: string;
   file: string;
+}
+
+/** An applied migration whose file changed or went away: the database no longer matches the code. */
+export class MigrationDriftError extends Error {
+  constructor(
+    readonly drifted: string[],
+    resetHint?: string,
+  ) {
+    super(
+      `Applied migrations differ from the files in supabase/migrations: ${drifted.join('; ')}. ` +
+        'A migration that has been applied is never edited; put the change in a new migration.' +
+        (resetHint ? ` ${resetHint}` : ''),
+    );
+    this.name = 'MigrationDriftError';
+  }
 }
 
 export async function listMigrations(supabaseDir: string): Promise<MigrationFile[]> {
@@ -28,6 +46,10 @@ export async function listMigrations(supabaseDir: string): Promise<MigrationFile
     if (!m || !m[1] || !m[2]) throw new Error(`Migration ${file} must be named <digits>_<name>.sql`);
     return { version: m[1], name: m[2], file: path.join(dir, file) };
   });
+}
+
+export function checksum(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 // A reserved connection has no begin(); the session-level advisory lock needs one connection.
@@ -42,10 +64,18 @@ async function inTransaction(conn: ReservedSql, fn: () => Promise<unknown>): Pro
   }
 }
 
+interface AppliedRow {
+  version: string;
+  name: string | null;
+  statements: string[] | null;
+  sha256: string | null;
+}
+
 /**
  * Apply pending migrations in order, each in its own transaction, recording them in
- * supabase_migrations.schema_migrations like the Supabase CLI. Re-running applies nothing.
- * On plain Postgres the local Supabase shim (auth schema, roles) is applied first.
+ * supabase_migrations.schema_migrations like the Supabase CLI, with a checksum of each file
+ * beside it. Refuses to run (MigrationDriftError) when an applied file has changed or is gone.
+ * Re-running applies nothing. On plain Postgres the local Supabase shim is applied first.
  */
 export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<string[]> {
   const supabaseDir = options.supabaseDir ?? path.resolve(process.cwd(), 'supabase');
@@ -72,25 +102,62 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<s
         version text primary key,
         statements text[],
         name text
+      );
+      create table if not exists supabase_migrations.migration_checksums (
+        version text primary key,
+        sha256 text not null,
+        applied_at timestamptz not null default now()
       );`);
-    const done = new Set(
-      (await conn<{ version: string }[]>`select version from supabase_migrations.schema_migrations`).map(
-        (r) => r.version,
-      ),
+    const applied = new Map(
+      (
+        await conn<AppliedRow[]>`
+          select m.version, m.name, m.statements, c.sha256
+            from supabase_migrations.schema_migrations m
+            left join supabase_migrations.migration_checksums c using (version)`
+      ).map((r) => [r.version, r]),
     );
-    const applied: string[] = [];
-    for (const m of await listMigrations(supabaseDir)) {
-      if (done.has(m.version)) continue;
-      const text = await readFile(m.file, 'utf8');
+    const files = await listMigrations(supabaseDir);
+    const texts = new Map<string, string>();
+    for (const m of files) texts.set(m.version, await readFile(m.file, 'utf8'));
+
+    const drifted: string[] = [];
+    for (const [version, row] of applied) {
+      const file = files.find((f) => f.version === version);
+      const text = texts.get(version);
+      if (!file || text === undefined) {
+        drifted.push(`${version}_${row.name ?? ''}.sql was applied but is no longer in supabase/migrations`);
+        continue;
+      }
+      // Rows written before checksums were kept (or by this runner's earlier versions) carry
+      // the whole file as their one statement; the CLI's split statements cannot be compared.
+      const recorded = row.sha256 ?? (row.statements?.length === 1 && row.statements[0] ? checksum(row.statements[0]) : null);
+      if (recorded && recorded !== checksum(text)) {
+        drifted.push(`${version}_${file.name}.sql changed after it was applied`);
+      }
+    }
+    if (drifted.length) throw new MigrationDriftError(drifted, options.resetHint);
+
+    const done: string[] = [];
+    for (const m of files) {
+      const text = texts.get(m.version) ?? '';
+      if (applied.has(m.version)) {
+        if (!applied.get(m.version)?.sha256) {
+          await conn`insert into supabase_migrations.migration_checksums (version, sha256)
+                     values (${m.version}, ${checksum(text)}) on conflict (version) do nothing`;
+        }
+        continue;
+      }
       await inTransaction(conn, async () => {
         await conn.unsafe(text);
         await conn`insert into supabase_migrations.schema_migrations (version, statements, name)
                    values (${m.version}, ${[text]}, ${m.name})`;
+        await conn`insert into supabase_migrations.migration_checksums (version, sha256)
+                   values (${m.version}, ${checksum(text)})`;
       });
-      applied.push(`${m.version}_${m.name}`);
+      done.push(`${m.version}_${m.name}`);
       log(`applied ${m.version}_${m.name}`);
     }
-    return applied;
+    return done;
   } finally {
     await conn`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => undefined);
     conn.release();
