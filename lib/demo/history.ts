@@ -152,5 +152,5 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
     values (${userId}, 'VIPs', 'High-value repeat customers', '{"stages": ["vip"]}'),
            (${userId}, 'Lapsing buyers', 'Bought before, quiet for 60 to 180 days', '{"min_orders": 1, "min_days_since_purchase": 60, "max_days_since_purchase": 180}'),
            (${userId}, 'Growth fans', 'Prefer the growth collection', '{"collections": ["growth"]}')`;
-  await sql`select public.evaluate_segment(id, ${now}) from public.customer_segments where user_id = ${userId}`;
+  await sql`select public.evaluate_segment(user_id, id, ${now}) from public.customer_segments where user_id = ${userId}`;
 }

@@ -50,7 +50,7 @@ export async function getSegment(tx: Tx, userId: string, id: string): Promise<Se
 /** Bring memberships in line with the criteria (one SQL statement, S18). */
 export async function evaluateSegment(tx: Tx, userId: string, id: string): Promise<SegmentEvaluation> {
   await getSegment(tx, userId, id);
-  const [r] = await tx<SegmentEvaluation[]>`select added, removed, total from public.evaluate_segment(${id})`;
+  const [r] = await tx<SegmentEvaluation[]>`select added, removed, total from public.evaluate_segment(${userId}, ${id})`;
   return r ?? { added: 0, removed: 0, total: 0 };
 }
 

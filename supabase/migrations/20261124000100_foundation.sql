@@ -63,7 +63,9 @@ set search_path = ''
 as $$ select 'pk_' || replace(gen_random_uuid()::text, '-', '') $$;
 grant execute on function public.new_publishable_key() to authenticated, service_role;
 
--- One row per merchant (tenant = one auth user).
+-- One row per merchant (tenant = one auth user). The only table whose unique keys are global
+-- (the public tracking key and the server key hash route a request to its merchant), so when
+-- the schema is distributed by user_id it stays whole on every node as a reference table.
 create table public.merchant_settings (
   user_id uuid primary key references auth.users (id) on delete cascade,
   -- Not unique: claiming a domain proves nothing, so a squatter must not be able to block the
@@ -93,13 +95,14 @@ create trigger merchant_credentials_updated_at before update on public.merchant_
   for each row execute function public.update_updated_at_column();
 
 create table public.activity_log (
-  id bigint generated always as identity primary key,
+  id bigint generated always as identity,
   user_id uuid not null references auth.users (id) on delete cascade,
   action text not null check (length(action) between 1 and 100),
   entity_type text,
   entity_id text,
   details jsonb not null default '{}'::jsonb,
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  primary key (user_id, id)
 );
 create index activity_log_user_created_idx on public.activity_log (user_id, created_at desc);
 
@@ -123,7 +126,7 @@ grant execute on function public.log_activity(uuid, text, text, text, jsonb) to 
 
 -- People who left an email but have not bought (customers.lead_id points here).
 create table public.leads (
-  id uuid primary key default gen_random_uuid(),
+  id uuid not null default gen_random_uuid(),
   user_id uuid not null references auth.users (id) on delete cascade,
   email text not null check (email = public.normalize_email(email) and position('@' in email) > 1),
   first_name text,
@@ -133,6 +136,7 @@ create table public.leads (
   metadata jsonb not null default '{}'::jsonb,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
+  primary key (user_id, id),
   unique (user_id, email)
 );
 create index leads_user_created_idx on public.leads (user_id, created_at desc);

@@ -14,6 +14,9 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
   activity_log: (tx, userId) => tx`select public.log_activity(${userId}, 'fixture.created')`,
   leads: (tx, userId) => tx`
     insert into public.leads (user_id, email) values (${userId}, ${`lead-${userId.slice(0, 8)}@example.test`})`,
+  // The three example collections come with every new merchant; this adds a fourth.
+  collections: (tx, userId) => tx`
+    insert into public.collections (user_id, slug, name, position) values (${userId}, 'rituals', 'Rituals', 3)`,
   product_collections: (tx, userId) => tx`
     insert into public.product_collections (user_id, product_id, collection) values (${userId}, 'p-1', 'growth')`,
   // customers, orders, touchpoints and stage_transitions all come from one real order.
@@ -23,6 +26,7 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
       lineItems: [{ productId: 'p-1', quantity: 1, price: 80 }],
     })})`,
   orders: async () => undefined,
+  order_lines: async () => undefined,
   touchpoints: (tx, userId) => tx`
     select private.record_touchpoint(${userId}, ${tx.json({
       email: 'fixture@example.test', type: 'page_view', channel: 'direct', occurredAt: '2026-01-02T00:00:00Z',
@@ -35,7 +39,7 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
   customer_segments: (tx, userId) => tx`
     insert into public.customer_segments (user_id, name, criteria) values (${userId}, 'Everyone', '{}')`,
   segment_memberships: (tx, userId) => tx`
-    select public.evaluate_segment(s.id) from public.customer_segments s where s.user_id = ${userId}`,
+    select public.evaluate_segment(s.user_id, s.id) from public.customer_segments s where s.user_id = ${userId}`,
   coupon_batches: (tx, userId) => tx`
     insert into public.coupon_batches (user_id, prefix, count) values (${userId}, 'FIX', 1)`,
   coupons: (tx, userId) => tx`
@@ -47,6 +51,7 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
       shopOrderId: 'fixture-2', email: 'fixture@example.test', total: 50, orderedAt: '2026-01-03T00:00:00Z',
       discountCodes: [{ code: 'fixture10', amount: 5 }],
     })})`,
+  order_discount_codes: async () => undefined,
   // Both written by the customers triggers (the order above); compaction moves deltas into totals.
   customer_rollup_deltas: async () => undefined,
   customer_rollups: (tx, userId) => tx`select private.compact_customer_rollups(1000)`.then(() => tx`

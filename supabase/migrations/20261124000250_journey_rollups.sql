@@ -1,4 +1,4 @@
--- Journey analytics without scanning every customer (S19 at scale): per-merchant counts by
+-- Customer journey, part 5: analytics without scanning every customer: per-merchant counts by
 -- stage and collection, kept exact by statement-level triggers on customers. Triggers only
 -- append deltas (no row everyone updates, so concurrent orders never wait on each other);
 -- the rollups cron folds deltas into the totals. A read sums both.
@@ -16,7 +16,7 @@ create table public.customer_rollups (
 );
 
 create table public.customer_rollup_deltas (
-  id bigint generated always as identity primary key,
+  id bigint generated always as identity,
   user_id uuid not null references auth.users (id) on delete cascade,
   stage text not null,
   collection text not null,
@@ -24,9 +24,9 @@ create table public.customer_rollup_deltas (
   leads bigint not null,
   buyers bigint not null,
   repeaters bigint not null,
-  lifetime_value numeric(14, 2) not null
+  lifetime_value numeric(14, 2) not null,
+  primary key (user_id, id)
 );
-create index customer_rollup_deltas_user_idx on public.customer_rollup_deltas (user_id);
 
 alter table public.customer_rollups enable row level security;
 alter table public.customer_rollup_deltas enable row level security;
@@ -101,7 +101,7 @@ set search_path = ''
 as $$
   with taken as (
     delete from public.customer_rollup_deltas d
-     where d.id in (select id from public.customer_rollup_deltas order by id limit p_limit for update skip locked)
+     where (d.user_id, d.id) in (select x.user_id, x.id from public.customer_rollup_deltas x limit p_limit for update skip locked)
     returning d.*
   ), summed as (
     insert into public.customer_rollups as r (user_id, stage, collection, customers, leads, buyers, repeaters, lifetime_value)
