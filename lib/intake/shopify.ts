@@ -1,11 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/errors';
-import type { Tx } from '@/lib/db';
+import { jsonb, type Tx } from '@/lib/db';
 import { decryptCredential } from '@/lib/settings/integrations';
 import { shopDomainSchema } from '@/lib/settings/schemas';
 
 export const ORDER_TOPICS = ['orders/create', 'orders/paid'] as const;
+export const CANCEL_TOPIC = 'orders/cancelled';
 export const REFUND_TOPIC = 'refunds/create';
 
 const invalid = () => new AppError('unauthorized', 'Invalid webhook signature');
@@ -55,6 +57,39 @@ export async function authenticateShopifyWebhook(tx: Tx, req: Request, rawBody: 
   return { userId: found.userId, topic, deliveryId };
 }
 
+/**
+ * Text a shopper typed can hold bytes Postgres will not store (NUL) or half a UTF-16 pair.
+ * A webhook is never refused for that (the shop would retry it, then drop the subscription):
+ * such characters are removed and the order applied.
+ */
+function cleanText(value: string): string {
+  return value.replace(/\u0000/g, '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '');
+}
+
+function cleanDeep(value: unknown): unknown {
+  if (typeof value === 'string') return cleanText(value);
+  if (Array.isArray(value)) return value.map(cleanDeep);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [cleanText(k), cleanDeep(v)]));
+  }
+  return value;
+}
+
+/**
+ * The shop's JSON, parsed from the raw body so ids past 2^53 (Shopify's own sample order is
+ * 820982911946154508) keep every digit: a number that a double cannot hold exactly stays a
+ * string. Other numbers are numbers.
+ */
+export function parseShopifyJson(rawBody: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = parseLossless(rawBody, null, (digits: string) => (isSafeNumber(digits) ? Number(digits) : digits));
+  } catch {
+    throw new AppError('bad_request', 'Body must be valid JSON');
+  }
+  return cleanDeep(parsed);
+}
+
 const money = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isFinite(n) || n < 0 || n > 100_000_000) {
@@ -63,7 +98,9 @@ const money = z.union([z.string(), z.number()]).transform((v, ctx) => {
   }
   return n;
 });
-const shopId = z.union([z.string().min(1).max(64), z.number().int()]).transform(String);
+/** A shop id: digits as text, whatever their size (safe integers arrive as numbers). */
+const shopId = z.union([z.string().min(1).max(64), z.number().int().nonnegative()]).transform(String);
+const text = (max: number) => z.string().transform((v) => v.slice(0, max));
 
 /** The parts of the shop's order JSON we use. */
 export const shopifyOrderSchema = z.object({
@@ -72,18 +109,34 @@ export const shopifyOrderSchema = z.object({
   total_price: money,
   currency: z.string().regex(/^[A-Z]{3}$/).default('USD'),
   created_at: z.iso.datetime({ offset: true }),
+  cancelled_at: z.iso.datetime({ offset: true }).nullish(),
   customer: z
     .object({
       id: shopId.nullish(),
       email: z.string().max(254).nullish(),
-      first_name: z.string().max(100).nullish(),
-      last_name: z.string().max(100).nullish(),
+      first_name: text(100).nullish(),
+      last_name: text(100).nullish(),
     })
     .nullish(),
-  discount_codes: z.array(z.object({ code: z.string().max(100), amount: money.optional(), type: z.string().max(40).optional() })).max(50).default([]),
-  note_attributes: z.array(z.object({ name: z.string().max(100), value: z.union([z.string(), z.number()]).transform(String) })).max(100).default([]),
+  discount_codes: z
+    .array(z.object({ code: z.string().max(100), amount: money.optional(), type: z.string().max(40).optional() }))
+    .max(50)
+    .default([]),
+  note_attributes: z
+    .array(z.object({ name: text(100), value: z.union([z.string(), z.number(), z.boolean()]).nullish().transform((v) => (v == null ? '' : String(v).slice(0, 2000))) }))
+    .max(100)
+    .default([]),
   line_items: z
-    .array(z.object({ product_id: shopId.nullish(), quantity: z.number().int().min(0).max(100_000), price: money }))
+    .array(
+      z.object({
+        id: shopId.nullish(),
+        product_id: shopId.nullish(),
+        variant_id: shopId.nullish(),
+        title: text(255).nullish(),
+        quantity: z.number().int().min(0).max(100_000),
+        price: money,
+      }),
+    )
     .max(1000)
     .default([]),
 });
@@ -94,60 +147,82 @@ export const shopifyRefundSchema = z.object({
   order_id: shopId,
   created_at: z.iso.datetime({ offset: true }).optional(),
   transactions: z
-    .array(z.object({ amount: money, kind: z.string().max(40), status: z.string().max(40).optional() }))
+    .array(z.object({ amount: money, kind: z.string().max(40), status: z.string().max(40).nullish() }))
     .max(100)
     .default([]),
 });
+export type ShopifyRefund = z.infer<typeof shopifyRefundSchema>;
 
 /** The order in the shape private.apply_order takes. */
 export function toOrderInput(order: ShopifyOrder) {
   const attrs = Object.fromEntries(order.note_attributes.map((a) => [a.name, a.value]));
   return {
     shopOrderId: order.id,
-    email: order.email ?? order.customer?.email ?? null,
+    email: order.email || order.customer?.email || null,
     total: order.total_price,
     currency: order.currency,
     orderedAt: order.created_at,
+    cancelledAt: order.cancelled_at ?? null,
     shopCustomerId: order.customer?.id ?? null,
     firstName: order.customer?.first_name ?? null,
     lastName: order.customer?.last_name ?? null,
     utm: { source: attrs.utm_source?.slice(0, 200) ?? null, medium: attrs.utm_medium?.slice(0, 200) ?? null, campaign: attrs.utm_campaign?.slice(0, 200) ?? null },
     discountCodes: order.discount_codes.map((d) => ({ code: d.code, amount: d.amount ?? null, type: d.type ?? null })),
     noteAttributes: attrs,
-    lineItems: order.line_items.map((li) => ({ productId: li.product_id ?? null, quantity: li.quantity, price: li.price })),
+    lineItems: order.line_items.map((li) => ({
+      shopLineId: li.id ?? null,
+      productId: li.product_id ?? null,
+      variantId: li.variant_id ?? null,
+      title: li.title ?? null,
+      quantity: li.quantity,
+      price: li.price,
+    })),
   };
 }
 
+/** What a refund gave back: its successful refund transactions (Shopify's own definition). */
+export function refundAmount(refund: ShopifyRefund): number {
+  const cents = refund.transactions
+    .filter((t) => t.kind === 'refund' && (t.status == null || t.status === 'success'))
+    .reduce((sum, t) => sum + Math.round(t.amount * 100), 0);
+  return cents / 100;
+}
+
+type DeliveryResult = { status: 'processed' | 'ignored' | 'duplicate'; detail?: unknown };
+
 /**
  * Apply one webhook delivery exactly once: the delivery id goes into the inbox in the same
- * transaction as the order, so a replay is acknowledged and changes nothing.
+ * transaction as its effect, so a replay is acknowledged and changes nothing. Topics we do not
+ * use, and orders without an email, answer 200 with the reason recorded.
  */
-export async function processShopifyDelivery(tx: Tx, sender: ShopifySender, payload: unknown): Promise<{ status: string; detail?: unknown }> {
-  const record = (outcome: string, resource: string | null) => tx<{ delivery_id: string }[]>`
-    insert into public.webhook_deliveries (user_id, delivery_id, topic, shop_resource_id, outcome)
-    values (${sender.userId}, ${sender.deliveryId}, ${sender.topic}, ${resource}, ${outcome})
-    on conflict (user_id, delivery_id) do nothing
-    returning delivery_id`;
+export async function processShopifyDelivery(tx: Tx, sender: ShopifySender, payload: unknown): Promise<DeliveryResult> {
+  const record = async (outcome: string, resource: string | null): Promise<boolean> =>
+    (await tx`
+      insert into public.webhook_deliveries (user_id, delivery_id, topic, shop_resource_id, outcome)
+      values (${sender.userId}, ${sender.deliveryId}, ${sender.topic}, ${resource}, ${outcome})
+      on conflict (user_id, delivery_id) do nothing
+      returning delivery_id`).length > 0;
+  const apply = async (fn: 'apply_order' | 'apply_cancellation' | 'apply_refund', input: object): Promise<DeliveryResult> => {
+    const [r] = await tx<{ result: unknown }[]>`select private.${tx(fn)}(${sender.userId}, ${jsonb(tx, input)}) as result`;
+    return { status: 'processed', detail: r?.result };
+  };
 
-  if ((ORDER_TOPICS as readonly string[]).includes(sender.topic)) {
+  const isOrder = (ORDER_TOPICS as readonly string[]).includes(sender.topic);
+  if (isOrder || sender.topic === CANCEL_TOPIC) {
     const order = shopifyOrderSchema.parse(payload);
     const input = toOrderInput(order);
-    if (!input.email) {
-      return (await record('ignored_no_email', order.id)).length ? { status: 'ignored', detail: 'order has no email' } : { status: 'duplicate' };
+    if (!input.email && isOrder) {
+      return (await record('ignored_no_email', order.id)) ? { status: 'ignored', detail: 'order has no email' } : { status: 'duplicate' };
     }
-    if ((await record('applied', order.id)).length === 0) return { status: 'duplicate' };
-    const [r] = await tx<{ result: unknown }[]>`select private.apply_order(${sender.userId}, ${tx.json(input)}) as result`;
-    return { status: 'processed', detail: r?.result };
+    if (!(await record('applied', order.id))) return { status: 'duplicate' };
+    return apply(isOrder ? 'apply_order' : 'apply_cancellation', input);
   }
   if (sender.topic === REFUND_TOPIC) {
     const refund = shopifyRefundSchema.parse(payload);
-    const amount = refund.transactions
-      .filter((t) => t.kind === 'refund' && (t.status === undefined || t.status === 'success'))
-      .reduce((sum, t) => sum + t.amount, 0);
-    if ((await record('applied', refund.order_id)).length === 0) return { status: 'duplicate' };
-    const input = { shopRefundId: refund.id, shopOrderId: refund.order_id, amount, refundedAt: refund.created_at ?? null };
-    const [r] = await tx<{ result: unknown }[]>`select private.apply_refund(${sender.userId}, ${tx.json(input)}) as result`;
-    return { status: 'processed', detail: r?.result };
+    if (!(await record('applied', refund.order_id))) return { status: 'duplicate' };
+    return apply('apply_refund', {
+      shopRefundId: refund.id, shopOrderId: refund.order_id, amount: refundAmount(refund), refundedAt: refund.created_at ?? null,
+    });
   }
-  return (await record('ignored_topic', null)).length ? { status: 'ignored', detail: `topic ${sender.topic} is not used` } : { status: 'duplicate' };
+  return (await record('ignored_topic', null)) ? { status: 'ignored', detail: `topic ${sender.topic} is not used` } : { status: 'duplicate' };
 }

@@ -274,6 +274,9 @@ begin
   select * into v_order from public.orders o
    where o.user_id = p_user_id and o.shop_order_id = p_order ->> 'shopOrderId'
    for update;
+  if not found and public.normalize_email(p_order ->> 'email') is null then
+    return jsonb_build_object('applied', false, 'reason', 'unknown_order');
+  end if;
   if not found then
     perform private.apply_order(p_user_id, p_order, p_now);
     select * into v_order from public.orders o

@@ -8,7 +8,8 @@ import type { TestMerchant } from '@/tests/helpers/merchants';
  * X-Shopify-* headers, base64 HMAC-SHA256 of the raw body with the app's secret).
  */
 export function shopifyWebhook(body: unknown, opts: { secret: string; shop: string; topic?: string; deliveryId?: string }) {
-  const rawBody = JSON.stringify(body);
+  // A string is sent as it is (Shopify's sample payloads, whose ids JSON.stringify would round).
+  const rawBody = typeof body === 'string' ? body : JSON.stringify(body);
   return {
     rawBody,
     headers: {

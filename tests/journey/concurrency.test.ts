@@ -1,46 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, db, type Sql, type Tx } from '@/lib/db';
+import { db, type Tx } from '@/lib/db';
 import { createMerchant } from '@/tests/helpers/merchants';
+import { closeRacePools, openRacePools, raceOn, type RacePools } from '@/tests/helpers/race';
 
 let userId: string;
-let pool: Sql;
-let gate: Sql;
+let pools: RacePools;
+const race = <T>(n: number, fn: (tx: Tx, i: number) => Promise<T>) => raceOn(pools, n, fn);
 
 beforeAll(async () => {
   userId = (await createMerchant('race')).userId;
-  pool = connect(process.env.DATABASE_URL ?? '', 8);
-  gate = connect(process.env.DATABASE_URL ?? '', 1);
+  pools = openRacePools(8);
 });
-afterAll(async () => {
-  await pool.end();
-  await gate.end();
-});
-
-/**
- * Run `fn` in `n` transactions on `n` real connections, released at the same instant: each
- * waits on an advisory lock the test holds, then all go at once.
- */
-async function race<T>(n: number, fn: (tx: Tx, i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
-  const key = Math.floor(Math.random() * 1e9);
-  const reserved = await gate.reserve();
-  await reserved`select pg_advisory_lock(${key})`;
-  const runs = Array.from({ length: n }, (_, i) =>
-    pool.begin(async (tx) => {
-      await tx`select pg_advisory_lock_shared(${key})`;
-      await tx`select pg_advisory_unlock_shared(${key})`;
-      return fn(tx, i);
-    }) as Promise<T>);
-  // Let every transaction reach the gate before opening it.
-  for (let waited = 0; waited < 100; waited++) {
-    const [w] = await db()<{ n: number }[]>`
-      select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = ${key} and not granted`;
-    if ((w?.n ?? 0) >= n) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await reserved`select pg_advisory_unlock(${key})`;
-  reserved.release();
-  return Promise.allSettled(runs);
-}
+afterAll(() => closeRacePools(pools));
 
 describe('intake under concurrency (real connections)', () => {
   it('the same new email from 8 connections at once makes one customer (S2)', async () => {
@@ -91,7 +62,7 @@ describe('intake under concurrency (real connections)', () => {
   it('two overlapping stage crons and live orders share the due customers: each moves once, no deadlock (S6)', async () => {
     const t0 = new Date('2025-01-01T00:00:00Z');
     const emails = Array.from({ length: 40 }, (_, i) => `due${i}@example.test`);
-    await pool.begin((tx) => tx`
+    await pools.pool.begin((tx) => tx`
       select private.apply_order(${userId}, o.v, ${t0})
         from jsonb_array_elements(${tx.json(emails.map((email, i) => ({ shopOrderId: `due-${i}`, email, total: 30, orderedAt: t0.toISOString() })))}) as o(v)`);
     const later = new Date(t0.getTime() + 100 * 24 * 3600 * 1000);
@@ -101,7 +72,7 @@ describe('intake under concurrency (real connections)', () => {
         : tx`select private.record_touchpoints(${userId}, ${tx.json(emails.slice(0, 20).map((email) => ({ email, type: 'page_view', channel: 'direct', occurredAt: later.toISOString() })))}, ${later})`);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     // Whatever ran first, every customer is at risk once now, with exactly one such transition.
-    await pool`select private.evaluate_stages(${userId}, ${later}, 1000)`;
+    await pools.pool`select private.evaluate_stages(${userId}, ${later}, 1000)`;
     const rows = await db()<{ stage: string; n: number }[]>`
       select c.stage, (select count(*)::int from public.stage_transitions t where t.customer_id = c.id and t.to_stage = 'at_risk') as n
         from public.customers c where c.user_id = ${userId} and c.email = any(${emails})`;

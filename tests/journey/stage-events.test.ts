@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { db, withSystem } from '@/lib/db';
+import { applyOrder, at, DAY, track } from '@/tests/helpers/journey';
+import { createMerchant } from '@/tests/helpers/merchants';
+import { closeRacePools, openRacePools, raceOn, type RacePools } from '@/tests/helpers/race';
+
+let userId: string;
+let pools: RacePools;
+const T0 = new Date('2026-03-01T00:00:00Z');
+
+beforeAll(async () => {
+  userId = (await createMerchant('events')).userId;
+  pools = openRacePools(4);
+  // What win-back will do in its migration: consume changes into at_risk and churned.
+  await db()`select private.register_stage_consumer('test_winback', array['at_risk', 'churned'])`;
+});
+afterAll(() => closeRacePools(pools));
+
+interface StageEvent { customer_id: string; from_stage: string; to_stage: string; trigger_type: string; transitioned_at: Date }
+const take = (limit = 100) => withSystem((tx) => tx<StageEvent[]>`
+  select customer_id, from_stage, to_stage, trigger_type, transitioned_at from private.take_stage_events('test_winback', ${limit})`);
+
+describe('stage changes as events', () => {
+  it('queues each change into a wanted stage once, in the transaction that made it, and hands each out once in order', async () => {
+    await applyOrder(userId, { shopOrderId: 'e-1', email: 'one@example.test', total: 40, orderedAt: T0 });
+    await track(userId, [{ email: 'lead@example.test', type: 'lead_capture', occurredAt: T0 }]);
+    // Nothing wanted yet: a first order and a lead capture are not at_risk or churned.
+    expect(await take()).toEqual([]);
+
+    await withSystem((tx) => tx`select private.evaluate_stages(${userId}, ${at(T0, 31 * DAY)})`);
+    await withSystem((tx) => tx`select private.evaluate_stages(${userId}, ${at(T0, 91 * DAY)})`);
+    await withSystem((tx) => tx`select private.evaluate_stages(${userId}, ${at(T0, 181 * DAY)})`);
+    const events = await take();
+    const ids = await db()<{ id: string; email: string }[]>`select id, email from public.customers where user_id = ${userId}`;
+    const email = (id: string) => ids.find((c) => c.id === id)?.email;
+    expect(events.map((e) => [email(e.customer_id), e.from_stage, e.to_stage, e.trigger_type])).toEqual([
+      ['lead@example.test', 'lead', 'at_risk', 'time_based'],
+      ['one@example.test', 'customer', 'at_risk', 'time_based'],
+      ['lead@example.test', 'at_risk', 'churned', 'time_based'],
+      ['one@example.test', 'at_risk', 'churned', 'time_based'],
+    ]);
+    expect(await take()).toEqual([]);
+  });
+
+  it('puts events back when the consuming transaction fails', async () => {
+    await applyOrder(userId, { shopOrderId: 'e-2', email: 'two@example.test', total: 40, orderedAt: T0 });
+    await withSystem((tx) => tx`select private.evaluate_stages(${userId}, ${at(T0, 91 * DAY)})`);
+    await expect(withSystem(async (tx) => {
+      await tx`select * from private.take_stage_events('test_winback', 100)`;
+      throw new Error('consumer failed');
+    })).rejects.toThrow('consumer failed');
+    expect((await take()).map((e) => e.to_stage)).toEqual(['at_risk']);
+  });
+
+  it('two takers at once never get the same event', async () => {
+    for (let i = 0; i < 20; i++) {
+      await applyOrder(userId, { shopOrderId: `e-many-${i}`, email: `many${i}@example.test`, total: 10, orderedAt: T0 });
+    }
+    await withSystem((tx) => tx`select private.evaluate_stages(${userId}, ${at(T0, 91 * DAY)})`);
+    const results = await raceOn(pools, 2, (tx) => tx<{ customer_id: string }[]>`
+      select customer_id from private.take_stage_events('test_winback', 15)`);
+    const taken = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.map((e) => e.customer_id) : []));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(taken).toHaveLength(20);
+    expect(new Set(taken).size).toBe(20);
+  });
+
+  it('queues nothing for stages no consumer wants, and nothing at all without consumers', async () => {
+    const [q] = await db()<{ n: number }[]>`select count(*)::int as n from private.stage_events`;
+    expect(q?.n).toBe(0);
+    await expect(db()`select private.register_stage_consumer('bad', array['gone'])`).rejects.toThrow(/Unknown stage/);
+  });
+});
