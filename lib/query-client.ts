@@ -22,7 +22,11 @@ export function makeQueryClient(): QueryClient {
 export const queryKeys = {
   session: ['session'] as const,
   integrations: ['settings', 'integrations'] as const,
-  collections: ['settings', 'collections'] as const,
+  collections: {
+    all: ['collections'] as const,
+    list: ['collections', 'list'] as const,
+    products: ['collections', 'products'] as const,
+  },
   customers: {
     all: ['customers'] as const,
     lists: ['customers', 'list'] as const,

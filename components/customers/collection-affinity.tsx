@@ -1,14 +1,21 @@
-import { COLLECTION_LABELS } from '@/components/customers/labels';
+'use client';
+
 import { Badge } from '@/components/ui/badge';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
 import { cn } from '@/lib/cn';
-import { COLLECTIONS, type Customer } from '@/lib/customers/schemas';
+import { useCollections } from '@/hooks/use-collections';
+import { collectionName } from '@/lib/collections/schemas';
+import type { Customer } from '@/lib/customers/schemas';
 import { formatPercent } from '@/lib/format';
 
 /** Share of interest per collection from collectionScores; the primary collection is highlighted. */
 export function CollectionAffinity({ customer }: { customer: Customer }) {
+  const { data } = useCollections();
   const scores = customer.collectionScores;
-  const sum = COLLECTIONS.reduce((acc, c) => acc + Math.max(scores[c] ?? 0, 0), 0);
+  // The merchant's collections in their order, then any slug still scored but since removed.
+  const known = data?.collections.map((c) => c.slug) ?? [];
+  const slugs = [...known, ...Object.keys(scores).filter((s) => !known.includes(s))];
+  const sum = slugs.reduce((acc, c) => acc + Math.max(scores[c] ?? 0, 0), 0);
   return (
     <Card>
       <CardHeader title="Collection affinity" titleAs="h2" description="Which collections this customer engages with most." />
@@ -17,14 +24,14 @@ export function CollectionAffinity({ customer }: { customer: Customer }) {
           <p className="text-sm text-slate-600">No collection interest recorded yet. It builds up from product views and purchases.</p>
         ) : (
           <ul className="space-y-3">
-            {COLLECTIONS.map((c) => {
+            {slugs.map((c) => {
               const share = Math.max(scores[c] ?? 0, 0) / sum;
               const primary = customer.primaryCollection === c;
               return (
                 <li key={c}>
                   <div className="mb-1 flex items-center justify-between gap-2 text-sm">
                     <span className={cn('flex items-center gap-2', primary ? 'font-semibold text-slate-900' : 'text-slate-700')}>
-                      {COLLECTION_LABELS[c]}
+                      {collectionName(data?.collections, c)}
                       {primary ? <Badge>Primary</Badge> : null}
                     </span>
                     <span className="tabular-nums text-slate-600">{formatPercent(share, 0)}</span>

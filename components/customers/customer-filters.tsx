@@ -1,11 +1,13 @@
+'use client';
+
 import { Search } from 'lucide-react';
-import { COLLECTION_LABELS } from '@/components/customers/labels';
 import { SORT_OPTIONS } from '@/components/customers/list-params';
 import { Button } from '@/components/ui/button';
 import { Input } from '@/components/ui/input';
 import { Label } from '@/components/ui/label';
 import { Select } from '@/components/ui/select';
-import { COLLECTIONS, STAGE_LABELS, STAGES, type CustomerListQuery } from '@/lib/customers/schemas';
+import { useCollections } from '@/hooks/use-collections';
+import { STAGE_LABELS, STAGES, type CustomerListQuery } from '@/lib/customers/schemas';
 
 export type CustomerFiltersProps = {
   query: CustomerListQuery;
@@ -18,6 +20,7 @@ export type CustomerFiltersProps = {
 /** Search, stage, collection and sort controls for the customer list; every control has a visible label. */
 export function CustomerFilters({ query, searchInput, onSearchInput, onChange, onClear }: CustomerFiltersProps) {
   const filtered = Boolean(query.stage || query.collection || query.search || searchInput.trim());
+  const collections = useCollections();
   return (
     <form role="search" aria-label="Filter customers" onSubmit={(e) => e.preventDefault()}
       className="grid gap-3 sm:grid-cols-2 lg:grid-cols-[minmax(0,1.5fr)_minmax(0,1fr)_minmax(0,1fr)_minmax(0,1.3fr)_auto] lg:items-end">
@@ -40,7 +43,7 @@ export function CustomerFilters({ query, searchInput, onSearchInput, onChange, o
         <Label htmlFor="customer-collection">Collection</Label>
         <Select id="customer-collection" value={query.collection ?? ''} onChange={(e) => onChange({ collection: e.target.value || undefined })}>
           <option value="">All collections</option>
-          {COLLECTIONS.map((c) => <option key={c} value={c}>{COLLECTION_LABELS[c]}</option>)}
+          {(collections.data?.collections ?? []).map((c) => <option key={c.slug} value={c.slug}>{c.name}</option>)}
         </Select>
       </div>
       <div className="space-y-1.5">

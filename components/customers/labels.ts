@@ -2,14 +2,7 @@ import {
   Bookmark, CircleX, ClipboardCheck, ClipboardList, CreditCard, Eye, LifeBuoy, MailOpen, Megaphone,
   MousePointerClick, Pin, ShoppingBag, ShoppingCart, Star, UserPlus, type LucideIcon,
 } from 'lucide-react';
-import type { Channel, Collection, Stage, StageTransition, TouchpointType } from '@/lib/customers/schemas';
-
-/** Display names for collections; the API sends the slugs. */
-export const COLLECTION_LABELS: Record<Collection, string> = {
-  grounding: 'Grounding',
-  wholeness: 'Wholeness',
-  growth: 'Growth',
-};
+import type { Channel, Stage, StageTransition, TouchpointType } from '@/lib/customers/schemas';
 
 /** Display names for acquisition channels. */
 export const CHANNEL_LABELS: Record<Channel, string> = {
@@ -19,7 +12,7 @@ export const CHANNEL_LABELS: Record<Channel, string> = {
 
 /** Display names for what caused a stage change. */
 export const TRIGGER_LABELS: Record<StageTransition['triggerType'], string> = {
-  purchase: 'Purchase', refund: 'Refund', engagement: 'Engagement', time_based: 'Time based', manual: 'Manual',
+  purchase: 'Purchase', refund: 'Refund', cancellation: 'Order cancelled', engagement: 'Engagement', time_based: 'Time based', manual: 'Manual',
 };
 
 /** Label and icon per touchpoint type, so the timeline reads at a glance. */

@@ -1,4 +1,5 @@
-import { COLLECTIONS, CUSTOMER_SORTS, STAGES, type Collection, type CustomerListQuery, type Stage } from '@/lib/customers/schemas';
+import { collectionSlug } from '@/lib/collections/schemas';
+import { CUSTOMER_SORTS, STAGES, type CustomerListQuery, type Stage } from '@/lib/customers/schemas';
 
 /** Rows per page: one screen of the table on a laptop. */
 export const CUSTOMERS_PAGE_SIZE = 20;
@@ -30,7 +31,8 @@ export function parseListParams(params: URLSearchParams): { query: CustomerListQ
   const page = Number.isFinite(pageRaw) && pageRaw >= 1 ? Math.min(pageRaw, 50_000) : 1;
   const search = (params.get('search') ?? '').trim();
   const stage: Stage | undefined = pick(STAGES, params.get('stage'));
-  const collection: Collection | undefined = pick(COLLECTIONS, params.get('collection'));
+  const parsedCollection = collectionSlug.safeParse(params.get('collection') ?? '');
+  const collection = parsedCollection.success ? parsedCollection.data : undefined;
   return {
     page,
     query: {

@@ -1,8 +1,12 @@
+'use client';
+
 import { Activity } from 'lucide-react';
-import { CHANNEL_LABELS, COLLECTION_LABELS, TOUCHPOINT_META } from '@/components/customers/labels';
+import { CHANNEL_LABELS, TOUCHPOINT_META } from '@/components/customers/labels';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
+import { useCollections } from '@/hooks/use-collections';
+import { collectionName } from '@/lib/collections/schemas';
 import { cn } from '@/lib/cn';
 import type { Touchpoint } from '@/lib/customers/schemas';
 import { formatDateTime, formatMoney, formatRelative } from '@/lib/format';
@@ -17,6 +21,7 @@ export type TouchpointTimelineProps = {
 
 /** Newest-first list of everything the customer did, with a button to page back through older events. */
 export function TouchpointTimeline({ touchpoints, hasOlder, loadingOlder, olderError, onLoadOlder }: TouchpointTimelineProps) {
+  const collections = useCollections().data?.collections;
   return (
     <Card>
       <CardHeader title="Journey timeline" description="Every visit, email, cart and order, newest first." />
@@ -42,7 +47,7 @@ export function TouchpointTimeline({ touchpoints, hasOlder, loadingOlder, olderE
                       <span className="text-sm font-medium text-slate-900">{meta.label}</span>
                       {t.value !== null ? <span className="text-sm font-semibold tabular-nums text-slate-900">{formatMoney(t.value)}</span> : null}
                       <Badge variant="secondary">{CHANNEL_LABELS[t.channel] ?? t.channel}</Badge>
-                      {t.collection ? <Badge variant="info">{COLLECTION_LABELS[t.collection]}</Badge> : null}
+                      {t.collection ? <Badge variant="info">{collectionName(collections, t.collection)}</Badge> : null}
                     </div>
                     <p className="mt-0.5 text-xs text-slate-600">
                       <time dateTime={t.occurredAt} title={formatDateTime(t.occurredAt)}>{formatRelative(t.occurredAt)}</time>

@@ -1,10 +1,12 @@
+'use client';
+
 import type { ReactNode } from 'react';
-import { COLLECTION_LABELS } from '@/components/customers/labels';
 import type { CriteriaErrors, CriteriaForm, NumericKey } from '@/components/segments/criteria';
 import { Field, fieldDescribedBy } from '@/components/ui/field';
 import { Input } from '@/components/ui/input';
 import { Select } from '@/components/ui/select';
-import { COLLECTIONS, STAGE_LABELS, STAGES } from '@/lib/customers/schemas';
+import { useCollections } from '@/hooks/use-collections';
+import { STAGE_LABELS, STAGES } from '@/lib/customers/schemas';
 
 export type CriteriaBuilderProps = {
   form: CriteriaForm;
@@ -41,6 +43,7 @@ function Check({ label, checked, onChange }: { label: string; checked: boolean; 
 /** Segment rule editor: every criterion optional, all given criteria must match. */
 export function CriteriaBuilder({ form, errors, onChange }: CriteriaBuilderProps) {
   const set = <K extends keyof CriteriaForm>(key: K, value: CriteriaForm[K]) => onChange({ ...form, [key]: value });
+  const collections = useCollections().data?.collections ?? [];
 
   function numberField({ k, label, money = false }: { k: NumericKey; label: string; money?: boolean }) {
     const id = criteriaInputId(k);
@@ -61,9 +64,10 @@ export function CriteriaBuilder({ form, errors, onChange }: CriteriaBuilderProps
         ))}
       </CheckGroup>
       <CheckGroup legend="Collections" error={errors.collections} errorId={`${criteriaInputId('collections')}-error`}>
-        {COLLECTIONS.map((c) => (
-          <Check key={c} label={COLLECTION_LABELS[c]} checked={form.collections.includes(c)}
-            onChange={(on) => set('collections', toggle(form.collections, c, on))} />
+        {collections.length === 0 ? <p className="text-sm text-slate-500">No collections yet: add them under Settings.</p> : null}
+        {collections.map((c) => (
+          <Check key={c.slug} label={c.name} checked={form.collections.includes(c.slug)}
+            onChange={(on) => set('collections', toggle(form.collections, c.slug, on))} />
         ))}
       </CheckGroup>
       <div className="grid gap-4 sm:grid-cols-2">

@@ -1,12 +1,13 @@
-import { COLLECTION_LABELS } from '@/components/customers/labels';
-import { STAGE_LABELS, type Collection, type Stage } from '@/lib/customers/schemas';
+import { collectionName, type Collection } from '@/lib/collections/schemas';
+import { STAGE_LABELS, type Stage } from '@/lib/customers/schemas';
 import type { SegmentCriteria } from '@/lib/segments/schemas';
 import { formatMoney, formatNumber } from '@/lib/format';
 
 /** Editable criteria: numbers stay strings while typing so a half-typed value is not lost. */
 export interface CriteriaForm {
   stages: Stage[];
-  collections: Collection[];
+  /** Collection slugs. */
+  collections: string[];
   min_ltv: string;
   max_ltv: string;
   min_orders: string;
@@ -71,11 +72,11 @@ export function fromForm(form: CriteriaForm): { criteria: SegmentCriteria; error
   return { criteria, errors };
 }
 
-/** One-line summary of criteria for the segment list. */
-export function describeCriteria(c: SegmentCriteria): string {
+/** One-line summary of criteria for the segment list, collections by their names. */
+export function describeCriteria(c: SegmentCriteria, collections?: readonly Collection[]): string {
   const parts: string[] = [];
   if (c.stages?.length) parts.push(c.stages.map((s) => STAGE_LABELS[s]).join(' or '));
-  if (c.collections?.length) parts.push(`likes ${c.collections.map((x) => COLLECTION_LABELS[x]).join(' or ')}`);
+  if (c.collections?.length) parts.push(`likes ${c.collections.map((x) => collectionName(collections, x)).join(' or ')}`);
   const range = (lo: number | undefined, hi: number | undefined, fmt: (n: number) => string, what: string) => {
     if (lo !== undefined && hi !== undefined) parts.push(`${what} ${fmt(lo)}–${fmt(hi)}`);
     else if (lo !== undefined) parts.push(`${what} ≥ ${fmt(lo)}`);

@@ -1,8 +1,11 @@
+'use client';
+
 import { Download, Pencil, Play, Trash2 } from 'lucide-react';
 import { describeCriteria } from '@/components/segments/criteria';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Table, TBody, TD, TH, THead, TR } from '@/components/ui/table';
+import { useCollections } from '@/hooks/use-collections';
 import { segmentCsvUrl } from '@/hooks/use-segments';
 import { cn } from '@/lib/cn';
 import { formatDateTime, formatNumber, formatRelative } from '@/lib/format';
@@ -20,6 +23,7 @@ export type SegmentListProps = {
 
 /** Table of segments with per-row actions; the name selects the segment whose members are shown below. */
 export function SegmentList({ segments, selectedId, evaluatingId, onSelect, onEdit, onEvaluate, onDelete }: SegmentListProps) {
+  const collections = useCollections().data?.collections;
   return (
     <Table>
       <caption className="sr-only">Segments</caption>
@@ -44,7 +48,7 @@ export function SegmentList({ segments, selectedId, evaluatingId, onSelect, onEd
                   <span className="sr-only">, show members</span>
                 </button>
                 {s.description ? <p className="truncate text-xs text-slate-600">{s.description}</p> : null}
-                <p className="truncate text-xs text-slate-500" title={describeCriteria(s.criteria)}>{describeCriteria(s.criteria)}</p>
+                <p className="truncate text-xs text-slate-500" title={describeCriteria(s.criteria, collections)}>{describeCriteria(s.criteria, collections)}</p>
               </TD>
               <TD className="text-right font-semibold tabular-nums" data-testid="segment-count">{formatNumber(s.customerCount)}</TD>
               <TD>

@@ -2,7 +2,6 @@
 
 import { PackageSearch, Plus, Trash2 } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
-import { COLLECTION_LABELS } from '@/components/customers/labels';
 import { Button } from '@/components/ui/button';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
@@ -12,13 +11,12 @@ import { Select } from '@/components/ui/select';
 import { LoadingBlock } from '@/components/ui/skeleton';
 import { Table, TBody, TD, TH, THead, TR } from '@/components/ui/table';
 import { useToast } from '@/components/ui/toast';
-import { useCollectionMappings, useUpdateCollectionMappings } from '@/hooks/use-collections';
+import { useCollectionMappings, useCollections, useUpdateCollectionMappings } from '@/hooks/use-collections';
 import { ApiError } from '@/lib/api-client';
 import { errorText } from '@/lib/error-text';
-import { COLLECTIONS, type Collection } from '@/lib/customers/schemas';
-import type { CollectionMappings } from '@/lib/settings/schemas';
+import type { Collection, CollectionMappings } from '@/lib/collections/schemas';
 
-type Row = { key: number; productId: string; collection: Collection };
+type Row = { key: number; productId: string; collection: string };
 
 let nextKey = 1;
 const toRows = (m: CollectionMappings['mappings']): Row[] => m.map((x) => ({ key: nextKey++, ...x }));
@@ -39,19 +37,23 @@ function validate(rows: Row[]): Map<number, string> {
 
 /** Product -> collection map that drives collection affinity; edited as a table and saved as a whole. */
 export function CollectionMapping() {
-  const { data, isPending, error, refetch } = useCollectionMappings();
+  const mappings = useCollectionMappings();
+  const list = useCollections();
+  const isPending = mappings.isPending || list.isPending;
+  const error = mappings.error ?? list.error;
+  const refetch = () => Promise.all([mappings.refetch(), list.refetch()]);
   return (
     <Card>
       <CardHeader title="Product collections"
         description="Which collection each product belongs to. Purchases and views of a product count towards a customer's interest in its collection." />
       {isPending ? <LoadingBlock label="Loading product collections" rows={3} />
         : error ? <ErrorState title="Could not load product collections" message={error.message} onRetry={() => void refetch()} />
-          : <MappingEditor initial={data.mappings} />}
+          : mappings.data && list.data ? <MappingEditor initial={mappings.data.mappings} collections={list.data.collections} /> : null}
     </Card>
   );
 }
 
-function MappingEditor({ initial }: { initial: CollectionMappings['mappings'] }) {
+function MappingEditor({ initial, collections }: { initial: CollectionMappings['mappings']; collections: Collection[] }) {
   const update = useUpdateCollectionMappings();
   const { toast } = useToast();
   const [rows, setRows] = useState<Row[]>(() => toRows(initial));
@@ -67,7 +69,7 @@ function MappingEditor({ initial }: { initial: CollectionMappings['mappings'] })
   }
 
   function addRow() {
-    const row: Row = { key: nextKey++, productId: '', collection: 'grounding' };
+    const row: Row = { key: nextKey++, productId: '', collection: collections[0]?.slug ?? '' };
     edit([...rows, row]);
     requestAnimationFrame(() => document.getElementById(`mapping-product-${row.key}`)?.focus());
   }
@@ -95,10 +97,16 @@ function MappingEditor({ initial }: { initial: CollectionMappings['mappings'] })
     }
   }
 
+  if (collections.length === 0) {
+    return (
+      <EmptyState icon={PackageSearch} title="No collections yet"
+        description="Add your store's collections above, then map your products to them." />
+    );
+  }
   if (rows.length === 0 && !dirty) {
     return (
       <EmptyState icon={PackageSearch} title="No products mapped yet"
-        description="Map your products to Grounding, Wholeness or Growth so customer collection affinity can be worked out."
+        description={`Map your products to ${collections.map((c) => c.name).join(', ')} so customer collection affinity can be worked out.`}
         action={<Button variant="secondary" onClick={addRow}><Plus className="size-4" aria-hidden="true" />Add product</Button>} />
     );
   }
@@ -131,10 +139,10 @@ function MappingEditor({ initial }: { initial: CollectionMappings['mappings'] })
                     <label htmlFor={`mapping-collection-${r.key}`} className="sr-only">Collection, row {i + 1}</label>
                     <Select id={`mapping-collection-${r.key}`} value={r.collection}
                       onChange={(e) => {
-                        const collection = COLLECTIONS.find((c) => c === e.target.value) ?? r.collection;
+                        const collection = collections.find((c) => c.slug === e.target.value)?.slug ?? r.collection;
                         edit(rows.map((x) => (x.key === r.key ? { ...x, collection } : x)));
                       }}>
-                      {COLLECTIONS.map((c) => <option key={c} value={c}>{COLLECTION_LABELS[c]}</option>)}
+                      {collections.map((c) => <option key={c.slug} value={c.slug}>{c.name}</option>)}
                     </Select>
                   </TD>
                   <TD className="w-12 align-top">

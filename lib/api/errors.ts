@@ -1,42 +1,5 @@
 import { ZodError } from 'zod';
-
-/** Every error code the API answers with, and its HTTP status. */
-export const ERROR_STATUS = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  unprocessable: 422,
-  rate_limited: 429,
-  internal: 500,
-  not_configured: 503,
-  busy: 503,
-} as const;
-
-export type ErrorCode = keyof typeof ERROR_STATUS;
-
-/** The one error type services and handlers throw; the route wrapper maps it to a response. */
-export class AppError extends Error {
-  readonly code: ErrorCode;
-  readonly field?: string;
-  readonly headers?: Record<string, string>;
-
-  constructor(code: ErrorCode, message: string, extra: { field?: string; headers?: Record<string, string> } = {}) {
-    super(message);
-    this.name = 'AppError';
-    this.code = code;
-    this.field = extra.field;
-    this.headers = extra.headers;
-  }
-
-  get status(): number {
-    return ERROR_STATUS[this.code];
-  }
-}
+import { AppError, ERROR_STATUS, type ErrorCode } from '@/lib/errors';
 
 /** Body of every error response. */
 export interface ErrorBody {
@@ -66,7 +29,8 @@ const CONSTRAINT_MESSAGES: Record<string, { message: string; field?: string }> =
   coupons_user_id_code_key: { message: 'A coupon with that code already exists', field: 'code' },
 };
 
-// SQL functions raise readable errors with SQLSTATE 'HH' + HTTP status (e.g. HH404).
+// Our SQL functions raise readable errors with SQLSTATE 'HH' + HTTP status (e.g. HH404); only
+// their text reaches a client. Any other database message stays in the server log.
 const SQL_STATUS: Record<string, ErrorCode> = {
   HH400: 'bad_request',
   HH403: 'forbidden',
@@ -74,7 +38,6 @@ const SQL_STATUS: Record<string, ErrorCode> = {
   HH409: 'conflict',
   HH422: 'unprocessable',
   HH429: 'rate_limited',
-  P0001: 'bad_request',
 };
 
 /** Describe the first zod issue as `field: message`. */
@@ -88,6 +51,7 @@ export function describeZodError(err: ZodError): { message: string; field?: stri
 /** Map anything thrown inside a handler to a status and body. Unknown errors leak nothing. */
 export function toErrorBody(err: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (err instanceof AppError) {
+    if (err.logMessage) console.warn(`[api] ${err.code}: ${err.logMessage}`);
     return {
       status: err.status,
       body: { error: err.message, code: err.code, ...(err.field ? { field: err.field } : {}) },

@@ -1,7 +1,8 @@
 import 'server-only';
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { AppError, toErrorBody } from '@/lib/api/errors';
+import { toErrorBody } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { assertSameOrigin, clientIp, isMutation, queryObject, readJsonBody, readRawBody } from '@/lib/api/request';
 import { getMerchant, type Merchant } from '@/lib/auth';
 import { applyCookies, cookieJarFromRequest, type CookieJar } from '@/lib/auth/cookies';

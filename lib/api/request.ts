@@ -1,4 +1,4 @@
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { env } from '@/lib/env';
 
 const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

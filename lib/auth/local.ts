@@ -1,5 +1,5 @@
 import { jwtVerify, SignJWT } from 'jose';
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { SESSION_COOKIE } from '@/lib/auth/constants';
 import type { CookieJar, CookieOptions } from '@/lib/auth/cookies';
 

@@ -1,7 +1,7 @@
 import { createServerClient, type CookieOptions as SupabaseCookieOptions } from '@supabase/ssr';
 import type { SupabaseClient, SupabaseClientOptions } from '@supabase/supabase-js';
 import WebSocket from 'ws';
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import type { CookieJar } from '@/lib/auth/cookies';
 import type { AuthProvider, Merchant } from '@/lib/auth/types';
 

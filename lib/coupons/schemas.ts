@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { emailSchema } from '@/lib/auth/schemas';
-import { COLLECTIONS } from '@/lib/customers/schemas';
+import { collectionSlug } from '@/lib/collections/schemas';
 
 export const COUPON_STATUSES = ['draft', 'active', 'paused', 'expired', 'depleted', 'archived'] as const;
 export type CouponStatus = (typeof COUPON_STATUSES)[number];
@@ -41,7 +41,7 @@ const couponFields = {
   minimumPurchase: money.nullable().optional(),
   minimumQuantity: z.number().int().min(1).max(100_000).nullable().optional(),
   productIds: z.array(z.string().trim().min(1).max(64)).max(500).optional(),
-  collections: z.array(z.enum(COLLECTIONS)).max(COLLECTIONS.length).optional(),
+  collections: z.array(collectionSlug).max(100).optional(),
   firstTimeOnly: z.boolean().optional(),
   startsAt: date.optional(),
   expiresAt: date.nullable().optional(),

@@ -1,4 +1,4 @@
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { generateCode } from '@/lib/coupons/codes';
 import { COUPON_COLUMNS, toCoupon, toUse, type CouponRow, type CouponUseRow } from '@/lib/coupons/rows';
 import { checkCouponTerms } from '@/lib/coupons/schemas';
@@ -7,6 +7,7 @@ import type {
   CouponUses, CouponValidate, CouponValidation,
 } from '@/lib/coupons/schemas';
 import { toCsv } from '@/lib/csv';
+import { assertCollections } from '@/lib/collections/service';
 import type { Tx } from '@/lib/db';
 
 /** Named columns only: a request body is never spread into a row (S11, S36). */
@@ -75,6 +76,7 @@ export async function listCoupons(
 }
 
 export async function createCoupon(tx: Tx, userId: string, input: CouponCreate): Promise<Coupon> {
+  await assertCollections(tx, userId, input.collections, 'collections');
   const row = { user_id: userId, code: input.code, status: input.status, source: 'manual', ...columns(input) };
   const [created] = await tx<{ id: string }[]>`insert into public.coupons ${tx(row)} returning id`;
   if (!created) throw new AppError('internal', 'Coupon was not created');
@@ -87,6 +89,7 @@ export async function createCoupon(tx: Tx, userId: string, input: CouponCreate):
  * coupon, or moving the end date of an expired one into the future, makes it active again.
  */
 export async function updateCoupon(tx: Tx, userId: string, id: string, patch: CouponPatch): Promise<Coupon> {
+  await assertCollections(tx, userId, patch.collections, 'collections');
   const current = await findCoupon(tx, userId, id, true);
   if (current.status === 'archived') throw new AppError('conflict', 'An archived coupon cannot be edited');
   if (patch.usageLimit != null && patch.usageLimit < current.usage_count) {
@@ -159,6 +162,7 @@ export async function validateCoupon(tx: Tx, userId: string, input: CouponValida
 
 /** Create `count` unique single-use codes in one batch (set-based insert, collisions retried). */
 export async function bulkCreateCoupons(tx: Tx, userId: string, input: CouponBulkCreate): Promise<{ batchId: string; count: number }> {
+  await assertCollections(tx, userId, input.collections, 'collections');
   const [batch] = await tx<{ id: string }[]>`
     insert into public.coupon_batches (user_id, prefix, count) values (${userId}, ${input.prefix}, ${input.count}) returning id`;
   if (!batch) throw new AppError('internal', 'Batch was not created');

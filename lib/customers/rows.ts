@@ -1,4 +1,4 @@
-import type { Channel, Collection, CollectionScores, Customer, Stage, StageTransition, Touchpoint, TouchpointType } from '@/lib/customers/schemas';
+import type { Channel, CollectionScores, Customer, Stage, StageTransition, Touchpoint, TouchpointType } from '@/lib/customers/schemas';
 
 // Rows as postgres.js returns them: timestamps as Date, numeric as string.
 type Ts = Date | null;
@@ -21,8 +21,8 @@ export interface CustomerRow {
   total_orders: number;
   lifetime_value: string;
   average_order_value: string | null;
-  primary_collection: Collection | null;
-  collection_scores: Partial<CollectionScores> | null;
+  primary_collection: string | null;
+  collection_scores: Record<string, number | string> | null;
   last_email_open_at: Ts;
   last_email_click_at: Ts;
   last_site_visit_at: Ts;
@@ -66,11 +66,7 @@ export function toCustomer(r: CustomerRow): Customer {
     lifetimeValue: Number(r.lifetime_value),
     averageOrderValue: num(r.average_order_value),
     primaryCollection: r.primary_collection,
-    collectionScores: {
-      grounding: Number(scores.grounding ?? 0),
-      wholeness: Number(scores.wholeness ?? 0),
-      growth: Number(scores.growth ?? 0),
-    },
+    collectionScores: Object.fromEntries(Object.entries(scores).map(([slug, v]) => [slug, Number(v)])) as CollectionScores,
     lastEmailOpenAt: iso(r.last_email_open_at),
     lastEmailClickAt: iso(r.last_email_click_at),
     lastSiteVisitAt: iso(r.last_site_visit_at),
@@ -89,7 +85,7 @@ export interface TouchpointRow {
   reference_id: string | null;
   reference_type: string | null;
   value: string | null;
-  collection: Collection | null;
+  collection: string | null;
   utm_source: string | null;
   utm_medium: string | null;
   utm_campaign: string | null;

@@ -1,11 +1,9 @@
 import { z } from 'zod';
+import { collectionSlug } from '@/lib/collections/schemas';
 
 /** Lifecycle stages, in funnel order (seed 17.1). */
 export const STAGES = ['visitor', 'lead', 'prospect', 'customer', 'repeat', 'vip', 'at_risk', 'churned'] as const;
 export type Stage = (typeof STAGES)[number];
-
-export const COLLECTIONS = ['grounding', 'wholeness', 'growth'] as const;
-export type Collection = (typeof COLLECTIONS)[number];
 
 export const TOUCHPOINT_TYPES = [
   'page_view', 'email_open', 'email_click', 'pin_save', 'pin_click', 'ad_click', 'quiz_start', 'quiz_complete',
@@ -21,12 +19,8 @@ export const STAGE_LABELS: Record<Stage, string> = {
   repeat: 'Repeat', vip: 'VIP', at_risk: 'At risk', churned: 'Churned',
 };
 
-/** Affinity points per collection (purchase 10, cart add 3, pin save 2, pin click 1, other 0.5). */
-export interface CollectionScores {
-  grounding: number;
-  wholeness: number;
-  growth: number;
-}
+/** Affinity points per collection slug (purchase 10, cart add 3, pin save 2, pin click 1, other 0.5). */
+export type CollectionScores = Record<string, number>;
 
 /** A customer as the API returns it (money as numbers in the shop's currency). */
 export interface Customer {
@@ -47,7 +41,8 @@ export interface Customer {
   totalOrders: number;
   lifetimeValue: number;
   averageOrderValue: number | null;
-  primaryCollection: Collection | null;
+  /** Slug of the collection with the highest score (the merchant's collections name it). */
+  primaryCollection: string | null;
   collectionScores: CollectionScores;
   lastEmailOpenAt: string | null;
   lastEmailClickAt: string | null;
@@ -66,7 +61,7 @@ export interface Touchpoint {
   referenceId: string | null;
   referenceType: string | null;
   value: number | null;
-  collection: Collection | null;
+  collection: string | null;
   utmSource: string | null;
   utmMedium: string | null;
   utmCampaign: string | null;
@@ -79,7 +74,7 @@ export interface StageTransition {
   id: string;
   fromStage: Stage;
   toStage: Stage;
-  triggerType: 'purchase' | 'refund' | 'engagement' | 'time_based' | 'manual';
+  triggerType: 'purchase' | 'refund' | 'cancellation' | 'engagement' | 'time_based' | 'manual';
   triggerReferenceId: string | null;
   rule: string;
   reason: string;
@@ -91,7 +86,7 @@ export const CUSTOMER_SORTS = ['ltv', 'recent_purchase', 'orders', 'created', 'e
 /** GET /api/customers query. */
 export const customerListQuery = z.object({
   stage: z.enum(STAGES).optional(),
-  collection: z.enum(COLLECTIONS).optional(),
+  collection: collectionSlug.optional(),
   search: z.string().trim().max(200).optional(),
   sort: z.enum(CUSTOMER_SORTS).default('ltv'),
   order: z.enum(['asc', 'desc']).default('desc'),
@@ -137,7 +132,8 @@ export type CustomerPatch = z.infer<typeof customerPatch>;
 export interface JourneyAnalytics {
   totalCustomers: number;
   stageDistribution: Record<Stage, number>;
-  collectionDistribution: Record<Collection, number>;
+  /** Customers per primary collection slug, every one of the merchant's collections included. */
+  collectionDistribution: Record<string, number>;
   conversionFunnel: { visitors: number; leads: number; customers: number; repeat: number };
   atRiskCount: number;
   churnedCount: number;

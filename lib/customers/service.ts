@@ -1,7 +1,7 @@
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { CUSTOMER_COLUMNS, toCustomer, toTouchpoint, toTransition, type CustomerRow, type TouchpointRow, type TransitionRow } from '@/lib/customers/rows';
 import {
-  COLLECTIONS, STAGES, type Collection, type Customer, type CustomerList, type CustomerListQuery, type CustomerPatch,
+  STAGES, type Customer, type CustomerList, type CustomerListQuery, type CustomerPatch,
   type Journey, type JourneyAnalytics, type Stage,
 } from '@/lib/customers/schemas';
 import type { Tx } from '@/lib/db';
@@ -100,7 +100,7 @@ export async function patchCustomer(tx: Tx, userId: string, id: string, patch: C
 
 interface AnalyticsRow {
   stage: Stage;
-  primary_collection: Collection | null;
+  primary_collection: string | null;
   n: number;
   leads: number;
   buyers: number;
@@ -126,11 +126,13 @@ export async function journeyAnalytics(tx: Tx, userId: string): Promise<JourneyA
      group by stage, collection
     having sum(customers) <> 0`;
   const stageDistribution = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
-  const collectionDistribution = Object.fromEntries(COLLECTIONS.map((c) => [c, 0])) as Record<Collection, number>;
+  const collections = await tx<{ slug: string }[]>`
+    select slug from public.collections where user_id = ${userId} order by position, name, slug`;
+  const collectionDistribution: Record<string, number> = Object.fromEntries(collections.map((c) => [c.slug, 0]));
   let total = 0, leads = 0, buyers = 0, repeaters = 0, revenue = 0;
   for (const r of rows) {
     stageDistribution[r.stage] += r.n;
-    if (r.primary_collection) collectionDistribution[r.primary_collection] += r.n;
+    if (r.primary_collection) collectionDistribution[r.primary_collection] = (collectionDistribution[r.primary_collection] ?? 0) + r.n;
     total += r.n;
     leads += r.leads;
     buyers += r.buyers;

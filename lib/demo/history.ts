@@ -2,7 +2,6 @@ import type { Sql } from '@/lib/db';
 import { jsonb } from '@/lib/db';
 
 const DAY = 24 * 60 * 60 * 1000;
-const COLLECTIONS = ['grounding', 'wholeness', 'growth'] as const;
 const CHANNELS = ['organic', 'pinterest', 'email', 'ads', 'direct', 'referral', 'social'] as const;
 const FIRST = ['Ava', 'Noah', 'Mia', 'Liam', 'Zoe', 'Ethan', 'Ivy', 'Leo', 'Nora', 'Owen', 'Ruby', 'Finn', 'Maya', 'Eli', 'Cora', 'Jude'];
 const LAST = ['Hart', 'Reyes', 'Okafor', 'Lindqvist', 'Moreau', 'Tanaka', 'Silva', 'Byrne', 'Novak', 'Haddad', 'Quinn', 'Patel'];
@@ -39,7 +38,8 @@ interface DemoOrder {
 }
 
 /** A realistic history: visits, sign-ups, orders and lapses over `months`, in time order. */
-export function generateHistory(options: { customers: number; months: number; now: Date; seed?: number }) {
+export function generateHistory(options: { customers: number; months: number; now: Date; seed?: number; collections: readonly string[] }) {
+  const COLLECTIONS = options.collections;
   const rand = rng(options.seed ?? 42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   const start = options.now.getTime() - options.months * 30 * DAY;
@@ -105,10 +105,13 @@ export function generateHistory(options: { customers: number; months: number; no
  */
 export async function seedHistory(sql: Sql, userId: string, options: { customers: number; months: number; now?: Date }): Promise<void> {
   const now = options.now ?? new Date();
-  const { events, orders } = generateHistory({ ...options, now });
+  // The demo merchant's own catalogue (the example collections every new merchant starts with).
+  const collections = (await sql<{ slug: string }[]>`
+    select slug from public.collections where user_id = ${userId} order by position, slug`).map((c) => c.slug);
+  const { events, orders } = generateHistory({ ...options, now, collections });
   await sql`
     insert into public.product_collections (user_id, product_id, collection)
-    select ${userId}, c || '-' || n, c from unnest(${[...COLLECTIONS]}::text[]) c, generate_series(1, 3) n
+    select ${userId}, c || '-' || n, c from unnest(${collections}::text[]) c, generate_series(1, 3) n
     on conflict do nothing`;
   await sql`
     insert into public.coupons (user_id, code, discount_type, discount_value, first_time_only, usage_limit, per_customer_limit,

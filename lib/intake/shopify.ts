@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { z } from 'zod';
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { jsonb, type Tx } from '@/lib/db';
 import { decryptCredential } from '@/lib/settings/integrations';
 import { shopDomainSchema } from '@/lib/settings/schemas';

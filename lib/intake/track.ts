@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { emailSchema } from '@/lib/auth/schemas';
-import { CHANNELS, COLLECTIONS, TOUCHPOINT_TYPES } from '@/lib/customers/schemas';
+import { collectionSlug } from '@/lib/collections/schemas';
+import { CHANNELS, TOUCHPOINT_TYPES } from '@/lib/customers/schemas';
 import { jsonb, type Tx } from '@/lib/db';
 
 export const MAX_TRACK_EVENTS = 500;
@@ -27,7 +28,8 @@ export const trackEventSchema = z.object({
     .refine((v) => Date.parse(v) <= Date.now() + FUTURE_SLACK_MS, { message: 'must not be in the future' })
     .refine((v) => Date.parse(v) >= Date.now() - MAX_AGE_MS, { message: 'must be within the last 48 hours' })
     .optional(),
-  collection: z.enum(COLLECTIONS).optional(),
+  // A slug the merchant has no collection for is recorded as none (the storefront may run ahead).
+  collection: collectionSlug.optional(),
   value: z.number().min(0).max(100_000_000).optional(),
   referenceId: text(200).optional(),
   referenceType: text(64).optional(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { COLLECTIONS, STAGES, type Customer } from '@/lib/customers/schemas';
+import { collectionSlug } from '@/lib/collections/schemas';
+import { STAGES, type Customer } from '@/lib/customers/schemas';
 
 const count = z.number().int().min(0).max(1_000_000);
 const money = z.number().min(0).max(100_000_000);
@@ -9,7 +10,7 @@ const days = z.number().int().min(0).max(36_500);
 export const segmentCriteria = z
   .object({
     stages: z.array(z.enum(STAGES)).max(STAGES.length).optional(),
-    collections: z.array(z.enum(COLLECTIONS)).max(COLLECTIONS.length).optional(),
+    collections: z.array(collectionSlug).max(100).optional(),
     min_ltv: money.optional(),
     max_ltv: money.optional(),
     min_orders: count.optional(),

@@ -1,6 +1,7 @@
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import type { Stage } from '@/lib/customers/schemas';
 import { toCsv } from '@/lib/csv';
+import { assertCollections } from '@/lib/collections/service';
 import type { Tx } from '@/lib/db';
 import type { Segment, SegmentCreate, SegmentCriteria, SegmentEvaluation, SegmentMembers, SegmentPatch } from '@/lib/segments/schemas';
 
@@ -56,6 +57,7 @@ export async function evaluateSegment(tx: Tx, userId: string, id: string): Promi
 
 /** Create a segment from named fields only, then fill it. */
 export async function createSegment(tx: Tx, userId: string, input: SegmentCreate): Promise<Segment> {
+  await assertCollections(tx, userId, input.criteria.collections, 'criteria.collections');
   const [row] = await tx<{ id: string }[]>`
     insert into public.customer_segments (user_id, name, description, criteria, is_dynamic)
     values (${userId}, ${input.name}, ${input.description ?? null}, ${tx.json(input.criteria)}, ${input.isDynamic})
@@ -66,6 +68,7 @@ export async function createSegment(tx: Tx, userId: string, input: SegmentCreate
 }
 
 export async function updateSegment(tx: Tx, userId: string, id: string, patch: SegmentPatch): Promise<Segment> {
+  await assertCollections(tx, userId, patch.criteria?.collections, 'criteria.collections');
   const changes: Record<string, unknown> = {};
   if (patch.name !== undefined) changes.name = patch.name;
   if (patch.description !== undefined) changes.description = patch.description;

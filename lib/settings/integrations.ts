@@ -1,4 +1,4 @@
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { decryptSecret, encryptSecret } from '@/lib/crypto/secrets';
 import type { Tx } from '@/lib/db';
 import type { IntegrationsUpdate, IntegrationsView, SecretStatus } from '@/lib/settings/schemas';

@@ -41,20 +41,3 @@ export interface IntegrationsView {
   serverKey: { configured: boolean; last4: string | null };
 }
 
-/** PUT /api/settings/collections: the full product -> collection map (replaces the old one). */
-export const collectionMappingsUpdate = z.object({
-  mappings: z
-    .array(
-      z.object({
-        productId: z.string().trim().min(1, 'Product id is required').max(64),
-        collection: z.enum(['grounding', 'wholeness', 'growth']),
-      }),
-    )
-    .max(5000, 'At most 5,000 products')
-    .refine((m) => new Set(m.map((x) => x.productId)).size === m.length, { message: 'Each product may appear once' }),
-});
-export type CollectionMappingsUpdate = z.infer<typeof collectionMappingsUpdate>;
-
-export interface CollectionMappings {
-  mappings: { productId: string; collection: 'grounding' | 'wholeness' | 'growth' }[];
-}

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import type { Tx } from '@/lib/db';
 
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GET as cronGet, POST as cronPost } from '@/app/api/cron/[job]/route';
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { withMerchant, withPublic, withWebhook } from '@/lib/api/handler';
 import { reloadEnv } from '@/lib/env';
 import { call } from '@/tests/helpers/http';

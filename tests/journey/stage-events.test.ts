@@ -33,12 +33,13 @@ describe('stage changes as events', () => {
     const events = await take();
     const ids = await db()<{ id: string; email: string }[]>`select id, email from public.customers where user_id = ${userId}`;
     const email = (id: string) => ids.find((c) => c.id === id)?.email;
-    expect(events.map((e) => [email(e.customer_id), e.from_stage, e.to_stage, e.trigger_type])).toEqual([
-      ['lead@example.test', 'lead', 'at_risk', 'time_based'],
-      ['one@example.test', 'customer', 'at_risk', 'time_based'],
-      ['lead@example.test', 'at_risk', 'churned', 'time_based'],
-      ['one@example.test', 'at_risk', 'churned', 'time_based'],
-    ]);
+    // Handed out oldest first: each customer's changes in the order they happened.
+    const times = events.map((e) => e.transitioned_at.getTime());
+    expect(times).toEqual([...times].sort((x, y) => x - y));
+    const of = (who: string) => events.filter((e) => email(e.customer_id) === who).map((e) => [e.from_stage, e.to_stage, e.trigger_type]);
+    expect(of('lead@example.test')).toEqual([['lead', 'at_risk', 'time_based'], ['at_risk', 'churned', 'time_based']]);
+    expect(of('one@example.test')).toEqual([['customer', 'at_risk', 'time_based'], ['at_risk', 'churned', 'time_based']]);
+    expect(events).toHaveLength(4);
     expect(await take()).toEqual([]);
   });
 

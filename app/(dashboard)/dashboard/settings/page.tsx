@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { PageContainer } from '@/components/layout/page-container';
 import { CollectionMapping } from '@/components/settings/collection-mapping';
+import { CollectionsEditor } from '@/components/settings/collections-editor';
 import { IntegrationsForm } from '@/components/settings/integrations-form';
 
 export const metadata: Metadata = { title: 'Settings' };
@@ -9,6 +10,7 @@ export default function SettingsPage() {
   return (
     <PageContainer title="Settings" description="Connect your shop and email provider. Secrets are stored encrypted and never shown again.">
       <IntegrationsForm />
+      <CollectionsEditor />
       <CollectionMapping />
     </PageContainer>
   );

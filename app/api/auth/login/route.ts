@@ -1,4 +1,4 @@
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { withPublic } from '@/lib/api/handler';
 import { authProvider } from '@/lib/auth';
 import { loginSchema } from '@/lib/auth/schemas';

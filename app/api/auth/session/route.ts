@@ -1,4 +1,4 @@
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { errorResponse } from '@/lib/api/handler';
 import { getMerchant } from '@/lib/auth';
 import { applyCookies, cookieJarFromRequest } from '@/lib/auth/cookies';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '@/lib/api/errors';
+import { AppError } from '@/lib/errors';
 import { withCron } from '@/lib/api/handler';
 import { CRON_JOBS, runCronJob } from '@/lib/cron/jobs';
 

@@ -1,8 +1,8 @@
 import { withMerchant } from '@/lib/api/handler';
-import { getCollectionMappings, putCollectionMappings } from '@/lib/settings/collections';
-import { collectionMappingsUpdate } from '@/lib/settings/schemas';
+import { collectionMappingsUpdate } from '@/lib/collections/schemas';
+import { getCollectionMappings, putCollectionMappings } from '@/lib/collections/service';
 
-// GET /api/settings/collections -> {mappings}; PUT replaces the product -> collection map.
+// GET /api/collections/products -> {mappings}; PUT replaces the product -> collection map.
 export const GET = withMerchant({}, ({ tx, merchant }) => getCollectionMappings(tx, merchant.userId));
 export const PUT = withMerchant({ body: collectionMappingsUpdate }, ({ tx, merchant, body }) =>
   putCollectionMappings(tx, merchant.userId, body));
