@@ -25,6 +25,13 @@ export async function runCouponsBench(): Promise<string> {
       shopOrderId: `o-${c}-${i}`, email: `c${(c * PER_CONNECTION + i) % 5000}@bench.test`, total: 50,
       orderedAt: new Date().toISOString(), discountCodes: [{ code: 'HOT' }],
     });
+    // A store with some history, analyzed, as autovacuum leaves a database within a minute of
+    // filling: plans cached while the tables were empty (a sequential scan of one page, or an
+    // index on user_id alone) would scan all of the merchant's rows for every order.
+    const WARMUP = 1000;
+    await pool.begin((tx) => tx`select private.apply_order(${merchant.userId}, o.v)
+      from jsonb_array_elements(${tx.json(Array.from({ length: WARMUP }, (_, i) => ({ ...order(CONNECTIONS, i), shopOrderId: `warm-${i}` })))}) as o(v)`);
+    await pool`analyze`;
     const run = await timed(() => Promise.all(Array.from({ length: CONNECTIONS }, (_, c) =>
       pool.reserve().then(async (conn) => {
         try {
@@ -37,8 +44,8 @@ export async function runCouponsBench(): Promise<string> {
       select c.usage_count, c.status,
              (select count(*)::int from public.coupon_uses u where u.coupon_id = c.id and u.status = 'accepted') as accepted
         from public.coupons c where c.code = 'HOT'`;
-    const total = CONNECTIONS * PER_CONNECTION;
-    const perSec = total / (run.ms / 1000);
+    const total = CONNECTIONS * PER_CONNECTION + WARMUP;
+    const perSec = (CONNECTIONS * PER_CONNECTION) / (run.ms / 1000);
     const exact = r?.usage_count === total && r.accepted === total;
     return [
       `## coupons (${new Date().toISOString().slice(0, 10)})`,
@@ -47,7 +54,7 @@ export async function runCouponsBench(): Promise<string> {
       '',
       '| measure | result | target | |',
       '| --- | --- | --- | --- |',
-      `| ${CONNECTIONS} connections, ${fmt(total, 0)} orders through \`apply_order\`, all redeeming one coupon (limit 100,000) | ${fmt(perSec, 0)} redemptions/s | ≥ 1,000/s | ${perSec >= 1000 ? 'met' : '**not met**'} |`,
+      `| ${CONNECTIONS} connections, ${fmt(CONNECTIONS * PER_CONNECTION, 0)} orders through \`apply_order\` (after ${WARMUP} warm-up orders and \`analyze\`), all redeeming one coupon (limit 100,000) | ${fmt(perSec, 0)} redemptions/s | ≥ 1,000/s | ${perSec >= 1000 ? 'met' : '**not met**'} |`,
       `| final count | usage_count ${fmt(r?.usage_count ?? 0, 0)}, accepted uses ${fmt(r?.accepted ?? 0, 0)} of ${fmt(total, 0)} | exact | ${exact ? 'met' : '**not met**'} |`,
     ].join('\n');
   } finally {

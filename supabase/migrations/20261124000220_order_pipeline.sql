@@ -122,6 +122,8 @@ begin
   ) then
     v_shop_customer := null;
   end if;
+  -- A known customer's row is only rewritten when the order fills a name or the shop id it
+  -- lacks: most repeat orders leave it alone here (the journey handler updates it anyway).
   insert into public.customers as c (user_id, email, first_name, last_name, shopify_customer_id, created_at)
   values (p_user_id, v_email, nullif(p_order ->> 'firstName', ''), nullif(p_order ->> 'lastName', ''), v_shop_customer,
           least(v_at, p_now))
@@ -129,7 +131,13 @@ begin
      set first_name = coalesce(c.first_name, excluded.first_name),
          last_name = coalesce(c.last_name, excluded.last_name),
          shopify_customer_id = coalesce(c.shopify_customer_id, excluded.shopify_customer_id)
+   where (c.first_name is null and excluded.first_name is not null)
+      or (c.last_name is null and excluded.last_name is not null)
+      or (c.shopify_customer_id is null and excluded.shopify_customer_id is not null)
   returning c.id into v_customer_id;
+  if v_customer_id is null then
+    select c.id into v_customer_id from public.customers c where c.user_id = p_user_id and c.email = v_email;
+  end if;
 
   select coalesce(sum(coalesce((li ->> 'quantity')::numeric, 1) * coalesce((li ->> 'price')::numeric, 0)), 0),
          coalesce(sum(coalesce((li ->> 'quantity')::integer, 1)), 0)
