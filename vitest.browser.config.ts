@@ -5,7 +5,8 @@ const root = path.dirname(new URL(import.meta.url).pathname);
 
 // Browser tests: a production build served by `next start`, driven through Debian's chromium.
 export default defineConfig({
-  resolve: { alias: { '@': root } },
+  // `server-only` throws outside Next's react-server build; the setup here is server code.
+  resolve: { alias: { '@': root, 'server-only': path.join(root, 'tests/setup/server-only-stub.ts') } },
   test: {
     include: ['tests/browser/**/*.browser.test.ts'],
     globalSetup: ['tests/browser/global-setup.ts'],

@@ -34,8 +34,17 @@ export const useCreateCollection = () =>
 export const useUpdateCollection = () =>
   useCollectionMutation(({ slug, ...patch }: CollectionPatch & { slug: string }) =>
     api.patch<Collection>(`/api/collections/${encodeURIComponent(slug)}`, patch));
-export const useDeleteCollection = () =>
-  useCollectionMutation((slug: string) => api.delete<{ deleted: string }>(`/api/collections/${encodeURIComponent(slug)}`));
+export function useDeleteCollection() {
+  const qc = useQueryClient();
+  return useCollectionMutation(async (slug: string) => {
+    const done = await api.delete<{ deleted: string }>(`/api/collections/${encodeURIComponent(slug)}`);
+    // Its mappings went with it; drop them from the cache at once, so an open map editor that
+    // restarts from the cache never offers to save them back.
+    qc.setQueryData<CollectionMappings>(queryKeys.collections.products, (old) =>
+      old && { mappings: old.mappings.filter((m) => m.collection !== slug) });
+    return done;
+  });
+}
 
 /** The merchant's product -> collection map. */
 export function useCollectionMappings() {

@@ -100,7 +100,7 @@ const RULES = {
 } satisfies Record<string, NumberRule>;
 
 /**
- * Validates the terms like the server does (S36) and builds the request fields.
+ * Validates the terms like the server does and builds the request fields.
  * `initial` is the form as loaded for an edit: unchanged dates are left out, so minute rounding never moves them.
  */
 export function termsToBody(

@@ -48,7 +48,11 @@ export function CollectionMapping() {
         description="Which collection each product belongs to. Purchases and views of a product count towards a customer's interest in its collection." />
       {isPending ? <LoadingBlock label="Loading product collections" rows={3} />
         : error ? <ErrorState title="Could not load product collections" message={error.message} onRetry={() => void refetch()} />
-          : mappings.data && list.data ? <MappingEditor initial={mappings.data.mappings} collections={list.data.collections} /> : null}
+          : mappings.data && list.data
+            // A collection added or removed elsewhere changes the choices (and removal drops its
+            // mappings): the editor starts again from what the server now holds.
+            ? <MappingEditor key={list.data.collections.map((c) => c.slug).join(' ')} initial={mappings.data.mappings} collections={list.data.collections} />
+            : null}
     </Card>
   );
 }

@@ -10,7 +10,7 @@ import { db, withSystem, withTenant, type Tx } from '@/lib/db';
 import { env } from '@/lib/env';
 import { safeEqual } from '@/lib/crypto/secrets';
 
-/** What Next passes as the second argument of a route handler (params is a Promise, S20). */
+/** What Next passes as the second argument of a route handler (params is a Promise since Next 15). */
 export interface RouteContext {
   params: Promise<Record<string, string | string[] | undefined>>;
 }

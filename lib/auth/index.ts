@@ -1,3 +1,4 @@
+import 'server-only';
 import type { CookieJar } from '@/lib/auth/cookies';
 import { localProvider } from '@/lib/auth/local';
 import { supabaseProvider } from '@/lib/auth/supabase';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { jwtVerify, SignJWT } from 'jose';
 import { AppError } from '@/lib/errors';
 import { SESSION_COOKIE } from '@/lib/auth/constants';

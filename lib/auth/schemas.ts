@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Email as stored everywhere: trimmed and lower case (S14). */
+/** Email as stored everywhere: trimmed and lower case, so Foo@x.com and " foo@x.com " are one person. */
 export const emailSchema = z
   .string({ error: 'Email is required' })
   .trim()

@@ -60,7 +60,7 @@ export interface CouponTerms {
 }
 
 /**
- * Cross-field rules (S36): percent 0-100, amounts > 0, buy X get Y needs both quantities
+ * Cross-field rules: percent 0-100, amounts > 0, buy X get Y needs both quantities
  * (its `discountValue` is unused: the `get` items are free), dates ordered. Returns the first
  * problem as {field, message}, or null.
  */

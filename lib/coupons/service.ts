@@ -1,3 +1,4 @@
+import 'server-only';
 import { AppError } from '@/lib/errors';
 import { generateCode } from '@/lib/coupons/codes';
 import { COUPON_COLUMNS, toCoupon, toUse, type CouponRow, type CouponUseRow } from '@/lib/coupons/rows';
@@ -10,7 +11,7 @@ import { toCsv } from '@/lib/csv';
 import { assertCollections } from '@/lib/collections/service';
 import type { Tx } from '@/lib/db';
 
-/** Named columns only: a request body is never spread into a row (S11, S36). */
+/** Named columns only: a request body is never spread into a row, so it cannot set ids, tenant or counters. */
 function columns(f: CouponPatch | CouponCreate): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const set = (col: string, v: unknown) => {

@@ -1,3 +1,4 @@
+import 'server-only';
 import { withSystem, type Tx } from '@/lib/db';
 
 /** A timed job: bounded work per call, idempotent, safe when two runs overlap. */

@@ -1,3 +1,4 @@
+import 'server-only';
 import { AppError } from '@/lib/errors';
 import { CUSTOMER_COLUMNS, toCustomer, toTouchpoint, toTransition, type CustomerRow, type TouchpointRow, type TransitionRow } from '@/lib/customers/rows';
 import {
@@ -6,7 +7,7 @@ import {
 } from '@/lib/customers/schemas';
 import type { Tx } from '@/lib/db';
 
-/** `%`, `_` and `\` in a search are literal characters, never wildcards (S10). */
+/** `%`, `_` and `\` in a search are literal characters, never wildcards or filter syntax. */
 export function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
@@ -109,7 +110,7 @@ interface AnalyticsRow {
 }
 
 /**
- * Journey analytics (seed shape) from the rollup totals plus pending deltas (S19): a few dozen
+ * Journey analytics (seed shape) from the rollup totals plus pending deltas, computed in SQL: a few dozen
  * rows whatever the number of customers, kept exact by triggers on customers.
  */
 export async function journeyAnalytics(tx: Tx, userId: string): Promise<JourneyAnalytics> {

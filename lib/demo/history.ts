@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Sql } from '@/lib/db';
 import { jsonb } from '@/lib/db';
 

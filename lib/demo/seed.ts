@@ -1,3 +1,4 @@
+import 'server-only';
 import { createLocalUser, LOCAL_AUTH_MARKER, verifyLocalUser } from '@/lib/auth/local';
 import type { Sql } from '@/lib/db';
 import { seedHistory } from '@/lib/demo/history';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { z } from 'zod';

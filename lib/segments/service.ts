@@ -1,3 +1,4 @@
+import 'server-only';
 import { AppError } from '@/lib/errors';
 import type { Stage } from '@/lib/customers/schemas';
 import { toCsv } from '@/lib/csv';
@@ -48,7 +49,7 @@ export async function getSegment(tx: Tx, userId: string, id: string): Promise<Se
   return toSegment(row);
 }
 
-/** Bring memberships in line with the criteria (one SQL statement, S18). */
+/** Bring memberships in line with the criteria in one SQL statement (members who match again are re-added). */
 export async function evaluateSegment(tx: Tx, userId: string, id: string): Promise<SegmentEvaluation> {
   await getSegment(tx, userId, id);
   const [r] = await tx<SegmentEvaluation[]>`select added, removed, total from public.evaluate_segment(${userId}, ${id})`;

@@ -1,3 +1,4 @@
+import 'server-only';
 import { AppError } from '@/lib/errors';
 import { decryptSecret, encryptSecret } from '@/lib/crypto/secrets';
 import type { Tx } from '@/lib/db';

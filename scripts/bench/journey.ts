@@ -53,24 +53,24 @@ async function benchSegments(userId: string) {
     insert into public.customer_segments (user_id, name, criteria) values (${userId}, 'bench-set', ${db().json(CRITERIA)}) returning id`;
   const [b] = await db()<{ id: string }[]>`
     insert into public.customer_segments (user_id, name, criteria) values (${userId}, 'bench-rows', ${db().json(CRITERIA)}) returning id`;
-  const first = await timed(() => withTenant(userId, (tx) => tx<{ added: number }[]>`select added from public.evaluate_segment(${a?.id ?? ''})`));
-  const again = await timed(() => withTenant(userId, (tx) => tx`select * from public.evaluate_segment(${b?.id ?? ''}, now())`.then(() => tx`select * from public.evaluate_segment(${a?.id ?? ''})`)));
+  const first = await timed(() => withTenant(userId, (tx) => tx<{ added: number }[]>`select added from public.evaluate_segment(${userId}, ${a?.id ?? ''})`));
+  const again = await timed(() => withTenant(userId, (tx) => tx`select * from public.evaluate_segment(${userId}, ${b?.id ?? ''}, now())`.then(() => tx`select * from public.evaluate_segment(${userId}, ${a?.id ?? ''})`)));
   // The seed's method (17.2 evaluateSegmentMembership): one query for matches, one for
   // members, then one INSERT round trip per new member.
   const baseline = await timed(() =>
     withTenant(userId, async (tx) => {
-      await tx`delete from public.segment_memberships where segment_id = ${b?.id ?? ''}`;
+      await tx`delete from public.segment_memberships where user_id = ${userId} and segment_id = ${b?.id ?? ''}`;
       const matching = await tx<{ id: string }[]>`
         select id from public.customers where user_id = ${userId} and total_orders >= 1
            and last_purchase_at >= now() - interval '200 days'`;
       const current = new Set((await tx<{ customer_id: string }[]>`
-        select customer_id from public.segment_memberships where segment_id = ${b?.id ?? ''} and removed_at is null`).map((r) => r.customer_id));
+        select customer_id from public.segment_memberships where user_id = ${userId} and segment_id = ${b?.id ?? ''} and removed_at is null`).map((r) => r.customer_id));
       for (const m of matching) {
         if (!current.has(m.id)) {
           await tx`insert into public.segment_memberships (user_id, segment_id, customer_id) values (${userId}, ${b?.id ?? ''}, ${m.id})`;
         }
       }
-      await tx`update public.customer_segments set customer_count = ${matching.length} where id = ${b?.id ?? ''}`;
+      await tx`update public.customer_segments set customer_count = ${matching.length} where user_id = ${userId} and id = ${b?.id ?? ''}`;
       return matching.length;
     }));
   return { members: first.value[0]?.added ?? 0, firstMs: first.ms, steadyMs: again.ms / 2, baselineMs: baseline.ms, baselineMembers: baseline.value };

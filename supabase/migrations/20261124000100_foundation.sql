@@ -41,7 +41,7 @@ end
 $$;
 
 /**
- * Canonical form of an email address: trimmed, lower case (S14). plpgsql rather than SQL: a SQL
+ * Canonical form of an email address: trimmed, lower case (one person, one address). plpgsql, not SQL: a SQL
  * function with a pinned search_path is never inlined and re-plans on every call, which made
  * each check constraint and batch row pay for a plan.
  */

@@ -38,7 +38,7 @@ describe('POST /api/auth/signup', () => {
     expect(me.body).toEqual({ user: { id: res.body.user.id, email } });
   });
 
-  it('normalizes the email and refuses a duplicate with 409 (S14)', async () => {
+  it('normalizes the email and refuses a duplicate with 409', async () => {
     const email = uniqueEmail();
     expect((await call(signup, '/api/auth/signup', { body: { email, password } })).status).toBe(201);
     const again = await call(signup, '/api/auth/signup', { body: { email: `  ${email.toUpperCase()} `, password } });

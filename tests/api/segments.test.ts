@@ -47,7 +47,7 @@ async function memberIds(segmentId: string) {
 }
 
 describe('segments', () => {
-  it('membership after create equals a plain SQL query of the criteria, days since purchase included (S18)', async () => {
+  it('membership after create equals a plain SQL query of the criteria, days since purchase included', async () => {
     const criteria = { min_orders: 1, min_days_since_purchase: 14, max_days_since_purchase: 120, stages: ['customer', 'repeat', 'at_risk'] };
     const res = await createSeg(a, { name: 'Lapsing', criteria });
     expect(res.status).toBe(201);
@@ -59,7 +59,7 @@ describe('segments', () => {
     expect(live.body.count).toBe(expected.length);
   });
 
-  it('re-adds a removed member who matches again, without a unique violation (S18)', async () => {
+  it('re-adds a removed member who matches again, without a unique violation', async () => {
     const seg = await createSeg(a, { name: 'Big spenders', criteria: { min_ltv: 500 } });
     const id = seg.body.id;
     const before = await memberIds(id);

@@ -35,7 +35,7 @@ describe('POST /api/webhooks/shopify/orders', () => {
     expect(tp?.n).toBe(1);
   });
 
-  it('changes counters once for the same delivery twice and for the same order under two delivery ids (S5)', async () => {
+  it('changes counters once for the same delivery twice and for the same order under two delivery ids', async () => {
     const order = shopifyOrder(1002, 'twice@example.test', '40.00');
     const first = shopifyWebhook(order, { secret: SECRET, shop: SHOP, deliveryId: 'delivery-1002' });
     expect((await send(first)).body).toMatchObject({ status: 'processed' });

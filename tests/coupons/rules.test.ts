@@ -24,7 +24,7 @@ interface Case {
 const soon = () => new Date(Date.now() + DAY).toISOString();
 const past = () => new Date(Date.now() - DAY).toISOString();
 
-// Each rule alone, at its boundary; validation and redemption must agree on every case (S35).
+// Each rule alone, at its boundary; validation and redemption must agree on every case.
 const CASES: Case[] = [
   { name: 'percentage on the cart', coupon: { discountValue: 15 }, cart: { total: 80 }, expect: { valid: true, discount: 12 } },
   { name: 'fixed amount capped at the cart', coupon: { discountType: 'fixed_amount', discountValue: 50 }, cart: { total: 30 }, expect: { valid: true, discount: 30 } },
@@ -53,13 +53,13 @@ const CASES: Case[] = [
     expect: { valid: false, reason: 'depleted' },
   },
   {
-    name: 'per-customer limit, with the email written differently (S14)', coupon: { perCustomerLimit: 1 }, cart: { total: 50, email: ' Foo@X.test ' },
+    name: 'per-customer limit, with the email written differently', coupon: { perCustomerLimit: 1 }, cart: { total: 50, email: ' Foo@X.test ' },
     before: (code) => orderWithCode(userId, { id: `foo-${++n}`, email: 'foo@x.test', total: 50, code }),
     expect: { valid: false, reason: 'customer_limit' },
   },
 ];
 
-describe('one coupon rule set for validation and redemption (S35)', () => {
+describe('one coupon rule set for validation and redemption', () => {
   it.each(CASES)('$name', async (c) => {
     const code = `RULE${++n}`;
     await makeCoupon(userId, { code, ...c.coupon });

@@ -22,14 +22,14 @@ async function ourFunctions(): Promise<FnInfo[]> {
 
 // Generic function guard: functions added by later migrations are covered automatically.
 describe('SQL functions', () => {
-  it('no SECURITY DEFINER function is executable by anon or authenticated (S7)', async () => {
+  it('no SECURITY DEFINER function is executable by anon or authenticated', async () => {
     const fns = await ourFunctions();
     expect(fns.some((f) => f.definer)).toBe(true);
     const exposed = fns.filter((f) => f.definer && (f.anon || f.authenticated)).map((f) => f.fn);
     expect(exposed).toEqual([]);
   });
 
-  it('every function pins search_path (S7)', async () => {
+  it('every function pins search_path', async () => {
     const unpinned = (await ourFunctions())
       .filter((f) => !(f.config ?? []).some((c) => c.startsWith('search_path=')))
       .map((f) => f.fn);

@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => closeRacePools(pools));
 
 describe('intake under concurrency (real connections)', () => {
-  it('the same new email from 8 connections at once makes one customer (S2)', async () => {
+  it('the same new email from 8 connections at once makes one customer', async () => {
     const email = 'Race.Same@Example.test';
     const results = await race(8, (tx, i) =>
       tx`select private.record_touchpoint(${userId}, ${tx.json({ email: i % 2 ? email : ` ${email.toLowerCase()} `, type: 'page_view', channel: 'direct', occurredAt: new Date().toISOString() })})`);
@@ -26,7 +26,7 @@ describe('intake under concurrency (real connections)', () => {
     expect(c).toEqual({ n: 1, tps: 8 });
   });
 
-  it('8 different orders for one new customer at once: counters are exact (S1, S2)', async () => {
+  it('8 different orders for one new customer at once: counters are exact', async () => {
     const results = await race(8, (tx, i) =>
       tx`select private.apply_order(${userId}, ${tx.json({ shopOrderId: `race-${i}`, email: 'buyer@example.test', total: 10 + i, orderedAt: new Date().toISOString() })})`);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
@@ -35,7 +35,7 @@ describe('intake under concurrency (real connections)', () => {
     expect(c).toEqual({ total_orders: 8, lifetime_value: '108.00', stage: 'repeat' });
   });
 
-  it('the same order delivered 8 times at once is applied once (S5)', async () => {
+  it('the same order delivered 8 times at once is applied once', async () => {
     const results = await race(8, (tx) =>
       tx<{ r: { applied: boolean } }[]>`select private.apply_order(${userId}, ${tx.json({ shopOrderId: 'race-dup', email: 'dup@example.test', total: 50, orderedAt: new Date().toISOString() })}) as r`);
     const applied = results.map((r) => (r.status === 'fulfilled' ? r.value[0]?.r.applied : 'rejected'));
@@ -59,7 +59,7 @@ describe('intake under concurrency (real connections)', () => {
     expect(rows.map((r) => Number(r.growth))).toEqual([18, 18, 18, 18]);
   });
 
-  it('two overlapping stage crons and live orders share the due customers: each moves once, no deadlock (S6)', async () => {
+  it('two overlapping stage crons and live orders share the due customers: each moves once, no deadlock', async () => {
     const t0 = new Date('2025-01-01T00:00:00Z');
     const emails = Array.from({ length: 40 }, (_, i) => `due${i}@example.test`);
     await pools.pool.begin((tx) => tx`

@@ -24,7 +24,7 @@ describe('stage machine', () => {
     expect(await transitions(userId, e)).toEqual([]);
   });
 
-  it('visitor -> lead on lead capture, and lead stays observable (S15)', async () => {
+  it('visitor -> lead on lead capture, and lead stays observable', async () => {
     const e = email();
     await track(userId, [{ email: e, type: 'page_view', occurredAt: T0 }]);
     await track(userId, [{ email: e, type: 'lead_capture', occurredAt: at(T0, 60 * SEC) }]);
@@ -39,7 +39,7 @@ describe('stage machine', () => {
     expect((await customer(userId, e)).stage).toBe('lead');
   });
 
-  it('lead -> prospect only on a later engagement; within one batch the lead stage is still logged (S15)', async () => {
+  it('lead -> prospect only on a later engagement; within one batch the lead stage is still logged', async () => {
     const e = email();
     await track(userId, [
       { email: e, type: 'lead_capture', occurredAt: T0 },
@@ -68,7 +68,7 @@ describe('stage machine', () => {
     expect((await customer(userId, e)).stage).toBe('prospect');
   });
 
-  it('prospect -> customer -> repeat -> vip by orders and value, stamping became_* and AOV (S16)', async () => {
+  it('prospect -> customer -> repeat -> vip by orders and value, stamping became_* and AOV', async () => {
     const e = email();
     await track(userId, [
       { email: e, type: 'lead_capture', occurredAt: T0 },
@@ -125,7 +125,7 @@ describe('stage machine', () => {
     ]);
   });
 
-  it('repeat and VIP customers become at_risk after 120 days without a purchase (S16)', async () => {
+  it('repeat and VIP customers become at_risk after 120 days without a purchase', async () => {
     const r = email();
     const v = email();
     await applyOrder(userId, { shopOrderId: `${r}-1`, email: r, total: 20, orderedAt: T0 });
