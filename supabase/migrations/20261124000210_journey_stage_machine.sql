@@ -224,7 +224,7 @@ begin
            became_at_risk_at = case when d.to_stage = 'at_risk' then d.at else c.became_at_risk_at end,
            became_churned_at = case when d.to_stage = 'churned' then d.at else c.became_churned_at end
       from decided d
-     where c.user_id = p_user_id and c.id = any (p_customer_ids) and c.id = d.id and d.to_stage <> d.from_stage
+     where c.user_id = p_user_id and c.id = d.id and d.to_stage <> d.from_stage
     returning c.id
   ), ins as (
     insert into public.stage_transitions

@@ -69,21 +69,16 @@ begin
       as e(customer_id, type, channel, ref_id, ref_type, meta, value, collection, utm_source, utm_medium, utm_campaign, at);
   get diagnostics v_count = row_count;
 
+  -- One pass over the batch: each event carries its customer's lead time (known before, or the
+  -- first capture in this batch) as a window aggregate, so nothing joins the batch to itself
+  -- (a generic plan cannot know a batch's size and would make that join quadratic).
   with e as (
     select u.customer_id, u.type, u.at, u.collection, t.affinity_weight, t.engages, t.promotes_lead,
-           c.became_lead_at as known_lead_at
+           c.became_lead_at as known_lead_at,
+           coalesce(c.became_lead_at, min(u.at) filter (where u.type = 'lead_capture') over (partition by u.customer_id)) as lead_at
       from unnest(v_customer, v_type, v_at, v_collection) as u(customer_id, type, at, collection)
       join private.touchpoint_types t on t.type = u.type
       join public.customers c on c.user_id = p_user_id and c.id = any (v_ids) and c.id = u.customer_id
-  ), lead as (
-    select e.customer_id, coalesce(min(e.known_lead_at), min(e.at) filter (where e.type = 'lead_capture')) as lead_at
-      from e group by e.customer_id
-  ), points as (
-    -- Affinity points this batch adds, per customer and collection.
-    select e.customer_id, jsonb_object_agg(e.collection, e.points) as added
-      from (select customer_id, collection, sum(affinity_weight) as points from e
-             where collection is not null group by customer_id, collection) e
-     group by e.customer_id
   ), a as (
     select e.customer_id,
            max(e.at) filter (where e.type = 'page_view') as last_view,
@@ -91,19 +86,21 @@ begin
            max(e.at) filter (where e.type = 'email_click') as last_click,
            max(e.at) filter (where e.engages) as last_engaged,
            min(e.at) filter (where e.type = 'lead_capture') as first_lead,
-           min(e.at) filter (where e.promotes_lead and e.at > l.lead_at) as engaged_after_lead,
-           min(e.known_lead_at) as known_lead_at
-      from e join lead l using (customer_id)
+           min(e.at) filter (where e.promotes_lead and e.at > e.lead_at) as engaged_after_lead,
+           min(e.known_lead_at) as known_lead_at,
+           -- This batch's affinity points, as (collection, points) pairs of this customer.
+           array_agg(e.collection) filter (where e.collection is not null) as collections,
+           array_agg(e.affinity_weight) filter (where e.collection is not null) as weights
+      from e
      group by e.customer_id
   ), s as (
-    select a.*, case when p.added is null then c.collection_scores
-                     else c.collection_scores || (select jsonb_object_agg(n.key, coalesce((c.collection_scores ->> n.key)::numeric, 0)
-                                                                             + n.value::numeric)
-                                                    from jsonb_each_text(p.added) n) end as scores,
-           p.added is not null as scored
+    select a.*, case when a.collections is null then c.collection_scores
+                     else c.collection_scores || (select jsonb_object_agg(x.slug, coalesce((c.collection_scores ->> x.slug)::numeric, 0) + x.points)
+                                                    from (select k.slug, sum(k.w) as points from unnest(a.collections, a.weights) as k(slug, w)
+                                                           group by k.slug) x) end as scores,
+           a.collections is not null as scored
       from a
-      join public.customers c on c.user_id = p_user_id and c.id = any (v_ids) and c.id = a.customer_id
-      left join points p on p.customer_id = a.customer_id
+      join public.customers c on c.user_id = p_user_id and c.id = a.customer_id
   ), upd as (
     update public.customers c
        set last_site_visit_at = greatest(c.last_site_visit_at, s.last_view),
@@ -118,7 +115,7 @@ begin
            collection_scores = s.scores,
            primary_collection = case when s.scored then private.primary_collection(s.scores) else c.primary_collection end
       from s
-     where c.user_id = p_user_id and c.id = any (v_ids) and c.id = s.customer_id
+     where c.user_id = p_user_id and c.id = s.customer_id
     returning c.id, s.first_lead, s.engaged_after_lead, (s.known_lead_at is null and s.first_lead is not null
                                                           and s.engaged_after_lead is not null) as two_step
   )
