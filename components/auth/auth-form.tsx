@@ -50,7 +50,10 @@ export function AuthForm({ mode, next }: AuthFormProps) {
   const isSignup = mode === 'signup';
 
   return (
-    <form onSubmit={onSubmit} noValidate className="space-y-5" aria-describedby={formError ? 'form-error' : undefined}>
+    // method and action are set so that a form submitted before its script has loaded posts,
+    // and a password never ends up in a URL, a log or the history.
+    <form method="post" action={`/api/auth/${mode}`} onSubmit={onSubmit} noValidate className="space-y-5"
+      aria-describedby={formError ? 'form-error' : undefined}>
       <Field label="Email" htmlFor="email" error={emailError}>
         <Input id="email" name="email" type="email" autoComplete="email" required invalid={Boolean(emailError)}
           aria-describedby={fieldDescribedBy('email', { error: Boolean(emailError) })} />

@@ -9,7 +9,7 @@ export { SESSION_COOKIE };
 /** Comment the local shim puts on its auth.users table. */
 export const LOCAL_AUTH_MARKER = 'haven-hub local auth shim';
 import type { AuthProvider, Merchant } from '@/lib/auth/types';
-import type { Tx } from '@/lib/db';
+import { db, type Tx } from '@/lib/db';
 import { env } from '@/lib/env';
 
 export const SESSION_TTL_SECONDS = 60 * 60 * 24 * 7;
@@ -45,6 +45,8 @@ export async function verifySessionToken(token: string): Promise<Merchant | null
       algorithms: ['HS256'],
       issuer: ISSUER,
       audience: 'authenticated',
+      // A token without an expiry would be good forever.
+      requiredClaims: ['exp', 'sub'],
     });
     if (payload.role !== 'authenticated' || typeof payload.sub !== 'string' || !UUID.test(payload.sub)) return null;
     if (typeof payload.email !== 'string') return null;
@@ -108,7 +110,11 @@ export const localProvider: AuthProvider = {
   name: 'local',
   async getMerchant(jar) {
     const token = jar.get(SESSION_COOKIE);
-    return token ? verifySessionToken(token) : null;
+    const merchant = token ? await verifySessionToken(token) : null;
+    if (!merchant) return null;
+    // A signed token outlives its account: a deleted user's cookie is no session.
+    const [user] = await db()<{ id: string }[]>`select id from auth.users where id = ${merchant.userId}`;
+    return user ? merchant : null;
   },
   async signUp(tx, jar, email, password) {
     await assertLocalAuthStore(tx);

@@ -6,7 +6,7 @@ import { GET as session } from '@/app/api/auth/session/route';
 import { POST as signup } from '@/app/api/auth/signup/route';
 import { SESSION_COOKIE, signSessionToken } from '@/lib/auth/local';
 import { closeDb, db } from '@/lib/db';
-import { reloadEnv } from '@/lib/env';
+import { env, reloadEnv } from '@/lib/env';
 import { call, cookieHeader } from '@/tests/helpers/http';
 
 const password = 'a long enough password';
@@ -155,12 +155,29 @@ describe('sessions', () => {
       .sign(new TextEncoder().encode('another-secret-another-secret-another-secret'));
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`;
 
+    // Signed with our key but carrying no expiry: it would never run out.
+    const forever = await new SignJWT({ email, role: 'authenticated' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(merchant.userId)
+      .setIssuer('haven-hub')
+      .setAudience('authenticated')
+      .sign(new TextEncoder().encode(env().AUTH_SECRET ?? ''));
+
     expect((await call(session, '/api/auth/session', { cookie: `${SESSION_COOKIE}=${valid}` })).status).toBe(200);
     expect((await call(session, '/api/auth/session')).status).toBe(401);
-    for (const token of [expired, tampered, otherKey, unsigned, 'garbage']) {
+    for (const token of [expired, tampered, otherKey, unsigned, forever, 'garbage']) {
       const res = await call(session, '/api/auth/session', { cookie: `${SESSION_COOKIE}=${token}` });
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: 'Not signed in', code: 'unauthorized' });
     }
+  });
+
+  it("answers 401 to a deleted user's still-signed cookie", async () => {
+    const email = uniqueEmail();
+    const created = await call<{ user: { id: string } }>(signup, '/api/auth/signup', { body: { email, password } });
+    const token = await signSessionToken({ userId: created.body.user.id, email });
+    expect((await call(session, '/api/auth/session', { cookie: `${SESSION_COOKIE}=${token}` })).status).toBe(200);
+    await db()`delete from auth.users where id = ${created.body.user.id}`;
+    expect((await call(session, '/api/auth/session', { cookie: `${SESSION_COOKIE}=${token}` })).status).toBe(401);
   });
 });

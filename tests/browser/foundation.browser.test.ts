@@ -25,6 +25,9 @@ describe('foundation in a real browser', () => {
     await page.goto('/dashboard/settings');
     await page.waitForURL(/\/login\?next=%2Fdashboard%2Fsettings/);
     await expect(page.getByRole('heading', { name: 'Sign in to Haven Hub' }).isVisible()).resolves.toBe(true);
+    // Without its script the form must still post: a password never goes into a URL.
+    const form = page.locator('form[action="/api/auth/login"]');
+    await expect(form.getAttribute('method')).resolves.toBe('post');
   });
 
   it('shows the server message for a bad sign-up, then signs up with the keyboard and lands on the dashboard', async () => {
