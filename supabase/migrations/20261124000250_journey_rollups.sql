@@ -48,6 +48,13 @@ security definer
 set search_path = ''
 as $$
 begin
+  -- Statement triggers fire for statements that touched nothing too (an upsert that found its
+  -- row, an update that matched none): leave at once.
+  if tg_op = 'DELETE' then
+    if not exists (select 1 from old_rows) then return null; end if;
+  elsif not exists (select 1 from new_rows) then
+    return null;
+  end if;
   if tg_op = 'INSERT' then
     insert into public.customer_rollup_deltas (user_id, stage, collection, customers, leads, buyers, repeaters, lifetime_value)
     select n.user_id, n.stage, coalesce(n.primary_collection, ''), count(*),
