@@ -6,7 +6,9 @@ export type TableProps = ComponentProps<'table'> & { wrapperClassName?: string }
 /** Native table inside a horizontally scrollable wrapper so wide tables never break small layouts. */
 export function Table({ className, wrapperClassName, ...props }: TableProps) {
   return (
-    <div className={cn('w-full overflow-x-auto', wrapperClassName)}>
+    // relative: screen-reader-only cells (position: absolute) stay inside the scroll box instead
+    // of widening the page on a phone.
+    <div className={cn('relative w-full overflow-x-auto', wrapperClassName)}>
       <table className={cn('w-full border-collapse text-left text-sm', className)} {...props} />
     </div>
   );

@@ -128,4 +128,31 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
       .toContain('VIP');
     await snap(page, 'journey-segments');
   });
+
+  it('keeps every dashboard page within a phone-sized viewport (390 px): nothing scrolls sideways', async () => {
+    const phone = await browser.newContext({ baseURL: baseUrl, viewport: { width: 390, height: 844 } });
+    const p = await phone.newPage();
+    try {
+      await p.goto('/login');
+      await p.getByLabel('Email').fill(DEMO_EMAIL);
+      await p.getByLabel('Password').fill(DEMO_PASSWORD);
+      await p.getByLabel('Password').press('Enter');
+      await p.waitForURL(/\/dashboard$/);
+      await p.goto('/dashboard/customers');
+      const first = p.getByRole('table').first().locator('tbody a').first();
+      await first.waitFor();
+      const detail = await first.getAttribute('href');
+      const wide: string[] = [];
+      for (const path of ['/dashboard', '/dashboard/customers', detail ?? '/dashboard/customers', '/dashboard/customers/segments',
+        '/dashboard/campaigns/coupons', '/dashboard/settings']) {
+        await p.goto(path);
+        await p.waitForLoadState('networkidle');
+        const width = await p.evaluate(() => document.documentElement.scrollWidth);
+        if (width > 390) wide.push(`${path}: ${width} px`);
+      }
+      expect(wide).toEqual([]);
+    } finally {
+      await phone.close();
+    }
+  });
 });
