@@ -289,7 +289,7 @@ begin
 end
 $$;
 
-/** Add `p_points` to one collection's score. */
+/** Add `p_points` (negative to take them back) to one collection's score, never below zero. */
 create or replace function private.add_affinity(p_scores jsonb, p_collection text, p_points numeric)
 returns jsonb
 language sql
@@ -297,7 +297,8 @@ immutable
 set search_path = ''
 as $$
   select case when p_collection is null then p_scores
-         else jsonb_set(p_scores, array[p_collection], to_jsonb(coalesce((p_scores ->> p_collection)::numeric, 0) + p_points))
+         else jsonb_set(p_scores, array[p_collection],
+                        to_jsonb(greatest(coalesce((p_scores ->> p_collection)::numeric, 0) + p_points, 0)))
          end
 $$;
 

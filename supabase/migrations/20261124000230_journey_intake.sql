@@ -242,12 +242,9 @@ begin
                                     then round(greatest(c.lifetime_value - v_remaining, 0) / (c.total_orders - 1), 2) end,
          last_purchase_at = (select max(o.ordered_at) from public.orders o
                               where o.user_id = p_user_id and o.customer_id = c.id and o.cancelled_at is null),
-         collection_scores = case when v_order.collection is null then c.collection_scores
-                                  else private.add_affinity(c.collection_scores, v_order.collection,
-                                         -least(v_weight, coalesce((c.collection_scores ->> v_order.collection)::numeric, 0))) end,
+         collection_scores = private.add_affinity(c.collection_scores, v_order.collection, -v_weight),
          primary_collection = case when v_order.collection is null then c.primary_collection
-                                   else private.primary_collection(private.add_affinity(c.collection_scores, v_order.collection,
-                                         -least(v_weight, coalesce((c.collection_scores ->> v_order.collection)::numeric, 0)))) end
+                                   else private.primary_collection(private.add_affinity(c.collection_scores, v_order.collection, -v_weight)) end
    where c.user_id = p_user_id and c.id = v_order.customer_id;
   perform private.apply_stages(p_user_id, array[v_order.customer_id], p_now, 'cancellation', v_order.shop_order_id);
   return jsonb_build_object('orders', -1, 'lifetimeValue', -v_remaining);

@@ -145,6 +145,17 @@ describe('cancellation', () => {
     expect(again[0]?.r.effects.coupons.accepted).toBe(1);
   });
 
+  it("takes back the order's affinity points, never below zero", async () => {
+    await db()`insert into public.product_collections (user_id, product_id, collection) values (${userId}, 'grow-1', 'growth')`;
+    await applyOrder(userId, { shopOrderId: 'c-aff', email: 'aff@example.test', total: 30, orderedAt: T0,
+      lineItems: [{ productId: 'grow-1', quantity: 1, price: 30 }] });
+    const scores = async () => (await db()<{ primary_collection: string | null; collection_scores: Record<string, number> }[]>`
+      select primary_collection, collection_scores from public.customers where user_id = ${userId} and email = 'aff@example.test'`)[0];
+    expect(await scores()).toEqual({ primary_collection: 'growth', collection_scores: { growth: 10 } });
+    await cancel('c-aff');
+    expect(await scores()).toEqual({ primary_collection: null, collection_scores: { growth: 0 } });
+  });
+
   it('applies a cancellation that arrives before its order, then cancels it', async () => {
     const r = await cancel('c-early', { email: 'early@example.test', total: 60, orderedAt: T0.toISOString() }, at(T0, DAY));
     expect(r).toMatchObject({ applied: true });
