@@ -4,7 +4,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { toQueryString } from '@/hooks/use-customers';
 import { api } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-client';
-import type { Segment, SegmentCreate, SegmentCriteria, SegmentEvaluation, SegmentMembers, SegmentPatch } from '@/lib/segments/schemas';
+import type { Segment, SegmentCreate, SegmentCriteria, SegmentEvaluation, SegmentList, SegmentMembers, SegmentPatch } from '@/lib/segments/schemas';
 
 /** Members per page in the segment panel; matches the customer list. */
 export const MEMBERS_PAGE = 20;
@@ -15,7 +15,7 @@ const segmentPath = (id: string) => `/api/segments/${encodeURIComponent(id)}`;
 export function useSegments() {
   return useQuery({
     queryKey: queryKeys.segments.list,
-    queryFn: ({ signal }) => api.get<{ segments: Segment[] }>('/api/segments', signal),
+    queryFn: ({ signal }) => api.get<SegmentList>('/api/segments', signal),
   });
 }
 

@@ -6,7 +6,9 @@ export type {
   Channel, CollectionScores, Customer, CustomerList, CustomerListQuery, CustomerPatch, Journey,
   JourneyAnalytics, Stage, StageTransition, Touchpoint, TouchpointType,
 } from '@/lib/customers/schemas';
-export type { Segment, SegmentCreate, SegmentCriteria, SegmentEvaluation, SegmentMembers, SegmentPatch } from '@/lib/segments/schemas';
+export type {
+  Segment, SegmentCreate, SegmentCriteria, SegmentEvaluation, SegmentList, SegmentMember, SegmentMembers, SegmentPatch,
+} from '@/lib/segments/schemas';
 export type {
   Coupon, CouponBatch, CouponCreate, CouponDeleteResult, CouponList, CouponPatch, CouponReason, CouponStats,
   CouponStatus, CouponUse, CouponUses, CouponValidation, DiscountType,

@@ -14,10 +14,12 @@ import { useBulkCreateCoupons } from '@/hooks/use-coupons';
 import { ApiError } from '@/lib/api-client';
 import { couponBulkCreate, type CouponBatch } from '@/lib/coupons/schemas';
 import { errorText } from '@/lib/error-text';
+import { readNumberInput } from '@/lib/fields';
 import { formatNumber } from '@/lib/format';
 
 const PREFIX = 'bulk';
-const MAX_COUNT = 10_000;
+/** The batch size the server allows, read from its schema. */
+const MAX_COUNT = couponBulkCreate.shape.count.maxValue ?? 10_000;
 /** Bulk codes are single use, so the usage limits do not apply. */
 const INCLUDE: TermsField[] = ['minimumPurchase', 'minimumQuantity', 'firstTimeOnly', 'startsAt', 'expiresAt', 'description'];
 const FIELD_ORDER = ['prefix', 'count', 'discountType', 'discountValue', 'buyQuantity', 'getQuantity', 'minimumPurchase', 'minimumQuantity', 'startsAt', 'expiresAt', 'description'];
@@ -57,10 +59,10 @@ export function BulkCreateModal({ onClose }: { onClose: () => void }) {
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const { body, errors: local } = termsToBody(terms, { include: INCLUDE });
-    const n = Number(count.trim());
-    if (count.trim() === '' || !Number.isInteger(n) || n < 1) local.count = 'Enter how many codes to generate (a whole number)';
-    else if (n > MAX_COUNT) local.count = 'At most 10,000 codes per batch';
-    const input = { prefix: prefix.trim().toUpperCase(), count: n, ...body };
+    const n = readNumberInput(count, couponBulkCreate.shape.count);
+    if (n.error) local.count = n.error;
+    else if (n.value === null) local.count = 'Enter how many codes to generate';
+    const input = { prefix: prefix.trim().toUpperCase(), count: n.value ?? 0, ...body };
     if (Object.keys(local).length === 0) Object.assign(local, schemaErrors(couponBulkCreate, input));
     const shown = placeErrors(local, FIELD_ORDER);
     setErrors(shown);
@@ -103,7 +105,7 @@ export function BulkCreateModal({ onClose }: { onClose: () => void }) {
               placeholder="SPRING" className="font-mono uppercase" autoComplete="off" spellCheck={false}
               invalid={Boolean(errors.prefix)} aria-describedby={fieldDescribedBy(prefixId, { hint: true, error: Boolean(errors.prefix) })} />
           </Field>
-          <Field label="How many" htmlFor={countId} required error={errors.count} hint="Up to 10,000 per batch">
+          <Field label="How many" htmlFor={countId} required error={errors.count} hint={`Up to ${formatNumber(MAX_COUNT)} per batch`}>
             <Input id={countId} type="number" min={1} max={MAX_COUNT} step={1} inputMode="numeric" value={count}
               onChange={(e) => setCount(e.target.value)} required
               invalid={Boolean(errors.count)} aria-describedby={fieldDescribedBy(countId, { hint: true, error: Boolean(errors.count) })} />

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { Coupon, CouponCreate, DiscountType } from '@/lib/coupons/schemas';
+import { checkCouponTerms, couponFields, type Coupon, type CouponCreate, type DiscountType } from '@/lib/coupons/schemas';
+import { readNumberInput } from '@/lib/fields';
 
 /** Editable coupon terms: numbers and dates stay strings while typing so a half-typed value is not lost. */
 export interface TermsForm {
@@ -75,33 +76,13 @@ export function termsFromCoupon(c: Coupon): TermsForm {
   };
 }
 
-type NumberRule = { integer: boolean; min: number; max: number; minExclusive?: boolean; label: string };
-
-function readNumber(raw: string, rule: NumberRule): { value: number | null; error?: string } {
-  const text = raw.trim();
-  if (text === '') return { value: null };
-  const n = Number(text);
-  if (!Number.isFinite(n)) return { value: null, error: `${rule.label} must be a number` };
-  if (rule.integer && !Number.isInteger(n)) return { value: null, error: `${rule.label} must be a whole number` };
-  if (rule.minExclusive ? n <= rule.min : n < rule.min) {
-    return { value: null, error: `${rule.label} must be ${rule.minExclusive ? 'more than' : 'at least'} ${rule.min}` };
-  }
-  if (n > rule.max) return { value: null, error: `${rule.label} must be at most ${rule.max.toLocaleString('en-US')}` };
-  return { value: n };
-}
-
-const RULES = {
-  usageLimit: { integer: true, min: 1, max: 100_000_000, label: 'Usage limit' },
-  perCustomerLimit: { integer: true, min: 1, max: 100_000_000, label: 'Per-customer limit' },
-  minimumPurchase: { integer: false, min: 0, max: 10_000_000, label: 'Minimum purchase' },
-  minimumQuantity: { integer: true, min: 1, max: 100_000, label: 'Minimum quantity' },
-  buyQuantity: { integer: true, min: 1, max: 1000, label: 'Buy quantity' },
-  getQuantity: { integer: true, min: 1, max: 1000, label: 'Get quantity' },
-} satisfies Record<string, NumberRule>;
+/** The number fields of the form, each checked by the server's own field schema. */
+const NUMBER_FIELDS = ['usageLimit', 'perCustomerLimit', 'minimumPurchase', 'minimumQuantity', 'buyQuantity', 'getQuantity'] as const;
 
 /**
- * Validates the terms like the server does and builds the request fields.
- * `initial` is the form as loaded for an edit: unchanged dates are left out, so minute rounding never moves them.
+ * Validates the terms with the server's own field schemas and cross-field rules, and builds the
+ * request fields. `initial` is the form as loaded for an edit: unchanged dates are left out, so
+ * minute rounding never moves them.
  */
 export function termsToBody(
   form: TermsForm,
@@ -109,39 +90,18 @@ export function termsToBody(
 ): { body: TermsBody; errors: FormErrors } {
   const errors: FormErrors = {};
   const shown = (k: TermsField) => !opts.include || opts.include.includes(k);
-  const num = (k: keyof typeof RULES) => {
-    if (!shown(k)) return undefined;
-    const r = readNumber(form[k], RULES[k]);
+  const num = (k: TermsField & keyof typeof couponFields) => {
+    const r = readNumberInput(String(form[k]), couponFields[k]);
     if (r.error) errors[k] = r.error;
     return r.value;
   };
   const type = form.discountType;
   const body: TermsBody = { discountType: type };
-
-  if (type === 'percentage' || type === 'fixed_amount') {
-    const percent = type === 'percentage';
-    const r = readNumber(form.discountValue, {
-      integer: false, min: 0, minExclusive: true, max: percent ? 100 : 10_000_000, label: percent ? 'Percentage' : 'Amount',
-    });
-    if (r.error) errors.discountValue = r.error;
-    else if (r.value === null) errors.discountValue = percent ? 'A percentage discount needs a value' : 'A fixed discount needs an amount';
-    body.discountValue = r.value;
-  } else {
-    body.discountValue = null;
-  }
-  if (type === 'buy_x_get_y') {
-    body.buyQuantity = num('buyQuantity');
-    body.getQuantity = num('getQuantity');
-    if (body.buyQuantity === null && !errors.buyQuantity) errors.buyQuantity = 'Buy X get Y needs how many to buy';
-    if (body.getQuantity === null && !errors.getQuantity) errors.getQuantity = 'Buy X get Y needs how many they get';
-  } else {
-    body.buyQuantity = null;
-    body.getQuantity = null;
-  }
-  if (shown('usageLimit')) body.usageLimit = num('usageLimit');
-  if (shown('perCustomerLimit')) body.perCustomerLimit = num('perCustomerLimit');
-  if (shown('minimumPurchase')) body.minimumPurchase = num('minimumPurchase');
-  if (shown('minimumQuantity')) body.minimumQuantity = num('minimumQuantity');
+  const hasValue = type === 'percentage' || type === 'fixed_amount';
+  body.discountValue = hasValue ? num('discountValue') : null;
+  body.buyQuantity = type === 'buy_x_get_y' ? num('buyQuantity') : null;
+  body.getQuantity = type === 'buy_x_get_y' ? num('getQuantity') : null;
+  for (const k of NUMBER_FIELDS) if (k !== 'buyQuantity' && k !== 'getQuantity' && shown(k)) body[k] = num(k);
   if (shown('firstTimeOnly')) body.firstTimeOnly = form.firstTimeOnly;
   if (shown('description')) body.description = form.description.trim() === '' ? null : form.description.trim();
 
@@ -149,9 +109,12 @@ export function termsToBody(
   const expires = form.expiresAt === '' ? null : fromLocalInput(form.expiresAt);
   if (form.startsAt !== '' && starts === null) errors.startsAt = 'Enter a valid start date and time';
   if (form.expiresAt !== '' && expires === null) errors.expiresAt = 'Enter a valid end date and time';
-  if (starts && expires && Date.parse(expires) <= Date.parse(starts)) errors.expiresAt = 'The end date must be after the start date';
   if (starts && form.startsAt !== opts.initial?.startsAt) body.startsAt = starts;
   if (form.expiresAt !== opts.initial?.expiresAt) body.expiresAt = expires;
+
+  // The same cross-field rules the server runs (a value for the type, percent at most 100, dates in order).
+  const problem = checkCouponTerms({ ...body, startsAt: starts ?? undefined, expiresAt: expires });
+  if (problem && !errors[problem.field]) errors[problem.field] = problem.message;
   return { body, errors };
 }
 

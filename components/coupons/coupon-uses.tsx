@@ -76,6 +76,11 @@ export function CouponUsesModal({ coupon: initial, onClose }: { coupon: Coupon; 
                         <Badge variant="danger"><TriangleAlert className="size-3" aria-hidden="true" />Rejected</Badge>
                         <p className="mt-0.5 whitespace-nowrap text-xs text-red-800">{u.reason ? REASON_LABELS[u.reason] : 'Not valid for this order'}</p>
                       </>
+                    ) : u.status === 'cancelled' ? (
+                      <>
+                        <Badge variant="secondary">Cancelled</Badge>
+                        <p className="mt-0.5 whitespace-nowrap text-xs text-slate-600">Order cancelled; the use no longer counts</p>
+                      </>
                     ) : <Badge variant="success">Accepted</Badge>}
                   </TD>
                   <TD className="whitespace-nowrap text-right tabular-nums">{formatMoney(u.orderTotal)}</TD>

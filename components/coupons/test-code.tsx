@@ -10,7 +10,8 @@ import { Field, fieldDescribedBy } from '@/components/ui/field';
 import { Input } from '@/components/ui/input';
 import { useValidateCoupon } from '@/hooks/use-coupons';
 import { ApiError } from '@/lib/api-client';
-import type { CouponValidation } from '@/lib/coupons/schemas';
+import { couponValidate, type CouponValidation } from '@/lib/coupons/schemas';
+import { issuesByField, readNumberInput } from '@/lib/fields';
 import { errorText } from '@/lib/error-text';
 import { formatMoney } from '@/lib/format';
 
@@ -53,24 +54,27 @@ export function TestCodeCard() {
 
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
-    const local: FormErrors = {};
-    const code = values.code.trim().toUpperCase();
-    const cartTotal = Number(values.cartTotal);
-    const quantity = Number(values.quantity);
-    if (code === '') local.code = 'Enter a code';
-    if (values.email.trim() === '') local.email = 'Enter the customer’s email';
-    if (values.cartTotal.trim() === '' || !Number.isFinite(cartTotal) || cartTotal < 0) local.cartTotal = 'Enter the cart total';
-    if (!Number.isInteger(quantity) || quantity < 1) local.quantity = 'Enter how many items (at least 1)';
-    setErrors(local);
+    // The request the server's own schema would accept, with its messages for anything it would not.
+    const cartTotal = readNumberInput(values.cartTotal, couponValidate.shape.cartTotal);
+    const quantity = readNumberInput(values.quantity, couponValidate.shape.quantity);
+    const parsed = couponValidate.safeParse({
+      code: values.code, email: values.email, cartTotal: cartTotal.value ?? Number.NaN, quantity: quantity.value ?? Number.NaN, productIds: [],
+    });
+    const local: FormErrors = parsed.success ? {} : issuesByField(parsed.error);
+    if (cartTotal.error) local.cartTotal = cartTotal.error;
+    else if (values.cartTotal.trim() === '') local.cartTotal = 'Enter the cart total';
+    if (quantity.error) local.quantity = quantity.error;
     setResult(null);
-    const first = FIELDS.find((k) => local[k]);
-    if (first) {
-      document.getElementById(inputId(first))?.focus();
+    if (!parsed.success) {
+      setErrors(local);
+      const first = FIELDS.find((k) => local[k]);
+      if (first) document.getElementById(inputId(first))?.focus();
       return;
     }
+    setErrors({});
     try {
-      const answer = await validate.mutateAsync({ code, email: values.email.trim(), cartTotal, quantity, productIds: [] });
-      setResult({ code, result: answer });
+      const answer = await validate.mutateAsync(parsed.data);
+      setResult({ code: parsed.data.code, result: answer });
     } catch (err) {
       const message = errorText(err, 'Could not check the code');
       const key = errorKey(err instanceof ApiError ? err.field : undefined);

@@ -7,7 +7,7 @@ import { Input } from '@/components/ui/input';
 import { Label } from '@/components/ui/label';
 import { Select } from '@/components/ui/select';
 import { useCollections } from '@/hooks/use-collections';
-import { STAGE_LABELS, STAGES, type CustomerListQuery } from '@/lib/customers/schemas';
+import { customerListQuery, STAGE_LABELS, STAGES, type CustomerListQuery } from '@/lib/customers/schemas';
 
 export type CustomerFiltersProps = {
   query: CustomerListQuery;
@@ -29,7 +29,7 @@ export function CustomerFilters({ query, searchInput, onSearchInput, onChange, o
         <div className="relative">
           <Search className="pointer-events-none absolute left-3 top-1/2 size-4 -translate-y-1/2 text-slate-400" aria-hidden="true" />
           <Input id="customer-search" type="search" value={searchInput} onChange={(e) => onSearchInput(e.target.value)}
-            placeholder="Email or name" className="pl-9" autoComplete="off" maxLength={200} />
+            placeholder="Email or name" className="pl-9" autoComplete="off" maxLength={customerListQuery.shape.search.unwrap().maxLength ?? undefined} />
         </div>
       </div>
       <div className="space-y-1.5">

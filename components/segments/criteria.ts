@@ -1,6 +1,7 @@
 import { collectionName, type Collection } from '@/lib/collections/schemas';
 import { STAGE_LABELS, type Stage } from '@/lib/customers/schemas';
-import type { SegmentCriteria } from '@/lib/segments/schemas';
+import { segmentCriteria, type SegmentCriteria } from '@/lib/segments/schemas';
+import { issuesByField, readNumberInput } from '@/lib/fields';
 import { formatMoney, formatNumber } from '@/lib/format';
 
 /** Editable criteria: numbers stay strings while typing so a half-typed value is not lost. */
@@ -22,14 +23,8 @@ export type NumericKey = 'min_ltv' | 'max_ltv' | 'min_orders' | 'max_orders' | '
 /** Error messages keyed like the API's `criteria.<key>` fields, minus the prefix. */
 export type CriteriaErrors = Partial<Record<keyof CriteriaForm, string>>;
 
-const NUMERIC: { key: NumericKey; integer: boolean }[] = [
-  { key: 'min_ltv', integer: false }, { key: 'max_ltv', integer: false },
-  { key: 'min_orders', integer: true }, { key: 'max_orders', integer: true },
-  { key: 'min_days_since_purchase', integer: true }, { key: 'max_days_since_purchase', integer: true },
-];
-
-const PAIRS: [NumericKey, NumericKey][] = [
-  ['min_ltv', 'max_ltv'], ['min_orders', 'max_orders'], ['min_days_since_purchase', 'max_days_since_purchase'],
+const NUMERIC: NumericKey[] = [
+  'min_ltv', 'max_ltv', 'min_orders', 'max_orders', 'min_days_since_purchase', 'max_days_since_purchase',
 ];
 
 /** An empty form: no criteria means every customer matches. */
@@ -49,26 +44,27 @@ export function toForm(c: SegmentCriteria): CriteriaForm {
   };
 }
 
-/** Validates like the server does and builds the API shape; returns errors instead when something is off. */
+/**
+ * Validates with the server's own schema (each number by its field's rule, then the min/max
+ * pairs) and builds the API shape; returns errors instead when something is off.
+ */
 export function fromForm(form: CriteriaForm): { criteria: SegmentCriteria; errors: CriteriaErrors } {
   const errors: CriteriaErrors = {};
   const criteria: SegmentCriteria = {};
   if (form.stages.length > 0) criteria.stages = form.stages;
   if (form.collections.length > 0) criteria.collections = form.collections;
-  for (const { key, integer } of NUMERIC) {
-    const raw = form[key].trim();
-    if (raw === '') continue;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0) errors[key] = 'Enter a number of 0 or more';
-    else if (integer && !Number.isInteger(n)) errors[key] = 'Enter a whole number';
-    else criteria[key] = n;
-  }
-  for (const [min, max] of PAIRS) {
-    const lo = criteria[min];
-    const hi = criteria[max];
-    if (lo !== undefined && hi !== undefined && lo > hi) errors[min] = 'Minimum must not be above the maximum';
+  for (const key of NUMERIC) {
+    const r = readNumberInput(form[key], segmentCriteria.shape[key]);
+    if (r.error) errors[key] = r.error;
+    else if (r.value !== null) criteria[key] = r.value;
   }
   if (form.email_subscribed !== 'any') criteria.email_subscribed = form.email_subscribed === 'yes';
+  const checked = segmentCriteria.safeParse(criteria);
+  if (!checked.success) {
+    for (const [key, message] of Object.entries(issuesByField(checked.error))) {
+      if (key in form) errors[key as keyof CriteriaForm] ??= message;
+    }
+  }
   return { criteria, errors };
 }
 

@@ -14,7 +14,10 @@ import { useCreateSegment, useSegmentPreview, useUpdateSegment } from '@/hooks/u
 import { ApiError } from '@/lib/api-client';
 import { errorText } from '@/lib/error-text';
 import { formatNumber } from '@/lib/format';
-import type { Segment } from '@/lib/segments/schemas';
+import { segmentCreate, segmentDescription, segmentName, type Segment } from '@/lib/segments/schemas';
+import { issuesByField } from '@/lib/fields';
+
+const DETAILS = segmentCreate.pick({ name: true, description: true });
 
 type TopErrors = { name?: string; description?: string; form?: string };
 
@@ -73,13 +76,16 @@ export function SegmentEditor({ segment, onClose, onSaved }: { segment: Segment 
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     setTop({});
-    if (name.trim() === '') {
-      setTop({ name: 'Name is required' });
-      document.getElementById('segment-name')?.focus();
+    // The server's own rules for the name and description, checked before sending.
+    const details = DETAILS.safeParse({ name, description: description.trim() === '' ? null : description });
+    if (!details.success) {
+      const byField = issuesByField(details.error);
+      setTop(byField);
+      document.getElementById(byField.name ? 'segment-name' : 'segment-description')?.focus();
       return;
     }
     if (!valid) return;
-    const body = { name: name.trim(), description: description.trim() === '' ? null : description.trim(), criteria, isDynamic };
+    const body = { ...details.data, description: details.data.description ?? null, criteria, isDynamic };
     try {
       const saved = segment
         ? await update.mutateAsync({ id: segment.id, patch: { ...body, isActive } })
@@ -107,11 +113,11 @@ export function SegmentEditor({ segment, onClose, onSaved }: { segment: Segment 
       <form id="segment-form" onSubmit={submit} noValidate className="space-y-5">
         {top.form ? <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{top.form}</p> : null}
         <Field label="Name" htmlFor="segment-name" required error={top.name}>
-          <Input id="segment-name" value={name} onChange={(e) => setName(e.target.value)} maxLength={120} required
+          <Input id="segment-name" value={name} onChange={(e) => { setName(e.target.value); setTop(({ name: _cleared, ...rest }) => rest); }} maxLength={segmentName.maxLength ?? undefined} required
             invalid={Boolean(top.name)} aria-describedby={fieldDescribedBy('segment-name', { error: Boolean(top.name) })} />
         </Field>
         <Field label="Description" htmlFor="segment-description" error={top.description}>
-          <Input id="segment-description" value={description} onChange={(e) => setDescription(e.target.value)} maxLength={500}
+          <Input id="segment-description" value={description} onChange={(e) => setDescription(e.target.value)} maxLength={segmentDescription.maxLength ?? undefined}
             invalid={Boolean(top.description)} aria-describedby={fieldDescribedBy('segment-description', { error: Boolean(top.description) })} />
         </Field>
         <div className="flex flex-wrap gap-x-6 gap-y-2">

@@ -14,23 +14,24 @@ import { useToast } from '@/components/ui/toast';
 import { useCollectionMappings, useCollections, useUpdateCollectionMappings } from '@/hooks/use-collections';
 import { ApiError } from '@/lib/api-client';
 import { errorText } from '@/lib/error-text';
-import type { Collection, CollectionMappings } from '@/lib/collections/schemas';
+import { collectionMappingsUpdate, type Collection, type CollectionMappings } from '@/lib/collections/schemas';
 
 type Row = { key: number; productId: string; collection: string };
 
 let nextKey = 1;
 const toRows = (m: CollectionMappings['mappings']): Row[] => m.map((x) => ({ key: nextKey++, ...x }));
 
-/** Client checks mirroring the server's: required, at most 64 characters, each product once. */
+const productIdField = collectionMappingsUpdate.shape.mappings.element.shape.productId;
+
+/** Each product id by the server's own field rule, and each product once. */
 function validate(rows: Row[]): Map<number, string> {
   const errors = new Map<number, string>();
   const seen = new Map<string, number>();
   for (const r of rows) {
-    const id = r.productId.trim();
-    if (id === '') errors.set(r.key, 'Product id is required');
-    else if (id.length > 64) errors.set(r.key, 'Product id must be at most 64 characters');
-    else if (seen.has(id)) errors.set(r.key, 'This product is already mapped above');
-    else seen.set(id, r.key);
+    const id = productIdField.safeParse(r.productId);
+    if (!id.success) errors.set(r.key, id.error.issues[0]?.message ?? 'Not a valid product id');
+    else if (seen.has(id.data)) errors.set(r.key, 'This product is already mapped above');
+    else seen.set(id.data, r.key);
   }
   return errors;
 }
@@ -134,7 +135,7 @@ function MappingEditor({ initial, collections }: { initial: CollectionMappings['
                 <TR key={r.key}>
                   <TD className="align-top">
                     <label htmlFor={`mapping-product-${r.key}`} className="sr-only">Product id, row {i + 1}</label>
-                    <Input id={`mapping-product-${r.key}`} value={r.productId} maxLength={64} placeholder="e.g. 8123456789" className="font-mono"
+                    <Input id={`mapping-product-${r.key}`} value={r.productId} maxLength={productIdField.maxLength ?? undefined} placeholder="e.g. 8123456789" className="font-mono"
                       invalid={Boolean(message)} aria-describedby={message ? errId : undefined}
                       onChange={(e) => edit(rows.map((x) => (x.key === r.key ? { ...x, productId: e.target.value } : x)))} />
                     {message ? <p id={errId} role="alert" className="mt-1 text-xs font-medium text-red-700">{message}</p> : null}

@@ -11,7 +11,7 @@ import { Modal } from '@/components/ui/modal';
 import { LoadingBlock } from '@/components/ui/skeleton';
 import { useToast } from '@/components/ui/toast';
 import { useCollections, useCreateCollection, useDeleteCollection, useUpdateCollection } from '@/hooks/use-collections';
-import { collectionCreate, type Collection } from '@/lib/collections/schemas';
+import { collectionCreate, collectionNameField, type Collection } from '@/lib/collections/schemas';
 import { errorText } from '@/lib/error-text';
 import { formatNumber } from '@/lib/format';
 
@@ -71,7 +71,7 @@ function CollectionRow({ collection, onRemove }: { collection: Collection; onRem
       <form onSubmit={rename} className="flex flex-wrap items-start gap-2" aria-label={`Collection ${collection.name}`} noValidate>
         <div className="min-w-0 flex-1">
           <label htmlFor={id} className="sr-only">Name of {collection.name}</label>
-          <Input id={id} value={name} maxLength={80} invalid={Boolean(message)} aria-describedby={message ? `${id}-error` : `${id}-hint`}
+          <Input id={id} value={name} maxLength={collectionNameField.maxLength ?? undefined} invalid={Boolean(message)} aria-describedby={message ? `${id}-error` : `${id}-hint`}
             onChange={(e) => { setName(e.target.value); setMessage(null); }} />
           <p id={`${id}-hint`} className="mt-1 text-xs text-slate-500">
             <code className="font-mono">{collection.slug}</code> · {formatNumber(collection.products)} {collection.products === 1 ? 'product' : 'products'}
@@ -117,7 +117,7 @@ function AddCollection() {
       <form onSubmit={add} className="flex flex-wrap items-start gap-2" aria-label="Add a collection" noValidate>
         <div className="min-w-0 flex-1">
           <label htmlFor="collection-new" className="sr-only">New collection name</label>
-          <Input id="collection-new" value={name} maxLength={80} placeholder="New collection, e.g. Gift sets"
+          <Input id="collection-new" value={name} maxLength={collectionNameField.maxLength ?? undefined} placeholder="New collection, e.g. Gift sets"
             invalid={Boolean(message)} aria-describedby={message ? 'collection-new-error' : undefined}
             onChange={(e) => { setName(e.target.value); setMessage(null); }} />
           {message ? <p id="collection-new-error" role="alert" className="mt-1 text-xs font-medium text-red-700">{message}</p> : null}

@@ -105,10 +105,10 @@ export interface RateLimit<B = unknown> {
 export async function enforceRateLimit(rule: RateLimit<never>, subject: string): Promise<void> {
   // Hashed so a long or odd subject (a header, an email) cannot bloat or break the key.
   const bucket = `${rule.name}:${createHash('sha256').update(subject).digest('base64url').slice(0, 22)}`;
-  const [row] = await db()<{ allowed: boolean; reset_at: Date }[]>`
+  const [row] = await db()<{ allowed: boolean; resetAt: string }[]>`
     select allowed, reset_at from private.rate_limit_hit(${bucket}, ${rule.limit}, ${rule.windowSeconds})`;
   if (row && !row.allowed) {
-    const retry = Math.max(1, Math.ceil((row.reset_at.getTime() - Date.now()) / 1000));
+    const retry = Math.max(1, Math.ceil((Date.parse(row.resetAt) - Date.now()) / 1000));
     throw new AppError('rate_limited', 'Too many requests, please slow down', { headers: { 'Retry-After': String(retry) } });
   }
 }

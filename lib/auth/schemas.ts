@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCleanText } from '@/lib/fields';
 
 /** Email as stored everywhere: trimmed and lower case, so Foo@x.com and " foo@x.com " are one person. */
 export const emailSchema = z
@@ -14,12 +15,14 @@ export const signupSchema = z.object({
   password: z
     .string({ error: 'Password is required' })
     .min(8, 'Password must be at least 8 characters')
-    .max(72, 'Password must be at most 72 characters'),
+    .max(72, 'Password must be at most 72 characters')
+    .refine(isCleanText, 'Password contains characters that are not allowed'),
 });
 
 export const loginSchema = z.object({
   email: emailSchema,
-  password: z.string({ error: 'Password is required' }).min(1, 'Password is required').max(200),
+  password: z.string({ error: 'Password is required' }).min(1, 'Password is required').max(200)
+    .refine(isCleanText, 'Password contains characters that are not allowed'),
 });
 
 export type SignupInput = z.infer<typeof signupSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '@/lib/fields';
 
 /**
  * A collection of the merchant's catalogue, named by a slug that events, orders and affinity
@@ -10,7 +11,7 @@ export const collectionSlug = z
   .toLowerCase()
   .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'Use up to 40 lower-case letters, digits and dashes');
 
-const nameField = z.string().trim().min(1, 'Name is required').max(80, 'At most 80 characters');
+export const collectionNameField = text({ max: 80, required: 'Name is required' });
 
 export const collectionSchema = z.object({
   slug: z.string(),
@@ -21,20 +22,19 @@ export const collectionSchema = z.object({
 });
 export type Collection = z.infer<typeof collectionSchema>;
 
-export interface CollectionList {
-  collections: Collection[];
-}
+export const collectionListSchema = z.object({ collections: z.array(collectionSchema) });
+export type CollectionList = z.infer<typeof collectionListSchema>;
 
 /** POST /api/collections: a name, and a slug (made from the name when left out). */
 export const collectionCreate = z.object({
-  name: nameField,
+  name: collectionNameField,
   slug: collectionSlug.optional(),
 });
 export type CollectionCreate = z.infer<typeof collectionCreate>;
 
 /** PATCH /api/collections/[slug]: rename or move; the slug stays. */
 export const collectionPatch = z
-  .object({ name: nameField.optional(), position: z.number().int().min(0).max(10_000).optional() })
+  .object({ name: collectionNameField.optional(), position: z.number().int().min(0).max(10_000).optional() })
   .refine((v) => v.name !== undefined || v.position !== undefined, { message: 'Send a name or a position' });
 export type CollectionPatch = z.infer<typeof collectionPatch>;
 
@@ -55,7 +55,7 @@ export const collectionMappingsUpdate = z.object({
   mappings: z
     .array(
       z.object({
-        productId: z.string().trim().min(1, 'Product id is required').max(64),
+        productId: text({ max: 64, required: 'Product id is required' }),
         collection: collectionSlug,
       }),
     )
@@ -64,9 +64,8 @@ export const collectionMappingsUpdate = z.object({
 });
 export type CollectionMappingsUpdate = z.infer<typeof collectionMappingsUpdate>;
 
-export interface CollectionMappings {
-  mappings: { productId: string; collection: string }[];
-}
+export const collectionMappingsSchema = z.object({ mappings: z.array(z.object({ productId: z.string(), collection: z.string() })) });
+export type CollectionMappings = z.infer<typeof collectionMappingsSchema>;
 
 /** The name to show for a slug (the slug itself for one that has been removed). */
 export function collectionName(collections: readonly Pick<Collection, 'slug' | 'name'>[] | undefined, slug: string): string {

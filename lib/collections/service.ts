@@ -14,7 +14,7 @@ export async function listCollections(tx: Tx, userId: string): Promise<Collectio
       from public.collections c
      where c.user_id = ${userId}
      order by c.position, c.name, c.slug`;
-  return { collections: rows.map((r) => ({ slug: r.slug, name: r.name, position: r.position, products: r.products })) };
+  return { collections: rows };
 }
 
 async function findCollection(tx: Tx, userId: string, slug: string): Promise<Collection> {
@@ -76,9 +76,9 @@ export async function assertCollections(tx: Tx, userId: string, slugs: readonly 
 }
 
 export async function getCollectionMappings(tx: Tx, userId: string): Promise<CollectionMappings> {
-  const rows = await tx<{ product_id: string; collection: string }[]>`
+  const mappings = await tx<CollectionMappings['mappings']>`
     select product_id, collection from public.product_collections where user_id = ${userId} order by product_id`;
-  return { mappings: rows.map((r) => ({ productId: r.product_id, collection: r.collection })) };
+  return { mappings };
 }
 
 /** Replace the whole map in one transaction (set-based: one delete, one insert). */

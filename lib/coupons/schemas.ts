@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { emailSchema } from '@/lib/auth/schemas';
 import { collectionSlug } from '@/lib/collections/schemas';
+import { decimal, pageFields, text, wholeNumber } from '@/lib/fields';
 
 export const COUPON_STATUSES = ['draft', 'active', 'paused', 'expired', 'depleted', 'archived'] as const;
 export type CouponStatus = (typeof COUPON_STATUSES)[number];
@@ -26,38 +27,30 @@ export const couponCode = z
   .toUpperCase()
   .regex(/^[A-Z0-9_-]{3,40}$/, 'Use 3 to 40 letters, digits, dashes or underscores');
 
-const money = z.number().min(0).max(10_000_000);
-const count = z.number().int().min(1).max(100_000_000);
+const money = decimal(0, 10_000_000);
+const count = wholeNumber(1, 100_000_000);
+const productId = text({ max: 64, required: 'A product id cannot be empty' });
 const date = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
 
-/** Fields shared by create, bulk create and edit; checked together by `refineCoupon`. */
-const couponFields = {
+/** Fields shared by create, bulk create and edit; checked together by `refineCoupon`. The coupon form reads them too. */
+export const couponFields = {
   discountType: z.enum(DISCOUNT_TYPES),
-  discountValue: z.number().positive('must be more than 0').max(10_000_000).nullable().optional(),
-  buyQuantity: z.number().int().min(1).max(1000).nullable().optional(),
-  getQuantity: z.number().int().min(1).max(1000).nullable().optional(),
+  discountValue: decimal(0, 10_000_000, { above: true }).nullable().optional(),
+  buyQuantity: wholeNumber(1, 1000).nullable().optional(),
+  getQuantity: wholeNumber(1, 1000).nullable().optional(),
   usageLimit: count.nullable().optional(),
   perCustomerLimit: count.nullable().optional(),
   minimumPurchase: money.nullable().optional(),
-  minimumQuantity: z.number().int().min(1).max(100_000).nullable().optional(),
-  productIds: z.array(z.string().trim().min(1).max(64)).max(500).optional(),
+  minimumQuantity: wholeNumber(1, 100_000).nullable().optional(),
+  productIds: z.array(productId).max(500, 'At most 500 products').optional(),
   collections: z.array(collectionSlug).max(100).optional(),
   firstTimeOnly: z.boolean().optional(),
   startsAt: date.optional(),
   expiresAt: date.nullable().optional(),
-  description: z.string().trim().max(500).nullable().optional(),
-  internalNotes: z.string().trim().max(2000).nullable().optional(),
+  description: text({ max: 500 }).nullable().optional(),
+  internalNotes: text({ max: 2000 }).nullable().optional(),
 };
 
-/** The discount terms the cross-field rules look at (a create body, or a stored coupon merged with an edit). */
-export interface CouponTerms {
-  discountType?: DiscountType;
-  discountValue?: number | null;
-  buyQuantity?: number | null;
-  getQuantity?: number | null;
-  startsAt?: string;
-  expiresAt?: string | null;
-}
 
 /**
  * Cross-field rules: percent 0-100, amounts > 0, buy X get Y needs both quantities
@@ -79,6 +72,10 @@ export function checkCouponTerms(v: CouponTerms): { field: string; message: stri
   }
   return null;
 }
+
+type CouponFields = { [K in keyof typeof couponFields]: z.infer<(typeof couponFields)[K]> };
+/** The discount terms the cross-field rules look at (a create body, or a stored coupon merged with an edit). */
+export type CouponTerms = Partial<Pick<CouponFields, 'discountType' | 'discountValue' | 'buyQuantity' | 'getQuantity' | 'startsAt' | 'expiresAt'>>;
 
 function refineCoupon(v: CouponTerms, ctx: z.RefinementCtx): void {
   const problem = checkCouponTerms(v);
@@ -110,7 +107,7 @@ const { usageLimit: _usageLimit, perCustomerLimit: _perCustomerLimit, ...bulkFie
 export const couponBulkCreate = z
   .object({
     prefix: z.string().trim().toUpperCase().regex(/^[A-Z0-9]{2,12}$/, 'Use 2 to 12 letters or digits'),
-    count: z.number().int().min(1).max(10_000, 'At most 10,000 codes per batch'),
+    count: wholeNumber(1, 10_000),
     ...bulkFields,
   })
   .superRefine(refineCoupon);
@@ -123,7 +120,7 @@ export type CouponBulkCreate = z.infer<typeof couponBulkCreate>;
 export const couponListQuery = z.object({
   status: z.enum(COUPON_STATUSES).optional(),
   source: z.enum(COUPON_SOURCES).optional(),
-  search: z.string().trim().max(40).optional(),
+  search: text({ max: 40 }).optional(),
   stats: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   limit: z.coerce.number().int().min(1).max(200).default(100),
   offset: z.coerce.number().int().min(0).default(0),
@@ -131,83 +128,96 @@ export const couponListQuery = z.object({
 
 /** POST /api/coupons/validate: what a checkout asks before an order exists. */
 export const couponValidate = z.object({
-  code: z.string().trim().toUpperCase().min(1).max(40),
+  code: text({ max: 40, required: 'Enter a code' }).toUpperCase(),
   email: emailSchema,
   cartTotal: money,
-  quantity: z.number().int().min(1).max(100_000).default(1),
-  productIds: z.array(z.string().trim().min(1).max(64)).max(500).default([]),
+  quantity: wholeNumber(1, 100_000).default(1),
+  productIds: z.array(productId).max(500, 'At most 500 products').default([]),
 });
 export type CouponValidate = z.infer<typeof couponValidate>;
 
-export interface CouponValidation {
-  valid: boolean;
-  reason?: CouponReason;
-  message?: string;
-  discountAmount?: number;
-  freeShipping?: boolean;
-}
+export const couponValidationSchema = z.object({
+  valid: z.boolean(),
+  reason: z.enum(COUPON_REASONS).optional(),
+  message: z.string().optional(),
+  discountAmount: z.number().optional(),
+  freeShipping: z.boolean().optional(),
+});
+export type CouponValidation = z.infer<typeof couponValidationSchema>;
 
-export interface Coupon {
-  id: string;
-  code: string;
-  status: CouponStatus;
-  source: CouponSource;
-  batchId: string | null;
-  discountType: DiscountType;
-  discountValue: number | null;
-  buyQuantity: number | null;
-  getQuantity: number | null;
-  usageLimit: number | null;
-  perCustomerLimit: number | null;
-  usageCount: number;
-  rejectedCount: number;
-  minimumPurchase: number | null;
-  minimumQuantity: number | null;
-  productIds: string[];
-  collections: string[];
-  firstTimeOnly: boolean;
-  startsAt: string;
-  expiresAt: string | null;
-  totalDiscountAmount: number;
-  totalOrders: number;
-  description: string | null;
-  internalNotes: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+const instant = z.iso.datetime({ offset: true });
 
-export interface CouponStats {
-  total: number;
-  active: number;
-  totalUses: number;
-  totalDiscount: number;
-  rejectedUses: number;
-}
+/**
+ * A coupon as the API returns it. The one definition: the SELECT lists its fields, rows come
+ * back in this shape (numeric as numbers, times as ISO strings) and the type is inferred.
+ */
+export const couponSchema = z.object({
+  id: z.uuid(),
+  code: z.string(),
+  status: z.enum(COUPON_STATUSES),
+  source: z.enum(COUPON_SOURCES),
+  batchId: z.uuid().nullable(),
+  discountType: z.enum(DISCOUNT_TYPES),
+  discountValue: z.number().nullable(),
+  buyQuantity: z.number().int().nullable(),
+  getQuantity: z.number().int().nullable(),
+  usageLimit: z.number().int().nullable(),
+  perCustomerLimit: z.number().int().nullable(),
+  usageCount: z.number().int(),
+  rejectedCount: z.number().int(),
+  minimumPurchase: z.number().nullable(),
+  minimumQuantity: z.number().int().nullable(),
+  productIds: z.array(z.string()),
+  collections: z.array(z.string()),
+  firstTimeOnly: z.boolean(),
+  startsAt: instant,
+  expiresAt: instant.nullable(),
+  totalDiscountAmount: z.number(),
+  totalOrders: z.number().int(),
+  description: z.string().nullable(),
+  internalNotes: z.string().nullable(),
+  createdAt: instant,
+  updatedAt: instant,
+});
+export type Coupon = z.infer<typeof couponSchema>;
 
-export interface CouponList {
-  coupons: Coupon[];
-  total: number;
-  stats?: CouponStats;
-}
+export const couponStatsSchema = z.object({
+  total: z.number().int(),
+  active: z.number().int(),
+  totalUses: z.number().int(),
+  totalDiscount: z.number(),
+  rejectedUses: z.number().int(),
+});
+export type CouponStats = z.infer<typeof couponStatsSchema>;
+
+export const couponListSchema = z.object({
+  coupons: z.array(couponSchema),
+  total: z.number().int(),
+  stats: couponStatsSchema.optional(),
+});
+export type CouponList = z.infer<typeof couponListSchema>;
+
+/** A use's outcome: accepted, refused (with its reason), or cancelled with its order. */
+export const USE_STATUSES = ['accepted', 'rejected', 'cancelled'] as const;
 
 /** One order's use of a coupon. `discountAmount` is what the shop reported (or computed); 0 if the shop sent none. */
-export interface CouponUse {
-  id: string;
-  customerEmail: string;
-  shopOrderId: string;
-  status: 'accepted' | 'rejected';
-  reason: CouponReason | null;
-  discountAmount: number;
-  orderTotal: number;
-  usedAt: string;
-}
+export const couponUseSchema = z.object({
+  id: z.uuid(),
+  customerEmail: z.string(),
+  shopOrderId: z.string(),
+  status: z.enum(USE_STATUSES),
+  reason: z.enum(COUPON_REASONS).nullable(),
+  discountAmount: z.number(),
+  orderTotal: z.number(),
+  usedAt: instant,
+});
+export type CouponUse = z.infer<typeof couponUseSchema>;
 
-export interface CouponUses {
-  uses: CouponUse[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export const couponUsesSchema = z.object({
+  uses: z.array(couponUseSchema),
+  ...pageFields,
+});
+export type CouponUses = z.infer<typeof couponUsesSchema>;
 
 export const usesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -215,16 +225,14 @@ export const usesQuery = z.object({
   format: z.enum(['json', 'csv']).default('json'),
 });
 
-export interface CouponBatch {
-  batchId: string;
-  count: number;
+export const couponBatchSchema = z.object({
+  batchId: z.uuid(),
+  count: z.number().int(),
   /** CSV of every code in the batch. */
-  csvUrl: string;
-}
+  csvUrl: z.string(),
+});
+export type CouponBatch = z.infer<typeof couponBatchSchema>;
 
 /** DELETE answers what happened: removed, or archived because it has uses. */
-export interface CouponDeleteResult {
-  deleted: boolean;
-  archived: boolean;
-  message: string;
-}
+export const couponDeleteResultSchema = z.object({ deleted: z.boolean(), archived: z.boolean(), message: z.string() });
+export type CouponDeleteResult = z.infer<typeof couponDeleteResultSchema>;

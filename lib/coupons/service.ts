@@ -1,52 +1,44 @@
 import 'server-only';
 import { AppError } from '@/lib/errors';
 import { generateCode } from '@/lib/coupons/codes';
-import { COUPON_COLUMNS, toCoupon, toUse, type CouponRow, type CouponUseRow } from '@/lib/coupons/rows';
-import { checkCouponTerms } from '@/lib/coupons/schemas';
+import { checkCouponTerms, couponSchema, couponUseSchema } from '@/lib/coupons/schemas';
 import type {
   Coupon, CouponBulkCreate, CouponCreate, CouponDeleteResult, CouponList, CouponPatch, CouponReason, CouponStats,
-  CouponUses, CouponValidate, CouponValidation,
+  CouponUse, CouponUses, CouponValidate, CouponValidation,
 } from '@/lib/coupons/schemas';
 import { toCsv } from '@/lib/csv';
 import { assertCollections } from '@/lib/collections/service';
-import type { Tx } from '@/lib/db';
+import { fieldsOf, type Tx } from '@/lib/db';
 
-/** Named columns only: a request body is never spread into a row, so it cannot set ids, tenant or counters. */
-function columns(f: CouponPatch | CouponCreate): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const set = (col: string, v: unknown) => {
-    if (v !== undefined) out[col] = v;
-  };
-  set('discount_type', f.discountType);
-  set('discount_value', f.discountType === 'free_shipping' ? null : f.discountValue);
-  set('buy_quantity', f.buyQuantity);
-  set('get_quantity', f.getQuantity);
-  set('usage_limit', f.usageLimit);
-  set('per_customer_limit', f.perCustomerLimit);
-  set('minimum_purchase', f.minimumPurchase);
-  set('minimum_quantity', f.minimumQuantity);
-  set('product_ids', f.productIds);
-  set('collections', f.collections);
-  set('first_time_only', f.firstTimeOnly);
-  set('starts_at', f.startsAt);
-  set('expires_at', f.expiresAt);
-  set('description', f.description);
-  set('internal_notes', f.internalNotes);
+const COUPON = fieldsOf(couponSchema);
+const USE = fieldsOf(couponUseSchema);
+
+/** The fields a merchant writes; everything else (ids, tenant, status, counters) only the server sets. */
+const EDITABLE = [
+  'discountType', 'discountValue', 'buyQuantity', 'getQuantity', 'usageLimit', 'perCustomerLimit', 'minimumPurchase',
+  'minimumQuantity', 'productIds', 'collections', 'firstTimeOnly', 'startsAt', 'expiresAt', 'description', 'internalNotes',
+] as const satisfies readonly (keyof Coupon & keyof CouponPatch)[];
+
+type CouponWrite = Partial<Pick<Coupon, (typeof EDITABLE)[number] | 'status'>>;
+
+/** Named fields only: a request body is never spread into a row, so it cannot set ids, tenant or counters. */
+function columns(f: CouponPatch | CouponCreate): CouponWrite {
+  // Each key names a field of both the request and the coupon (`satisfies` above); zod has checked its value.
+  const out = Object.fromEntries(EDITABLE.filter((k) => f[k] !== undefined).map((k) => [k, f[k]])) as CouponWrite;
+  if (f.discountType === 'free_shipping') out.discountValue = null;
   return out;
 }
 
-const num = (v: string | null): number | null => (v === null ? null : Number(v));
-
 /** A coupon of this merchant; `lock` holds its row (as redemption does) while it is changed. */
-async function findCoupon(tx: Tx, userId: string, id: string, lock = false): Promise<CouponRow> {
-  const [row] = await tx<CouponRow[]>`
-    select ${tx(COUPON_COLUMNS)} from public.coupons where id = ${id} and user_id = ${userId} ${lock ? tx`for update` : tx``}`;
+async function findCoupon(tx: Tx, userId: string, id: string, lock = false): Promise<Coupon> {
+  const [row] = await tx<Coupon[]>`
+    select ${tx(COUPON)} from public.coupons where id = ${id} and user_id = ${userId} ${lock ? tx`for update` : tx``}`;
   if (!row) throw new AppError('not_found', 'Coupon not found');
   return row;
 }
 
 export async function getCoupon(tx: Tx, userId: string, id: string): Promise<Coupon> {
-  return toCoupon(await findCoupon(tx, userId, id));
+  return findCoupon(tx, userId, id);
 }
 
 /** Coupons newest first; archived ones only when asked for. Stats aggregated in SQL. */
@@ -60,25 +52,24 @@ export async function listCoupons(
     ${q.status ? tx`and status = ${q.status}` : tx`and status <> 'archived'`}
     ${q.source ? tx`and source = ${q.source}` : tx``}
     ${q.search ? tx`and strpos(code, ${q.search.toUpperCase()}) > 0` : tx``}`;
-  const rows = await tx<CouponRow[]>`
-    select ${tx(COUPON_COLUMNS)} from public.coupons where ${where}
+  const coupons = await tx<Coupon[]>`
+    select ${tx(COUPON)} from public.coupons where ${where}
     order by created_at desc, id limit ${q.limit} offset ${q.offset}`;
   const [count] = await tx<{ n: number }[]>`select count(*)::int as n from public.coupons where ${where}`;
   let stats: CouponStats | undefined;
   if (q.stats) {
-    const [s] = await tx<{ total: number; active: number; uses: number; discount: string; rejected: number }[]>`
+    [stats] = await tx<CouponStats[]>`
       select count(*)::int as total, count(*) filter (where status = 'active')::int as active,
-             coalesce(sum(usage_count), 0)::int as uses, coalesce(sum(total_discount_amount), 0)::text as discount,
-             coalesce(sum(rejected_count), 0)::int as rejected
+             coalesce(sum(usage_count), 0)::int as total_uses, coalesce(sum(total_discount_amount), 0) as total_discount,
+             coalesce(sum(rejected_count), 0)::int as rejected_uses
         from public.coupons where user_id = ${userId} and status <> 'archived'`;
-    stats = { total: s?.total ?? 0, active: s?.active ?? 0, totalUses: s?.uses ?? 0, totalDiscount: Number(s?.discount ?? 0), rejectedUses: s?.rejected ?? 0 };
   }
-  return { coupons: rows.map(toCoupon), total: count?.n ?? 0, ...(stats ? { stats } : {}) };
+  return { coupons, total: count?.n ?? 0, ...(stats ? { stats } : {}) };
 }
 
 export async function createCoupon(tx: Tx, userId: string, input: CouponCreate): Promise<Coupon> {
   await assertCollections(tx, userId, input.collections, 'collections');
-  const row = { user_id: userId, code: input.code, status: input.status, source: 'manual', ...columns(input) };
+  const row = { userId, code: input.code, status: input.status, source: 'manual', ...columns(input) };
   const [created] = await tx<{ id: string }[]>`insert into public.coupons ${tx(row)} returning id`;
   if (!created) throw new AppError('internal', 'Coupon was not created');
   await tx`select public.log_activity(${userId}, 'coupon.created', 'coupon', ${created.id}, ${tx.json({ code: input.code })})`;
@@ -93,25 +84,24 @@ export async function updateCoupon(tx: Tx, userId: string, id: string, patch: Co
   await assertCollections(tx, userId, patch.collections, 'collections');
   const current = await findCoupon(tx, userId, id, true);
   if (current.status === 'archived') throw new AppError('conflict', 'An archived coupon cannot be edited');
-  if (patch.usageLimit != null && patch.usageLimit < current.usage_count) {
-    throw new AppError('bad_request', `usageLimit: This coupon has already been used ${current.usage_count} times`, { field: 'usageLimit' });
+  if (patch.usageLimit != null && patch.usageLimit < current.usageCount) {
+    throw new AppError('bad_request', `usageLimit: This coupon has already been used ${current.usageCount} times`, { field: 'usageLimit' });
   }
-  const type = patch.discountType ?? current.discount_type;
+  const type = patch.discountType ?? current.discountType;
   const problem = checkCouponTerms({
     discountType: type,
-    discountValue: patch.discountValue !== undefined ? patch.discountValue : num(current.discount_value),
-    buyQuantity: patch.buyQuantity !== undefined ? patch.buyQuantity : current.buy_quantity,
-    getQuantity: patch.getQuantity !== undefined ? patch.getQuantity : current.get_quantity,
-    startsAt: patch.startsAt ?? current.starts_at.toISOString(),
-    expiresAt: patch.expiresAt !== undefined ? patch.expiresAt : (current.expires_at?.toISOString() ?? null),
+    discountValue: patch.discountValue !== undefined ? patch.discountValue : current.discountValue,
+    buyQuantity: patch.buyQuantity !== undefined ? patch.buyQuantity : current.buyQuantity,
+    getQuantity: patch.getQuantity !== undefined ? patch.getQuantity : current.getQuantity,
+    startsAt: patch.startsAt ?? current.startsAt,
+    expiresAt: patch.expiresAt !== undefined ? patch.expiresAt : current.expiresAt,
   });
   if (problem) throw new AppError('bad_request', `${problem.field}: ${problem.message}`, { field: problem.field });
-  const merged = { ...columns(patch) };
-  if (patch.discountType && type === 'free_shipping') merged.discount_value = null;
-  const limit = patch.usageLimit === undefined ? current.usage_limit : patch.usageLimit;
-  const expires = patch.expiresAt === undefined ? current.expires_at : patch.expiresAt ? new Date(patch.expiresAt) : null;
-  if (current.status === 'depleted' && (limit === null || limit > current.usage_count)) merged.status = 'active';
-  if (current.status === 'expired' && (expires === null || expires > new Date())) merged.status = 'active';
+  const merged = columns(patch);
+  const limit = patch.usageLimit === undefined ? current.usageLimit : patch.usageLimit;
+  const expires = patch.expiresAt === undefined ? current.expiresAt : patch.expiresAt;
+  if (current.status === 'depleted' && (limit === null || limit > current.usageCount)) merged.status = 'active';
+  if (current.status === 'expired' && (expires === null || Date.parse(expires) > Date.now())) merged.status = 'active';
   await tx`update public.coupons set ${tx(merged)} where id = ${id} and user_id = ${userId}`;
   return getCoupon(tx, userId, id);
 }
@@ -134,7 +124,7 @@ export async function setCouponActive(tx: Tx, userId: string, id: string, active
 /** Delete an unused coupon; one with uses is archived instead (its history stays). */
 export async function deleteCoupon(tx: Tx, userId: string, id: string): Promise<CouponDeleteResult> {
   const current = await findCoupon(tx, userId, id, true);
-  if (current.usage_count + current.rejected_count > 0) {
+  if (current.usageCount + current.rejectedCount > 0) {
     await tx`update public.coupons set status = 'archived' where id = ${id} and user_id = ${userId}`;
     return { deleted: false, archived: true, message: `${current.code} has been used, so it was archived instead of deleted` };
   }
@@ -146,18 +136,18 @@ interface CheckRow {
   valid: boolean;
   reason: CouponReason | null;
   message: string | null;
-  discount: string;
-  free_shipping: boolean;
+  discount: number;
+  freeShipping: boolean;
 }
 
 /** Ask the one SQL rule set whether a code applies to this cart right now. */
 export async function validateCoupon(tx: Tx, userId: string, input: CouponValidate): Promise<CouponValidation> {
   const [r] = await tx<CheckRow[]>`
-    select valid, reason, message, discount::text, free_shipping
+    select valid, reason, message, discount, free_shipping
       from public.validate_coupon(${userId}, ${input.code}, ${input.email}, ${input.cartTotal}, ${input.quantity}, ${input.productIds})`;
   if (!r) throw new AppError('internal', 'Validation returned nothing');
   return r.valid
-    ? { valid: true, discountAmount: Number(r.discount), freeShipping: r.free_shipping }
+    ? { valid: true, discountAmount: r.discount, freeShipping: r.freeShipping }
     : { valid: false, reason: r.reason ?? 'not_found', message: r.message ?? 'This code cannot be used' };
 }
 
@@ -194,29 +184,27 @@ export async function bulkCreateCoupons(tx: Tx, userId: string, input: CouponBul
 export async function batchCsv(tx: Tx, userId: string, batchId: string): Promise<string> {
   const [batch] = await tx<{ id: string }[]>`select id from public.coupon_batches where id = ${batchId} and user_id = ${userId}`;
   if (!batch) throw new AppError('not_found', 'Batch not found');
-  const rows = await tx<{ code: string; status: string; usage_count: number }[]>`
+  const rows = await tx<Pick<Coupon, 'code' | 'status' | 'usageCount'>[]>`
     select code, status, usage_count from public.coupons where user_id = ${userId} and batch_id = ${batchId} order by code`;
-  return toCsv(['code', 'status', 'used'], rows.map((r) => [r.code, r.status, r.usage_count]));
+  return toCsv(['code', 'status', 'used'], rows.map((r) => [r.code, r.status, r.usageCount]));
 }
 
 /** Uses of a coupon, newest first, accepted and rejected. */
 export async function listUses(tx: Tx, userId: string, id: string, page: { limit: number; offset: number }): Promise<CouponUses> {
   await findCoupon(tx, userId, id);
-  const rows = await tx<CouponUseRow[]>`
-    select id, customer_email, shop_order_id, status, reason, discount_amount, order_total, used_at
-      from public.coupon_uses where coupon_id = ${id} and user_id = ${userId}
+  const uses = await tx<CouponUse[]>`
+    select ${tx(USE)} from public.coupon_uses where coupon_id = ${id} and user_id = ${userId}
      order by used_at desc, id limit ${page.limit} offset ${page.offset}`;
   const [count] = await tx<{ n: number }[]>`select count(*)::int as n from public.coupon_uses where coupon_id = ${id} and user_id = ${userId}`;
-  return { uses: rows.map(toUse), total: count?.n ?? 0, limit: page.limit, offset: page.offset };
+  return { uses, total: count?.n ?? 0, limit: page.limit, offset: page.offset };
 }
 
 export async function usesCsv(tx: Tx, userId: string, id: string): Promise<string> {
   await findCoupon(tx, userId, id);
-  const rows = await tx<CouponUseRow[]>`
-    select id, customer_email, shop_order_id, status, reason, discount_amount, order_total, used_at
-      from public.coupon_uses where coupon_id = ${id} and user_id = ${userId} order by used_at`;
+  const rows = await tx<CouponUse[]>`
+    select ${tx(USE)} from public.coupon_uses where coupon_id = ${id} and user_id = ${userId} order by used_at`;
   return toCsv(
     ['used_at', 'customer_email', 'order', 'status', 'reason', 'discount_amount', 'order_total'],
-    rows.map((r) => [r.used_at.toISOString(), r.customer_email, r.shop_order_id, r.status, r.reason, r.discount_amount, r.order_total]),
+    rows.map((r) => [r.usedAt, r.customerEmail, r.shopOrderId, r.status, r.reason, r.discountAmount.toFixed(2), r.orderTotal.toFixed(2)]),
   );
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { collectionSlug } from '@/lib/collections/schemas';
+import { pageFields, text } from '@/lib/fields';
 
 /** Lifecycle stages, in funnel order (seed 17.1). */
 export const STAGES = ['visitor', 'lead', 'prospect', 'customer', 'repeat', 'vip', 'at_risk', 'churned'] as const;
@@ -20,66 +21,78 @@ export const STAGE_LABELS: Record<Stage, string> = {
 };
 
 /** Affinity points per collection slug (purchase 10, cart add 3, pin save 2, pin click 1, other 0.5). */
-export type CollectionScores = Record<string, number>;
+export const collectionScores = z.record(z.string(), z.number());
+export type CollectionScores = z.infer<typeof collectionScores>;
 
-/** A customer as the API returns it (money as numbers in the shop's currency). */
-export interface Customer {
-  id: string;
-  email: string;
-  firstName: string | null;
-  lastName: string | null;
-  phone: string | null;
-  shopifyCustomerId: string | null;
-  stage: Stage;
-  stageChangedAt: string | null;
-  becameLeadAt: string | null;
-  becameCustomerAt: string | null;
-  becameRepeatAt: string | null;
-  becameVipAt: string | null;
-  becameAtRiskAt: string | null;
-  becameChurnedAt: string | null;
-  totalOrders: number;
-  lifetimeValue: number;
-  averageOrderValue: number | null;
+const instant = z.iso.datetime({ offset: true });
+const money = z.number();
+
+/**
+ * A customer as the API returns it (money as numbers in the shop's currency). This is the one
+ * definition: the SELECT lists its fields, rows come back in this shape, and the type is inferred.
+ */
+export const customerSchema = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  phone: z.string().nullable(),
+  shopifyCustomerId: z.string().nullable(),
+  stage: z.enum(STAGES),
+  stageChangedAt: instant.nullable(),
+  becameLeadAt: instant.nullable(),
+  becameCustomerAt: instant.nullable(),
+  becameRepeatAt: instant.nullable(),
+  becameVipAt: instant.nullable(),
+  becameAtRiskAt: instant.nullable(),
+  becameChurnedAt: instant.nullable(),
+  totalOrders: z.number().int(),
+  lifetimeValue: money,
+  averageOrderValue: money.nullable(),
   /** Slug of the collection with the highest score (the merchant's collections name it). */
-  primaryCollection: string | null;
-  collectionScores: CollectionScores;
-  lastEmailOpenAt: string | null;
-  lastEmailClickAt: string | null;
-  lastSiteVisitAt: string | null;
-  lastPurchaseAt: string | null;
-  lastEngagedAt: string | null;
-  emailSubscribed: boolean;
-  smsSubscribed: boolean;
-  createdAt: string;
-}
+  primaryCollection: z.string().nullable(),
+  collectionScores,
+  lastEmailOpenAt: instant.nullable(),
+  lastEmailClickAt: instant.nullable(),
+  lastSiteVisitAt: instant.nullable(),
+  lastPurchaseAt: instant.nullable(),
+  lastEngagedAt: instant.nullable(),
+  emailSubscribed: z.boolean(),
+  smsSubscribed: z.boolean(),
+  createdAt: instant,
+});
+export type Customer = z.infer<typeof customerSchema>;
 
-export interface Touchpoint {
-  id: string;
-  type: TouchpointType;
-  channel: Channel;
-  referenceId: string | null;
-  referenceType: string | null;
-  value: number | null;
-  collection: string | null;
-  utmSource: string | null;
-  utmMedium: string | null;
-  utmCampaign: string | null;
-  metadata: Record<string, unknown>;
-  occurredAt: string;
-}
+export const touchpointSchema = z.object({
+  id: z.uuid(),
+  type: z.enum(TOUCHPOINT_TYPES),
+  channel: z.enum(CHANNELS),
+  referenceId: z.string().nullable(),
+  referenceType: z.string().nullable(),
+  value: money.nullable(),
+  collection: z.string().nullable(),
+  utmSource: z.string().nullable(),
+  utmMedium: z.string().nullable(),
+  utmCampaign: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  occurredAt: instant,
+});
+export type Touchpoint = z.infer<typeof touchpointSchema>;
+
+export const TRIGGER_TYPES = ['purchase', 'refund', 'cancellation', 'engagement', 'time_based', 'manual'] as const;
 
 /** One logged stage change, with the rule that fired and why, so the UI can explain it. */
-export interface StageTransition {
-  id: string;
-  fromStage: Stage;
-  toStage: Stage;
-  triggerType: 'purchase' | 'refund' | 'cancellation' | 'engagement' | 'time_based' | 'manual';
-  triggerReferenceId: string | null;
-  rule: string;
-  reason: string;
-  transitionedAt: string;
-}
+export const stageTransitionSchema = z.object({
+  id: z.uuid(),
+  fromStage: z.enum(STAGES),
+  toStage: z.enum(STAGES),
+  triggerType: z.enum(TRIGGER_TYPES),
+  triggerReferenceId: z.string().nullable(),
+  rule: z.string(),
+  reason: z.string(),
+  transitionedAt: instant,
+});
+export type StageTransition = z.infer<typeof stageTransitionSchema>;
 
 export const CUSTOMER_SORTS = ['ltv', 'recent_purchase', 'orders', 'created', 'email'] as const;
 
@@ -87,7 +100,7 @@ export const CUSTOMER_SORTS = ['ltv', 'recent_purchase', 'orders', 'created', 'e
 export const customerListQuery = z.object({
   stage: z.enum(STAGES).optional(),
   collection: collectionSlug.optional(),
-  search: z.string().trim().max(200).optional(),
+  search: text({ max: 200 }).optional(),
   sort: z.enum(CUSTOMER_SORTS).default('ltv'),
   order: z.enum(['asc', 'desc']).default('desc'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -95,33 +108,33 @@ export const customerListQuery = z.object({
 });
 export type CustomerListQuery = z.infer<typeof customerListQuery>;
 
-export interface CustomerList {
-  customers: Customer[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export const customerListSchema = z.object({
+  customers: z.array(customerSchema),
+  ...pageFields,
+});
+export type CustomerList = z.infer<typeof customerListSchema>;
 
 /** GET /api/customers/[id]/journey query: touchpoints newest first, keyset-paginated. */
 export const journeyQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.string().max(200).optional(),
+  before: text({ max: 200 }).optional(),
 });
 
-export interface Journey {
-  customer: Customer;
-  touchpoints: Touchpoint[];
+export const journeySchema = z.object({
+  customer: customerSchema,
+  touchpoints: z.array(touchpointSchema),
   /** Pass as `before` to load older touchpoints; null at the end. */
-  nextCursor: string | null;
-  transitions: StageTransition[];
-}
+  nextCursor: z.string().nullable(),
+  transitions: z.array(stageTransitionSchema),
+});
+export type Journey = z.infer<typeof journeySchema>;
 
 /** PATCH /api/customers/[id]: names, phone and subscription flags only. */
 export const customerPatch = z
   .object({
-    firstName: z.string().trim().max(100).nullable().optional(),
-    lastName: z.string().trim().max(100).nullable().optional(),
-    phone: z.string().trim().max(40).nullable().optional(),
+    firstName: text({ max: 100 }).nullable().optional(),
+    lastName: text({ max: 100 }).nullable().optional(),
+    phone: text({ max: 40 }).nullable().optional(),
     emailSubscribed: z.boolean().optional(),
     smsSubscribed: z.boolean().optional(),
   })
@@ -129,16 +142,17 @@ export const customerPatch = z
 export type CustomerPatch = z.infer<typeof customerPatch>;
 
 /** GET /api/customers/analytics (seed shape; the funnel counts customers who reached each step). */
-export interface JourneyAnalytics {
-  totalCustomers: number;
-  stageDistribution: Record<Stage, number>;
+export const journeyAnalyticsSchema = z.object({
+  totalCustomers: z.number().int(),
+  stageDistribution: z.record(z.enum(STAGES), z.number().int()),
   /** Customers per primary collection slug, every one of the merchant's collections included. */
-  collectionDistribution: Record<string, number>;
-  conversionFunnel: { visitors: number; leads: number; customers: number; repeat: number };
-  atRiskCount: number;
-  churnedCount: number;
-  avgLifetimeValue: number;
-  totalRevenue: number;
+  collectionDistribution: z.record(z.string(), z.number().int()),
+  conversionFunnel: z.object({ visitors: z.number().int(), leads: z.number().int(), customers: z.number().int(), repeat: z.number().int() }),
+  atRiskCount: z.number().int(),
+  churnedCount: z.number().int(),
+  avgLifetimeValue: money,
+  totalRevenue: money,
   /** Share of buyers with 2+ orders, 0..1. */
-  repeatRate: number;
-}
+  repeatRate: z.number().min(0).max(1),
+});
+export type JourneyAnalytics = z.infer<typeof journeyAnalyticsSchema>;

@@ -1,11 +1,14 @@
 import 'server-only';
 import { AppError } from '@/lib/errors';
-import { CUSTOMER_COLUMNS, toCustomer, toTouchpoint, toTransition, type CustomerRow, type TouchpointRow, type TransitionRow } from '@/lib/customers/rows';
 import {
-  STAGES, type Customer, type CustomerList, type CustomerListQuery, type CustomerPatch,
-  type Journey, type JourneyAnalytics, type Stage,
+  STAGES, customerSchema, stageTransitionSchema, touchpointSchema, type Customer, type CustomerList, type CustomerListQuery,
+  type CustomerPatch, type Journey, type JourneyAnalytics, type Stage, type StageTransition, type Touchpoint,
 } from '@/lib/customers/schemas';
-import type { Tx } from '@/lib/db';
+import { fieldsOf, type Tx } from '@/lib/db';
+
+const CUSTOMER = fieldsOf(customerSchema);
+const TOUCHPOINT = fieldsOf(touchpointSchema);
+const TRANSITION = fieldsOf(stageTransitionSchema);
 
 /** `%`, `_` and `\` in a search are literal characters, never wildcards or filter syntax. */
 export function likePattern(search: string): string {
@@ -28,16 +31,16 @@ export async function listCustomers(tx: Tx, userId: string, q: CustomerListQuery
     ${q.stage ? tx`and stage = ${q.stage}` : tx``}
     ${q.collection ? tx`and primary_collection = ${q.collection}` : tx``}
     ${q.search ? tx`and (email || ' ' || coalesce(first_name, '') || ' ' || coalesce(last_name, '')) ilike ${likePattern(q.search)}` : tx``}`;
-  const rows = await tx<CustomerRow[]>`
-    select ${tx(CUSTOMER_COLUMNS)} from public.customers where ${where}
+  const customers = await tx<Customer[]>`
+    select ${tx(CUSTOMER)} from public.customers where ${where}
     order by ${orderBy} limit ${q.limit} offset ${q.offset}`;
   const [count] = await tx<{ n: number }[]>`select count(*)::int as n from public.customers where ${where}`;
-  return { customers: rows.map(toCustomer), total: count?.n ?? 0, limit: q.limit, offset: q.offset };
+  return { customers, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
 }
 
-async function findCustomer(tx: Tx, userId: string, id: string): Promise<CustomerRow> {
-  const [row] = await tx<CustomerRow[]>`
-    select ${tx(CUSTOMER_COLUMNS)} from public.customers where id = ${id} and user_id = ${userId}`;
+async function findCustomer(tx: Tx, userId: string, id: string): Promise<Customer> {
+  const [row] = await tx<Customer[]>`
+    select ${tx(CUSTOMER)} from public.customers where id = ${id} and user_id = ${userId}`;
   if (!row) throw new AppError('not_found', 'Customer not found');
   return row;
 }
@@ -59,9 +62,8 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
 export async function getJourney(tx: Tx, userId: string, id: string, page: { limit: number; before?: string }): Promise<Journey> {
   const customer = await findCustomer(tx, userId, id);
   const cursor = page.before ? decodeCursor(page.before) : null;
-  const touchpoints = await tx<TouchpointRow[]>`
-    select id, type, channel, reference_id, reference_type, value, collection, utm_source, utm_medium, utm_campaign,
-           metadata, occurred_at
+  const touchpoints = await tx<Touchpoint[]>`
+    select ${tx(TOUCHPOINT)}
       from public.touchpoints
      where customer_id = ${id} and user_id = ${userId}
        ${cursor ? tx`and (occurred_at, id) < (${cursor.at}, ${cursor.id})` : tx``}
@@ -70,43 +72,43 @@ export async function getJourney(tx: Tx, userId: string, id: string, page: { lim
   const more = touchpoints.length > page.limit;
   const shown = touchpoints.slice(0, page.limit);
   const last = shown[shown.length - 1];
-  const transitions = await tx<TransitionRow[]>`
-    select id, from_stage, to_stage, trigger_type, trigger_reference_id, rule, reason, transitioned_at
+  const transitions = await tx<StageTransition[]>`
+    select ${tx(TRANSITION)}
       from public.stage_transitions
      where customer_id = ${id} and user_id = ${userId}
      order by transitioned_at desc, id desc
      limit 200`;
   return {
-    customer: toCustomer(customer),
-    touchpoints: shown.map(toTouchpoint),
-    nextCursor: more && last ? encodeCursor(last.occurred_at.toISOString(), last.id) : null,
-    transitions: transitions.map(toTransition),
+    customer,
+    touchpoints: shown,
+    nextCursor: more && last ? encodeCursor(last.occurredAt, last.id) : null,
+    transitions,
   };
 }
 
 /** Change what a merchant may edit by hand: names, phone, subscription flags. */
 export async function patchCustomer(tx: Tx, userId: string, id: string, patch: CustomerPatch): Promise<Customer> {
-  const changes: Record<string, string | boolean | null> = {};
-  if (patch.firstName !== undefined) changes.first_name = patch.firstName || null;
-  if (patch.lastName !== undefined) changes.last_name = patch.lastName || null;
+  const changes: Partial<Pick<Customer, 'firstName' | 'lastName' | 'phone' | 'emailSubscribed' | 'smsSubscribed'>> = {};
+  if (patch.firstName !== undefined) changes.firstName = patch.firstName || null;
+  if (patch.lastName !== undefined) changes.lastName = patch.lastName || null;
   if (patch.phone !== undefined) changes.phone = patch.phone || null;
-  if (patch.emailSubscribed !== undefined) changes.email_subscribed = patch.emailSubscribed;
-  if (patch.smsSubscribed !== undefined) changes.sms_subscribed = patch.smsSubscribed;
-  const [row] = await tx<CustomerRow[]>`
+  if (patch.emailSubscribed !== undefined) changes.emailSubscribed = patch.emailSubscribed;
+  if (patch.smsSubscribed !== undefined) changes.smsSubscribed = patch.smsSubscribed;
+  const [row] = await tx<Customer[]>`
     update public.customers set ${tx(changes)} where id = ${id} and user_id = ${userId}
-    returning ${tx(CUSTOMER_COLUMNS)}`;
+    returning ${tx(CUSTOMER)}`;
   if (!row) throw new AppError('not_found', 'Customer not found');
-  return toCustomer(row);
+  return row;
 }
 
 interface AnalyticsRow {
   stage: Stage;
-  primary_collection: string | null;
+  collection: string | null;
   n: number;
   leads: number;
   buyers: number;
   repeaters: number;
-  ltv: string;
+  ltv: number;
 }
 
 /**
@@ -115,8 +117,8 @@ interface AnalyticsRow {
  */
 export async function journeyAnalytics(tx: Tx, userId: string): Promise<JourneyAnalytics> {
   const rows = await tx<AnalyticsRow[]>`
-    select stage, nullif(collection, '') as primary_collection, sum(customers)::int as n, sum(leads)::int as leads,
-           sum(buyers)::int as buyers, sum(repeaters)::int as repeaters, coalesce(sum(lifetime_value), 0)::text as ltv
+    select stage, nullif(collection, '') as collection, sum(customers)::int as n, sum(leads)::int as leads,
+           sum(buyers)::int as buyers, sum(repeaters)::int as repeaters, coalesce(sum(lifetime_value), 0) as ltv
       from (
         select stage, collection, customers, leads, buyers, repeaters, lifetime_value
           from public.customer_rollups where user_id = ${userId}
@@ -133,12 +135,12 @@ export async function journeyAnalytics(tx: Tx, userId: string): Promise<JourneyA
   let total = 0, leads = 0, buyers = 0, repeaters = 0, revenue = 0;
   for (const r of rows) {
     stageDistribution[r.stage] += r.n;
-    if (r.primary_collection) collectionDistribution[r.primary_collection] = (collectionDistribution[r.primary_collection] ?? 0) + r.n;
+    if (r.collection) collectionDistribution[r.collection] = (collectionDistribution[r.collection] ?? 0) + r.n;
     total += r.n;
     leads += r.leads;
     buyers += r.buyers;
     repeaters += r.repeaters;
-    revenue += Number(r.ltv);
+    revenue += r.ltv;
   }
   return {
     totalCustomers: total,

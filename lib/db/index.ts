@@ -1,11 +1,51 @@
 import 'server-only';
 import postgres from 'postgres';
+import type { z } from 'zod';
 import { env } from '@/lib/env';
 
+/**
+ * How values come back, so a row is already the shape the API returns: `numeric` as a number
+ * (money and scores; every one fits a double), `timestamptz` as an ISO 8601 string, `date` as
+ * `YYYY-MM-DD`. `bigint` stays a string: cast counts to `int` in SQL.
+ */
+const TYPES = {
+  numeric: {
+    to: 1700,
+    from: [1700],
+    serialize: (x: number | string) => String(x),
+    parse: (x: string) => Number(x),
+  },
+  instant: {
+    to: 1184,
+    from: [1184],
+    serialize: (x: Date | string) => (x instanceof Date ? x : new Date(x)).toISOString(),
+    // `infinity` has no Date; it is returned as Postgres wrote it rather than throwing in the reader.
+    parse: (x: string) => {
+      const d = new Date(x);
+      return Number.isNaN(d.getTime()) ? x : d.toISOString();
+    },
+  },
+  day: {
+    to: 1082,
+    from: [1082],
+    serialize: (x: Date | string) => (x instanceof Date ? x.toISOString().slice(0, 10) : x),
+    parse: (x: string) => x,
+  },
+};
+
+/**
+ * Column names are camelCase in JavaScript and snake_case in SQL, both ways: a row's keys are
+ * the entity's field names (`lifetime_value` reads as `lifetimeValue`), and `sql(object)` /
+ * `sql(['firstName'])` write snake_case identifiers. Only names are transformed, never the keys
+ * inside json values (segment criteria and collection scores are stored as they are sent).
+ */
+const TRANSFORM = { column: { from: postgres.toCamel, to: postgres.fromCamel } };
+
+type Types = { numeric: number; instant: string; day: string };
 /** A connection pool. */
-export type Sql = postgres.Sql;
+export type Sql = postgres.Sql<Types>;
 /** A transaction handle: every service takes one as its first argument. */
-export type Tx = postgres.TransactionSql;
+export type Tx = postgres.TransactionSql<Types>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -13,12 +53,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const holder = globalThis as typeof globalThis & { __havenSql?: Sql };
 
 /** Options for a postgres.js pool; `prepare: false` behind Supabase's transaction pooler. */
-export function connectionOptions(url: string, max: number): postgres.Options<Record<string, never>> {
+export function connectionOptions(url: string, max: number): postgres.Options<typeof TYPES> {
   const parsed = new URL(url);
   const pooled = parsed.port === '6543' || parsed.searchParams.get('pgbouncer') === 'true';
   return {
     max,
     prepare: !pooled,
+    types: TYPES,
+    transform: TRANSFORM,
     onnotice: () => {},
     idle_timeout: 30,
     connection: { application_name: 'haven-hub' },
@@ -79,4 +121,13 @@ export function isUuid(value: string): boolean {
  */
 export function jsonb(tx: Tx | Sql, value: object): postgres.Parameter {
   return tx.json(value as postgres.JSONValue);
+}
+
+/**
+ * The fields of an entity's zod schema, to select as columns: `sql(fieldsOf(customerSchema))`
+ * writes `first_name, ...` and the rows come back keyed `firstName`, so the schema is the only
+ * place the shape is written.
+ */
+export function fieldsOf<S extends z.ZodObject>(schema: S): (keyof z.infer<S> & string)[] {
+  return Object.keys(schema.shape) as (keyof z.infer<S> & string)[];
 }

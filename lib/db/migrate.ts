@@ -87,9 +87,9 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<s
   const conn = await sql.reserve();
   try {
     await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;
-    const [{ has_auth } = { has_auth: false }] = await conn<{ has_auth: boolean }[]>`
+    const [{ hasAuth } = { hasAuth: false }] = await conn<{ hasAuth: boolean }[]>`
       select to_regclass('auth.users') is not null as has_auth`;
-    if (!has_auth) {
+    if (!hasAuth) {
       const shimDir = path.join(supabaseDir, 'local');
       for (const file of (await readdir(shimDir)).filter((f) => f.endsWith('.sql')).sort()) {
         const text = await readFile(path.join(shimDir, file), 'utf8');

@@ -39,7 +39,7 @@ export async function authenticateShopifyWebhook(tx: Tx, req: Request, rawBody: 
   if (!hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
   // Every merchant claiming this shop is a candidate; only the one whose secret signs the body
   // is the sender (a claim alone proves nothing).
-  const rows = await tx<{ user_id: string; ciphertext: string; verified: boolean }[]>`
+  const rows = await tx<{ userId: string; ciphertext: string; verified: boolean }[]>`
     select s.user_id, k.ciphertext, s.shop_verified_at is not null as verified
       from public.merchant_settings s
       join public.merchant_credentials k on k.user_id = s.user_id and k.provider = 'shopify_webhook'
@@ -47,7 +47,7 @@ export async function authenticateShopifyWebhook(tx: Tx, req: Request, rawBody: 
      order by s.shop_verified_at desc nulls last, s.created_at
      limit 50`;
   const found = rows
-    .map((r) => ({ userId: r.user_id, verified: r.verified, secret: decryptCredential(r.user_id, 'shopify_webhook', r.ciphertext) }))
+    .map((r) => ({ userId: r.userId, verified: r.verified, secret: decryptCredential(r.userId, 'shopify_webhook', r.ciphertext) }))
     .find((c) => verifyShopifyHmac(rawBody, hmac, c.secret));
   if (!found) throw invalid();
   // A signature proves the shop: this merchant is tried first from now on, whoever else claims

@@ -5,6 +5,7 @@ import { emailSchema } from '@/lib/auth/schemas';
 import { collectionSlug } from '@/lib/collections/schemas';
 import { CHANNELS, TOUCHPOINT_TYPES } from '@/lib/customers/schemas';
 import { jsonb, type Tx } from '@/lib/db';
+import { decimal, isCleanJson, text as cleanText } from '@/lib/fields';
 
 export const MAX_TRACK_EVENTS = 500;
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
@@ -13,7 +14,7 @@ const FUTURE_SLACK_MS = 5 * 60 * 1000;
 const MAX_AGE_MS = 48 * 60 * 60 * 1000;
 // Email opens and clicks come from the email provider, not from anyone holding the public key.
 const NOT_FROM_STOREFRONT = new Set(['purchase', 'email_open', 'email_click']);
-const text = (max: number) => z.string().trim().max(max);
+const text = (max: number) => cleanText({ max });
 
 /** One storefront event. Purchases are not accepted here: they come from the order webhook. */
 export const trackEventSchema = z.object({
@@ -31,20 +32,21 @@ export const trackEventSchema = z.object({
     .optional(),
   // A slug the merchant has no collection for is recorded as none (the storefront may run ahead).
   collection: collectionSlug.optional(),
-  value: z.number().min(0).max(100_000_000).optional(),
+  value: decimal(0, 100_000_000).optional(),
   referenceId: text(200).optional(),
   referenceType: text(64).optional(),
   utm: z.object({ source: text(200).optional(), medium: text(200).optional(), campaign: text(200).optional() }).optional(),
   metadata: z
     .record(z.string(), z.unknown())
     .refine((m) => JSON.stringify(m).length <= 4096, { message: 'must be at most 4 KB of JSON' })
+    .refine(isCleanJson, { message: 'contains characters that are not allowed' })
     .optional(),
 });
 export type TrackEvent = z.infer<typeof trackEventSchema>;
 
 /** The envelope is checked first so a wrong key is a 401 before any event is looked at. */
 export const trackEnvelopeSchema = z.object({
-  key: z.string().max(100),
+  key: text(100),
   events: z.array(z.unknown()).min(1, 'Send at least one event').max(MAX_TRACK_EVENTS, `At most ${MAX_TRACK_EVENTS} events per request`),
 });
 
@@ -52,9 +54,9 @@ const eventsSchema = z.array(trackEventSchema);
 
 /** The merchant owning a publishable key, or 401. */
 export async function merchantForTrackingKey(tx: Tx, key: string): Promise<string> {
-  const [row] = await tx<{ user_id: string }[]>`select user_id from public.merchant_settings where tracking_key = ${key}`;
+  const [row] = await tx<{ userId: string }[]>`select user_id from public.merchant_settings where tracking_key = ${key}`;
   if (!row) throw new AppError('unauthorized', 'Unknown tracking key');
-  return row.user_id;
+  return row.userId;
 }
 
 /**

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { collectionSlug } from '@/lib/collections/schemas';
-import { STAGES, type Customer } from '@/lib/customers/schemas';
+import { STAGES, customerSchema } from '@/lib/customers/schemas';
+import { decimal, pageFields, text, wholeNumber } from '@/lib/fields';
 
-const count = z.number().int().min(0).max(1_000_000);
-const money = z.number().min(0).max(100_000_000);
-const days = z.number().int().min(0).max(36_500);
+const count = wholeNumber(0, 1_000_000);
+const money = decimal(0, 100_000_000);
+const days = wholeNumber(0, 36_500);
+const ABOVE_MAX = 'The minimum must not be above the maximum';
 
 /** Segment criteria (seed's JSON shape); every field optional, all given fields must match. */
 export const segmentCriteria = z
@@ -21,11 +23,11 @@ export const segmentCriteria = z
   })
   .strict()
   .refine((c) => c.min_ltv === undefined || c.max_ltv === undefined || c.min_ltv <= c.max_ltv, {
-    message: 'min_ltv must not be above max_ltv',
+    message: ABOVE_MAX,
     path: ['min_ltv'],
   })
   .refine((c) => c.min_orders === undefined || c.max_orders === undefined || c.min_orders <= c.max_orders, {
-    message: 'min_orders must not be above max_orders',
+    message: ABOVE_MAX,
     path: ['min_orders'],
   })
   .refine(
@@ -33,13 +35,16 @@ export const segmentCriteria = z
       c.min_days_since_purchase === undefined ||
       c.max_days_since_purchase === undefined ||
       c.min_days_since_purchase <= c.max_days_since_purchase,
-    { message: 'min_days_since_purchase must not be above max_days_since_purchase', path: ['min_days_since_purchase'] },
+    { message: ABOVE_MAX, path: ['min_days_since_purchase'] },
   );
 export type SegmentCriteria = z.infer<typeof segmentCriteria>;
 
+export const segmentName = text({ max: 120, required: 'Name is required' });
+export const segmentDescription = text({ max: 500 });
+
 export const segmentCreate = z.object({
-  name: z.string().trim().min(1, 'Name is required').max(120),
-  description: z.string().trim().max(500).nullable().optional(),
+  name: segmentName,
+  description: segmentDescription.nullable().optional(),
   criteria: segmentCriteria,
   isDynamic: z.boolean().default(true),
 });
@@ -47,8 +52,8 @@ export type SegmentCreate = z.infer<typeof segmentCreate>;
 
 export const segmentPatch = z
   .object({
-    name: z.string().trim().min(1, 'Name is required').max(120).optional(),
-    description: z.string().trim().max(500).nullable().optional(),
+    name: segmentName.optional(),
+    description: segmentDescription.nullable().optional(),
     criteria: segmentCriteria.optional(),
     isDynamic: z.boolean().optional(),
     isActive: z.boolean().optional(),
@@ -56,24 +61,28 @@ export const segmentPatch = z
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'Send at least one field to change' });
 export type SegmentPatch = z.infer<typeof segmentPatch>;
 
-export interface Segment {
-  id: string;
-  name: string;
-  description: string | null;
-  criteria: SegmentCriteria;
-  customerCount: number;
-  isDynamic: boolean;
-  isActive: boolean;
-  lastEvaluatedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+const instant = z.iso.datetime({ offset: true });
 
-export interface SegmentEvaluation {
-  added: number;
-  removed: number;
-  total: number;
-}
+/** A segment as the API returns it; the SELECT lists these fields and rows come back in this shape. */
+export const segmentSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  description: z.string().nullable(),
+  criteria: segmentCriteria,
+  customerCount: z.number().int(),
+  isDynamic: z.boolean(),
+  isActive: z.boolean(),
+  lastEvaluatedAt: instant.nullable(),
+  createdAt: instant,
+  updatedAt: instant,
+});
+export type Segment = z.infer<typeof segmentSchema>;
+
+export const segmentListSchema = z.object({ segments: z.array(segmentSchema) });
+export type SegmentList = z.infer<typeof segmentListSchema>;
+
+export const segmentEvaluationSchema = z.object({ added: z.number().int(), removed: z.number().int(), total: z.number().int() });
+export type SegmentEvaluation = z.infer<typeof segmentEvaluationSchema>;
 
 /** POST /api/segments/preview -> live member count for criteria being edited. */
 export const segmentPreview = z.object({ criteria: segmentCriteria });
@@ -84,11 +93,14 @@ export const membersQuery = z.object({
   format: z.enum(['json', 'csv']).default('json'),
 });
 
-export interface SegmentMembers {
-  members: (Pick<Customer, 'id' | 'email' | 'firstName' | 'lastName' | 'stage' | 'totalOrders' | 'lifetimeValue' | 'lastPurchaseAt'> & {
-    addedAt: string;
-  })[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+/** A member: the customer's list fields and when they joined. */
+export const segmentMemberSchema = customerSchema
+  .pick({ id: true, email: true, firstName: true, lastName: true, stage: true, totalOrders: true, lifetimeValue: true, lastPurchaseAt: true })
+  .extend({ addedAt: instant });
+export type SegmentMember = z.infer<typeof segmentMemberSchema>;
+
+export const segmentMembersSchema = z.object({
+  members: z.array(segmentMemberSchema),
+  ...pageFields,
+});
+export type SegmentMembers = z.infer<typeof segmentMembersSchema>;

@@ -1,52 +1,24 @@
 import 'server-only';
 import { AppError } from '@/lib/errors';
-import type { Stage } from '@/lib/customers/schemas';
 import { toCsv } from '@/lib/csv';
 import { assertCollections } from '@/lib/collections/service';
-import type { Tx } from '@/lib/db';
-import type { Segment, SegmentCreate, SegmentCriteria, SegmentEvaluation, SegmentMembers, SegmentPatch } from '@/lib/segments/schemas';
+import { fieldsOf, type Tx } from '@/lib/db';
+import {
+  segmentSchema, type Segment, type SegmentCreate, type SegmentCriteria, type SegmentEvaluation, type SegmentMember,
+  type SegmentMembers, type SegmentPatch,
+} from '@/lib/segments/schemas';
 
-interface SegmentRow {
-  id: string;
-  name: string;
-  description: string | null;
-  criteria: SegmentCriteria;
-  customer_count: number;
-  is_dynamic: boolean;
-  is_active: boolean;
-  last_evaluated_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-const COLUMNS = ['id', 'name', 'description', 'criteria', 'customer_count', 'is_dynamic', 'is_active',
-  'last_evaluated_at', 'created_at', 'updated_at'] as const;
-
-function toSegment(r: SegmentRow): Segment {
-  return {
-    id: r.id,
-    name: r.name,
-    description: r.description,
-    criteria: r.criteria,
-    customerCount: r.customer_count,
-    isDynamic: r.is_dynamic,
-    isActive: r.is_active,
-    lastEvaluatedAt: r.last_evaluated_at?.toISOString() ?? null,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-  };
-}
+const SEGMENT = fieldsOf(segmentSchema);
 
 export async function listSegments(tx: Tx, userId: string): Promise<Segment[]> {
-  const rows = await tx<SegmentRow[]>`
-    select ${tx(COLUMNS)} from public.customer_segments where user_id = ${userId} order by created_at desc, id`;
-  return rows.map(toSegment);
+  return tx<Segment[]>`
+    select ${tx(SEGMENT)} from public.customer_segments where user_id = ${userId} order by created_at desc, id`;
 }
 
 export async function getSegment(tx: Tx, userId: string, id: string): Promise<Segment> {
-  const [row] = await tx<SegmentRow[]>`select ${tx(COLUMNS)} from public.customer_segments where id = ${id} and user_id = ${userId}`;
+  const [row] = await tx<Segment[]>`select ${tx(SEGMENT)} from public.customer_segments where id = ${id} and user_id = ${userId}`;
   if (!row) throw new AppError('not_found', 'Segment not found');
-  return toSegment(row);
+  return row;
 }
 
 /** Bring memberships in line with the criteria in one SQL statement (members who match again are re-added). */
@@ -70,12 +42,12 @@ export async function createSegment(tx: Tx, userId: string, input: SegmentCreate
 
 export async function updateSegment(tx: Tx, userId: string, id: string, patch: SegmentPatch): Promise<Segment> {
   await assertCollections(tx, userId, patch.criteria?.collections, 'criteria.collections');
-  const changes: Record<string, unknown> = {};
+  const changes: Partial<Pick<Segment, 'name' | 'description' | 'isDynamic' | 'isActive'>> & { criteria?: ReturnType<Tx['json']> } = {};
   if (patch.name !== undefined) changes.name = patch.name;
   if (patch.description !== undefined) changes.description = patch.description;
   if (patch.criteria !== undefined) changes.criteria = tx.json(patch.criteria);
-  if (patch.isDynamic !== undefined) changes.is_dynamic = patch.isDynamic;
-  if (patch.isActive !== undefined) changes.is_active = patch.isActive;
+  if (patch.isDynamic !== undefined) changes.isDynamic = patch.isDynamic;
+  if (patch.isActive !== undefined) changes.isActive = patch.isActive;
   const updated = await tx`update public.customer_segments set ${tx(changes)} where id = ${id} and user_id = ${userId}`;
   if (updated.count === 0) throw new AppError('not_found', 'Segment not found');
   if (patch.criteria !== undefined) await evaluateSegment(tx, userId, id);
@@ -93,18 +65,6 @@ export async function previewSegment(tx: Tx, userId: string, criteria: SegmentCr
   return r?.n ?? 0;
 }
 
-interface MemberRow {
-  id: string;
-  email: string;
-  first_name: string | null;
-  last_name: string | null;
-  stage: Stage;
-  total_orders: number;
-  lifetime_value: string;
-  last_purchase_at: Date | null;
-  added_at: Date;
-}
-
 const memberQuery = (tx: Tx, userId: string, id: string) => tx`
   select c.id, c.email, c.first_name, c.last_name, c.stage, c.total_orders, c.lifetime_value, c.last_purchase_at, m.added_at
     from public.segment_memberships m
@@ -114,21 +74,11 @@ const memberQuery = (tx: Tx, userId: string, id: string) => tx`
 /** Current members, newest first, a page at a time. */
 export async function listMembers(tx: Tx, userId: string, id: string, page: { limit: number; offset: number }): Promise<SegmentMembers> {
   await getSegment(tx, userId, id);
-  const rows = await tx<MemberRow[]>`${memberQuery(tx, userId, id)} order by m.added_at desc, c.id limit ${page.limit} offset ${page.offset}`;
+  const members = await tx<SegmentMember[]>`${memberQuery(tx, userId, id)} order by m.added_at desc, c.id limit ${page.limit} offset ${page.offset}`;
   const [count] = await tx<{ n: number }[]>`
     select count(*)::int as n from public.segment_memberships where segment_id = ${id} and user_id = ${userId} and removed_at is null`;
   return {
-    members: rows.map((r) => ({
-      id: r.id,
-      email: r.email,
-      firstName: r.first_name,
-      lastName: r.last_name,
-      stage: r.stage,
-      totalOrders: r.total_orders,
-      lifetimeValue: Number(r.lifetime_value),
-      lastPurchaseAt: r.last_purchase_at?.toISOString() ?? null,
-      addedAt: r.added_at.toISOString(),
-    })),
+    members,
     total: count?.n ?? 0,
     limit: page.limit,
     offset: page.offset,
@@ -138,10 +88,9 @@ export async function listMembers(tx: Tx, userId: string, id: string, page: { li
 /** Every current member as CSV (one query, no paging loop). */
 export async function membersCsv(tx: Tx, userId: string, id: string): Promise<string> {
   await getSegment(tx, userId, id);
-  const rows = await tx<MemberRow[]>`${memberQuery(tx, userId, id)} order by c.email`;
+  const rows = await tx<SegmentMember[]>`${memberQuery(tx, userId, id)} order by c.email`;
   return toCsv(
     ['email', 'first_name', 'last_name', 'stage', 'total_orders', 'lifetime_value', 'last_purchase_at', 'added_at'],
-    rows.map((r) => [r.email, r.first_name, r.last_name, r.stage, r.total_orders, r.lifetime_value,
-      r.last_purchase_at?.toISOString() ?? null, r.added_at.toISOString()]),
+    rows.map((r) => [r.email, r.firstName, r.lastName, r.stage, r.totalOrders, r.lifetimeValue.toFixed(2), r.lastPurchaseAt, r.addedAt]),
   );
 }

@@ -10,9 +10,9 @@ export type CredentialProvider = 'klaviyo' | 'shopify_webhook';
 const context = (userId: string, provider: CredentialProvider) => `${userId}:${provider}`;
 
 interface SettingsRow {
-  shop_domain: string | null;
-  tracking_key: string;
-  server_key_last4: string | null;
+  shopDomain: string | null;
+  trackingKey: string;
+  serverKeyLast4: string | null;
 }
 
 async function settingsRow(tx: Tx, userId: string): Promise<SettingsRow> {
@@ -35,17 +35,17 @@ export async function getIntegrations(
   urls: { webhookUrl: string; trackingEndpoint: string },
 ): Promise<IntegrationsView> {
   const settings = await settingsRow(tx, userId);
-  const creds = await tx<{ provider: CredentialProvider; last4: string; updated_at: Date }[]>`
+  const creds = await tx<{ provider: CredentialProvider; last4: string; updatedAt: string }[]>`
     select provider, last4, updated_at from public.merchant_credentials where user_id = ${userId}`;
   const status = (p: CredentialProvider): SecretStatus => {
     const c = creds.find((r) => r.provider === p);
-    return { configured: Boolean(c), last4: c?.last4 ?? null, updatedAt: c?.updated_at.toISOString() ?? null };
+    return { configured: Boolean(c), last4: c?.last4 ?? null, updatedAt: c?.updatedAt ?? null };
   };
   return {
     klaviyo: { apiKey: status('klaviyo') },
-    shopify: { shopDomain: settings.shop_domain, webhookSecret: status('shopify_webhook'), webhookUrl: urls.webhookUrl },
-    tracking: { publishableKey: settings.tracking_key, endpoint: urls.trackingEndpoint },
-    serverKey: { configured: settings.server_key_last4 !== null, last4: settings.server_key_last4 },
+    shopify: { shopDomain: settings.shopDomain, webhookSecret: status('shopify_webhook'), webhookUrl: urls.webhookUrl },
+    tracking: { publishableKey: settings.trackingKey, endpoint: urls.trackingEndpoint },
+    serverKey: { configured: settings.serverKeyLast4 !== null, last4: settings.serverKeyLast4 },
   };
 }
 
@@ -84,13 +84,13 @@ export async function updateIntegrations(tx: Tx, userId: string, input: Integrat
 
 /** Replace the publishable tracking key; the old one stops working at once. */
 export async function rotateTrackingKey(tx: Tx, userId: string): Promise<string> {
-  const [row] = await tx<{ tracking_key: string }[]>`
+  const [row] = await tx<{ trackingKey: string }[]>`
     update public.merchant_settings set tracking_key = public.new_publishable_key()
      where user_id = ${userId}
     returning tracking_key`;
   if (!row) throw new AppError('not_found', 'Merchant not found');
   await tx`select public.log_activity(${userId}, 'settings.tracking_key_rotated', 'settings')`;
-  return row.tracking_key;
+  return row.trackingKey;
 }
 
 /** Decrypt a stored credential (bound to its merchant and provider). */

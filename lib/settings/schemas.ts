@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCleanText } from '@/lib/fields';
 
 const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
 
@@ -16,7 +17,8 @@ const secret = (label: string, min: number) =>
     .trim()
     .min(min, `${label} looks too short`)
     .max(200, `${label} is too long`)
-    .regex(/^\S+$/, `${label} must not contain spaces`);
+    .regex(/^\S+$/, `${label} must not contain spaces`)
+    .refine(isCleanText, `${label} contains characters that are not allowed`);
 
 /** PUT /api/settings/integrations: a field left out is unchanged, null removes it. */
 export const integrationsUpdateSchema = z.object({
@@ -27,17 +29,19 @@ export const integrationsUpdateSchema = z.object({
 export type IntegrationsUpdate = z.infer<typeof integrationsUpdateSchema>;
 
 /** What the browser may know about a stored secret. */
-export interface SecretStatus {
-  configured: boolean;
-  last4: string | null;
-  updatedAt: string | null;
-}
+export const secretStatusSchema = z.object({
+  configured: z.boolean(),
+  last4: z.string().nullable(),
+  updatedAt: z.iso.datetime({ offset: true }).nullable(),
+});
+export type SecretStatus = z.infer<typeof secretStatusSchema>;
 
-export interface IntegrationsView {
-  klaviyo: { apiKey: SecretStatus };
-  shopify: { shopDomain: string | null; webhookSecret: SecretStatus; webhookUrl: string };
-  tracking: { publishableKey: string; endpoint: string };
+export const integrationsViewSchema = z.object({
+  klaviyo: z.object({ apiKey: secretStatusSchema }),
+  shopify: z.object({ shopDomain: z.string().nullable(), webhookSecret: secretStatusSchema, webhookUrl: z.string() }),
+  tracking: z.object({ publishableKey: z.string(), endpoint: z.string() }),
   /** Secret key for the merchant's backend (coupon validation); shown in full only when rotated. */
-  serverKey: { configured: boolean; last4: string | null };
-}
+  serverKey: z.object({ configured: z.boolean(), last4: z.string().nullable() }),
+});
+export type IntegrationsView = z.infer<typeof integrationsViewSchema>;
 

@@ -22,6 +22,6 @@ export async function rotateServerKey(tx: Tx, userId: string): Promise<string> {
 /** The merchant owning a server key, or null. */
 export async function merchantForServerKey(tx: Tx, key: string): Promise<string | null> {
   if (!/^sk_[A-Za-z0-9_-]{32}$/.test(key)) return null;
-  const [row] = await tx<{ user_id: string }[]>`select user_id from public.merchant_settings where server_key_hash = ${hash(key)}`;
-  return row?.user_id ?? null;
+  const [row] = await tx<{ userId: string }[]>`select user_id from public.merchant_settings where server_key_hash = ${hash(key)}`;
+  return row?.userId ?? null;
 }

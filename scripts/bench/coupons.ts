@@ -40,13 +40,13 @@ export async function runCouponsBench(): Promise<string> {
           conn.release();
         }
       }))));
-    const [r] = await pool<{ usage_count: number; accepted: number; status: string }[]>`
+    const [r] = await pool<{ usageCount: number; accepted: number; status: string }[]>`
       select c.usage_count, c.status,
              (select count(*)::int from public.coupon_uses u where u.coupon_id = c.id and u.status = 'accepted') as accepted
         from public.coupons c where c.code = 'HOT'`;
     const total = CONNECTIONS * PER_CONNECTION + WARMUP;
     const perSec = (CONNECTIONS * PER_CONNECTION) / (run.ms / 1000);
-    const exact = r?.usage_count === total && r.accepted === total;
+    const exact = r?.usageCount === total && r.accepted === total;
     return [
       `## coupons (${new Date().toISOString().slice(0, 10)})`,
       '',
@@ -55,7 +55,7 @@ export async function runCouponsBench(): Promise<string> {
       '| measure | result | target | |',
       '| --- | --- | --- | --- |',
       `| ${CONNECTIONS} connections, ${fmt(CONNECTIONS * PER_CONNECTION, 0)} orders through \`apply_order\` (after ${WARMUP} warm-up orders and \`analyze\`), all redeeming one coupon (limit 100,000) | ${fmt(perSec, 0)} redemptions/s | ≥ 1,000/s | ${perSec >= 1000 ? 'met' : '**not met**'} |`,
-      `| final count | usage_count ${fmt(r?.usage_count ?? 0, 0)}, accepted uses ${fmt(r?.accepted ?? 0, 0)} of ${fmt(total, 0)} | exact | ${exact ? 'met' : '**not met**'} |`,
+      `| final count | usage_count ${fmt(r?.usageCount ?? 0, 0)}, accepted uses ${fmt(r?.accepted ?? 0, 0)} of ${fmt(total, 0)} | exact | ${exact ? 'met' : '**not met**'} |`,
     ].join('\n');
   } finally {
     await pool.end();

@@ -63,8 +63,8 @@ async function benchSegments(userId: string) {
       const matching = await tx<{ id: string }[]>`
         select id from public.customers where user_id = ${userId} and total_orders >= 1
            and last_purchase_at >= now() - interval '200 days'`;
-      const current = new Set((await tx<{ customer_id: string }[]>`
-        select customer_id from public.segment_memberships where user_id = ${userId} and segment_id = ${b?.id ?? ''} and removed_at is null`).map((r) => r.customer_id));
+      const current = new Set((await tx<{ customerId: string }[]>`
+        select customer_id from public.segment_memberships where user_id = ${userId} and segment_id = ${b?.id ?? ''} and removed_at is null`).map((r) => r.customerId));
       for (const m of matching) {
         if (!current.has(m.id)) {
           await tx`insert into public.segment_memberships (user_id, segment_id, customer_id) values (${userId}, ${b?.id ?? ''}, ${m.id})`;
@@ -155,7 +155,7 @@ export async function runJourneyBench(): Promise<string> {
     if (!merchant) throw new Error('no bench merchant');
     const userId = merchant.userId;
     await withTenant(userId, (tx) => updateIntegrations(tx, userId, { shopifyShopDomain: SHOP, shopifyWebhookSecret: SECRET }));
-    const [settings] = await db()<{ tracking_key: string }[]>`select tracking_key from public.merchant_settings where user_id = ${userId}`;
+    const [settings] = await db()<{ trackingKey: string }[]>`select tracking_key from public.merchant_settings where user_id = ${userId}`;
 
     console.log(`loading ${fmt(customers, 0)} customers and ${fmt(customers * perCustomer, 0)} touchpoints...`);
     const loadTime = await timed(() => load(userId, customers, perCustomer));
@@ -164,7 +164,7 @@ export async function runJourneyBench(): Promise<string> {
     console.log('segments...');
     const seg = await benchSegments(userId);
     console.log('ingest...');
-    const ingest = await benchIngest(userId, settings?.tracking_key ?? '', customers);
+    const ingest = await benchIngest(userId, settings?.trackingKey ?? '', customers);
     console.log('order webhooks over HTTP...');
     const orders = await benchOrders(userId, await freePort(), env);
 

@@ -23,10 +23,10 @@ describe('POST /api/auth/signup', () => {
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
 
-    const [row] = await db()<{ encrypted_password: string }[]>`
+    const [row] = await db()<{ encryptedPassword: string }[]>`
       select encrypted_password from auth.users where id = ${res.body.user.id}`;
-    expect(row?.encrypted_password).toMatch(/^\$2[aby]\$10\$/);
-    expect(row?.encrypted_password).not.toContain(password);
+    expect(row?.encryptedPassword).toMatch(/^\$2[aby]\$10\$/);
+    expect(row?.encryptedPassword).not.toContain(password);
 
     // Every new user is a merchant with a settings row (trigger on auth.users).
     const [settings] = await db()<{ n: number }[]>`

@@ -72,9 +72,9 @@ describe('collections are merchant data', () => {
     await applyOrder(a.userId, { shopOrderId: 'z-1', email: 'z@example.test', total: 40, orderedAt: ago(2),
       lineItems: [{ productId: 'zoe-1', quantity: 1, price: 40 }] }, NOW);
 
-    const rows = await db()<{ email: string; primary_collection: string | null; collection_scores: Record<string, number> }[]>`
+    const rows = await db()<{ email: string; primaryCollection: string | null; collectionScores: Record<string, number> }[]>`
       select email, primary_collection, collection_scores from public.customers where user_id = ${a.userId} order by email`;
-    expect(rows.map((r) => [r.email, r.primary_collection, r.collection_scores])).toEqual([
+    expect(rows.map((r) => [r.email, r.primaryCollection, r.collectionScores])).toEqual([
       ['g@example.test', 'gift-sets', { 'gift-sets': 10 }],
       ['n@example.test', 'necklaces', { necklaces: 2, rings: 0.5 }],
       ['r@example.test', 'rings', { rings: 3 }],
@@ -111,18 +111,18 @@ describe('collections are merchant data', () => {
     await call(createSegment, '/api/segments', { cookie: a.cookie, body: { name: 'Zoë fans', criteria: { collections: ['zoe-edition'] } } });
     const gone = await call(deleteOne, '/api/collections/zoe-edition', { method: 'DELETE', cookie: a.cookie, params: { slug: 'zoe-edition' } });
     expect(gone).toMatchObject({ status: 200, body: { deleted: 'zoe-edition' } });
-    const [z] = await db()<{ primary_collection: string | null; collection_scores: Record<string, number> }[]>`
+    const [z] = await db()<{ primaryCollection: string | null; collectionScores: Record<string, number> }[]>`
       select primary_collection, collection_scores from public.customers where user_id = ${a.userId} and email = 'z@example.test'`;
-    expect(z).toEqual({ primary_collection: null, collection_scores: {} });
+    expect(z).toEqual({ primaryCollection: null, collectionScores: {} });
     const [m] = await db()<{ n: number }[]>`
       select count(*)::int as n from public.product_collections where user_id = ${a.userId} and collection = 'zoe-edition'`;
     expect(m?.n).toBe(0);
     const [coupon] = await db()<{ status: string; collections: string[] }[]>`
       select status, collections from public.coupons where user_id = ${a.userId} and code = 'ZOE10'`;
     expect(coupon).toEqual({ status: 'paused', collections: [] });
-    const [seg] = await db()<{ is_active: boolean; criteria: Record<string, unknown> }[]>`
+    const [seg] = await db()<{ isActive: boolean; criteria: Record<string, unknown> }[]>`
       select is_active, criteria from public.customer_segments where user_id = ${a.userId} and name = 'Zoë fans'`;
-    expect(seg).toEqual({ is_active: false, criteria: {} });
+    expect(seg).toEqual({ isActive: false, criteria: {} });
     const stats = await call<JourneyAnalytics>(analytics, '/api/customers/analytics', { cookie: a.cookie });
     expect(stats.body.collectionDistribution).toEqual({ rings: 1, necklaces: 1, 'gift-sets': 1 });
   });

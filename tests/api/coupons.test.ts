@@ -34,8 +34,8 @@ describe('POST /api/coupons', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ code: 'WELCOME10', status: 'active', usageCount: 0, totalDiscountAmount: 0, source: 'manual', usageLimit: 100 });
     expect(res.body.id).not.toBe('00000000-0000-4000-8000-000000000000');
-    const [row] = await db()<{ user_id: string }[]>`select user_id from public.coupons where id = ${res.body.id}`;
-    expect(row?.user_id).toBe(a.userId);
+    const [row] = await db()<{ userId: string }[]>`select user_id from public.coupons where id = ${res.body.id}`;
+    expect(row?.userId).toBe(a.userId);
   });
 
   it('answers 409 with a message for a duplicate code (any case)', async () => {
@@ -139,8 +139,8 @@ describe('POST /api/coupons/validate', () => {
     expect((await call(validateRoute, '/api/coupons/validate', { body: cart })).status).toBe(401);
     // B asking about A's code learns nothing.
     expect((await call(validateRoute, '/api/coupons/validate', { cookie: b.cookie, body: cart })).body).toMatchObject({ valid: false, reason: 'not_found' });
-    const [stored] = await db()<{ server_key_hash: string }[]>`select server_key_hash from public.merchant_settings where user_id = ${a.userId}`;
-    expect(stored?.server_key_hash).not.toContain(key.slice(3));
+    const [stored] = await db()<{ serverKeyHash: string }[]>`select server_key_hash from public.merchant_settings where user_id = ${a.userId}`;
+    expect(stored?.serverKeyHash).not.toContain(key.slice(3));
   });
 });
 

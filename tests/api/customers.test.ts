@@ -117,8 +117,8 @@ describe('PATCH /api/customers/[id]', () => {
     expect((await call(patchCustomer, `/api/customers/${id}`, { method: 'PATCH', cookie: a.cookie, params: { id }, body: {} })).status).toBe(400);
     const byB = await call(patchCustomer, `/api/customers/${id}`, { method: 'PATCH', cookie: b.cookie, params: { id }, body: { firstName: 'Hacked' } });
     expect(byB.status).toBe(404);
-    const [after] = await db()<{ first_name: string }[]>`select first_name from public.customers where id = ${id}`;
-    expect(after?.first_name).toBe('Lea');
+    const [after] = await db()<{ firstName: string }[]>`select first_name from public.customers where id = ${id}`;
+    expect(after?.firstName).toBe('Lea');
   });
 });
 

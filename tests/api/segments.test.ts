@@ -41,9 +41,9 @@ async function plainQuery(userId: string, minOrders: number, minDays: number, ma
 }
 
 async function memberIds(segmentId: string) {
-  const rows = await db()<{ customer_id: string }[]>`
+  const rows = await db()<{ customerId: string }[]>`
     select customer_id from public.segment_memberships where segment_id = ${segmentId} and removed_at is null`;
-  return rows.map((r) => r.customer_id).sort();
+  return rows.map((r) => r.customerId).sort();
 }
 
 describe('segments', () => {
@@ -63,12 +63,12 @@ describe('segments', () => {
     const seg = await createSeg(a, { name: 'Big spenders', criteria: { min_ltv: 500 } });
     const id = seg.body.id;
     const before = await memberIds(id);
-    const [target] = await db()<{ id: string; lifetime_value: string }[]>`
+    const [target] = await db()<{ id: string; lifetimeValue: number }[]>`
       select id, lifetime_value from public.customers where id = any(${before}) order by id limit 1`;
     await withSystem((tx) => tx`update public.customers set lifetime_value = 1 where id = ${target?.id ?? ''}`);
     const out = await call<{ added: number; removed: number; total: number }>(evaluate, `/api/segments/${id}/evaluate`, { method: 'POST', cookie: a.cookie, params: { id } });
     expect(out.body).toMatchObject({ added: 0, removed: 1, total: before.length - 1 });
-    await withSystem((tx) => tx`update public.customers set lifetime_value = ${target?.lifetime_value ?? '0'} where id = ${target?.id ?? ''}`);
+    await withSystem((tx) => tx`update public.customers set lifetime_value = ${target?.lifetimeValue ?? '0'} where id = ${target?.id ?? ''}`);
     const back = await call<{ added: number; removed: number; total: number }>(evaluate, `/api/segments/${id}/evaluate`, { method: 'POST', cookie: a.cookie, params: { id } });
     expect(back.status).toBe(200);
     expect(back.body).toMatchObject({ added: 1, removed: 0, total: before.length });
@@ -111,8 +111,8 @@ describe('segments', () => {
     expect(res.status).toBe(201);
     expect(res.body.id).not.toBe('00000000-0000-4000-8000-000000000000');
     expect(res.body.customerCount).toBe(0);
-    const [row] = await db()<{ user_id: string }[]>`select user_id from public.customer_segments where id = ${res.body.id}`;
-    expect(row?.user_id).toBe(a.userId);
+    const [row] = await db()<{ userId: string }[]>`select user_id from public.customer_segments where id = ${res.body.id}`;
+    expect(row?.userId).toBe(a.userId);
   });
 
   it("keeps tenants apart: B cannot read, evaluate, export, change or delete A's segment", async () => {

@@ -25,7 +25,7 @@ const send = (raw: string, topic: string, deliveryId: string) => {
 };
 
 async function customer() {
-  const [c] = await db()<{ total_orders: number; lifetime_value: string; stage: string; shopify_customer_id: string | null }[]>`
+  const [c] = await db()<{ totalOrders: number; lifetimeValue: number; stage: string; shopifyCustomerId: string | null }[]>`
     select total_orders, lifetime_value, stage, shopify_customer_id from public.customers
      where user_id = ${m.userId} and email = 'jon@example.com'`;
   return c;
@@ -38,16 +38,16 @@ describe("Shopify's sample webhooks, applied once each", () => {
     // The sample order was placed in 2021: 180 days without activity make the buyer churned.
     expect(res.body).toMatchObject({ status: 'processed', detail: { applied: true, stage: 'churned' } });
     expect(await customer()).toEqual({
-      total_orders: 1, lifetime_value: '404.95', stage: 'churned', shopify_customer_id: '115310627314723954',
+      totalOrders: 1, lifetimeValue: 404.95, stage: 'churned', shopifyCustomerId: '115310627314723954',
     });
-    const [order] = await db()<{ shop_order_id: string; subtotal: string; item_count: number; cancelled_at: Date | null }[]>`
+    const [order] = await db()<{ shopOrderId: string; subtotal: number; itemCount: number; cancelledAt: string | null }[]>`
       select shop_order_id, subtotal, item_count, cancelled_at from public.orders where user_id = ${m.userId}`;
     // The sample carries a cancelled_at even on orders/create: only orders/cancelled cancels.
-    expect(order).toEqual({ shop_order_id: ORDER_ID, subtotal: '414.95', item_count: 5, cancelled_at: null });
-    const lines = await db()<{ shop_line_id: string }[]>`
+    expect(order).toEqual({ shopOrderId: ORDER_ID, subtotal: 414.95, itemCount: 5, cancelledAt: null });
+    const lines = await db()<{ shopLineId: string }[]>`
       select l.shop_line_id from public.order_lines l join public.orders o on o.user_id = l.user_id and o.id = l.order_id
        where o.user_id = ${m.userId} and o.shop_order_id = ${ORDER_ID} order by l.line_no`;
-    expect(lines.map((l) => l.shop_line_id)).toEqual([
+    expect(lines.map((l) => l.shopLineId)).toEqual([
       '487817672276298554', '789012345678901234', '890123456789012345', '976318377106520349', '315789986012684393',
     ]);
   });
@@ -55,25 +55,25 @@ describe("Shopify's sample webhooks, applied once each", () => {
   it('orders/paid for the same order is acknowledged and changes nothing', async () => {
     const res = await send(sample('orders-paid'), 'orders/paid', 'sample-paid');
     expect(res.body).toMatchObject({ status: 'processed', detail: { applied: false, reason: 'duplicate_order' } });
-    expect(await customer()).toMatchObject({ total_orders: 1, lifetime_value: '404.95' });
+    expect(await customer()).toMatchObject({ totalOrders: 1, lifetimeValue: 404.95 });
   });
 
   it('refunds/create takes the successful refund transactions (75.00 + 10.00)', async () => {
     const res = await send(sample('refunds-create'), 'refunds/create', 'sample-refund');
     expect(res.body).toMatchObject({ status: 'processed', detail: { applied: true, amount: 85 } });
-    expect(await customer()).toMatchObject({ total_orders: 1, lifetime_value: '319.95' });
-    const [refund] = await db()<{ shop_refund_id: string; shop_order_id: string }[]>`
+    expect(await customer()).toMatchObject({ totalOrders: 1, lifetimeValue: 319.95 });
+    const [refund] = await db()<{ shopRefundId: string; shopOrderId: string }[]>`
       select shop_refund_id, shop_order_id from public.order_refunds where user_id = ${m.userId}`;
-    expect(refund).toEqual({ shop_refund_id: '890088186047892319', shop_order_id: ORDER_ID });
+    expect(refund).toEqual({ shopRefundId: '890088186047892319', shopOrderId: ORDER_ID });
   });
 
   it('orders/cancelled reverses what the order still counts, once', async () => {
     const res = await send(sample('orders-cancelled'), 'orders/cancelled', 'sample-cancel');
     expect(res.body).toMatchObject({ status: 'processed', detail: { applied: true } });
-    expect(await customer()).toMatchObject({ total_orders: 0, lifetime_value: '0.00', stage: 'visitor' });
+    expect(await customer()).toMatchObject({ totalOrders: 0, lifetimeValue: 0, stage: 'visitor' });
     const again = await send(sample('orders-cancelled'), 'orders/cancelled', 'sample-cancel-2');
     expect(again.body).toMatchObject({ status: 'processed', detail: { applied: false, reason: 'already_cancelled' } });
-    expect(await customer()).toMatchObject({ total_orders: 0, lifetime_value: '0.00' });
+    expect(await customer()).toMatchObject({ totalOrders: 0, lifetimeValue: 0 });
   });
 
   it('answers a replay of every delivery with duplicate, and a topic it does not use with 200 and the reason', async () => {
@@ -87,7 +87,7 @@ describe("Shopify's sample webhooks, applied once each", () => {
     const [row] = await db()<{ outcome: string }[]>`
       select outcome from public.webhook_deliveries where user_id = ${m.userId} and delivery_id = 'sample-fulfilled'`;
     expect(row?.outcome).toBe('ignored_topic');
-    expect(await customer()).toMatchObject({ total_orders: 0, lifetime_value: '0.00' });
+    expect(await customer()).toMatchObject({ totalOrders: 0, lifetimeValue: 0 });
   });
 
   it('cleans a NUL byte or a lone surrogate in a field a shopper controls and applies the order', async () => {

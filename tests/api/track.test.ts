@@ -36,9 +36,9 @@ describe('POST /api/track', () => {
     expect(res.body).toEqual({ accepted: 50 });
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(await count('shopper@example.test')).toBe(50);
-    const [c] = await db()<{ stage: string; primary_collection: string }[]>`
+    const [c] = await db()<{ stage: string; primaryCollection: string }[]>`
       select stage, primary_collection from public.customers where user_id = ${a.userId} and email = 'shopper@example.test'`;
-    expect(c).toEqual({ stage: 'prospect', primary_collection: 'grounding' });
+    expect(c).toEqual({ stage: 'prospect', primaryCollection: 'grounding' });
   });
 
   it('answers a CORS preflight', () => {

@@ -19,7 +19,7 @@ const send = (w: { rawBody: string; headers: Record<string, string> }) =>
   call<Record<string, unknown>>(webhook, '/api/webhooks/shopify/orders', { rawBody: w.rawBody, headers: w.headers, noOrigin: true });
 
 async function customerRow(email: string) {
-  const [c] = await db()<{ total_orders: number; lifetime_value: string; first_name: string | null; shopify_customer_id: string | null }[]>`
+  const [c] = await db()<{ totalOrders: number; lifetimeValue: number; firstName: string | null; shopifyCustomerId: string | null }[]>`
     select total_orders, lifetime_value, first_name, shopify_customer_id from public.customers where user_id = ${a.userId} and email = ${email}`;
   return c;
 }
@@ -29,7 +29,7 @@ describe('POST /api/webhooks/shopify/orders', () => {
     const res = await send(shopifyWebhook(shopifyOrder(1001, 'Ada@Example.test', '120.50'), { secret: SECRET, shop: SHOP }));
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'processed', detail: { applied: true, stage: 'customer' } });
-    expect(await customerRow('ada@example.test')).toEqual({ total_orders: 1, lifetime_value: '120.50', first_name: 'Ada', shopify_customer_id: '8001' });
+    expect(await customerRow('ada@example.test')).toEqual({ totalOrders: 1, lifetimeValue: 120.5, firstName: 'Ada', shopifyCustomerId: '8001' });
     const [tp] = await db()<{ n: number }[]>`
       select count(*)::int as n from public.touchpoints where user_id = ${a.userId} and type = 'purchase' and reference_id = '1001'`;
     expect(tp?.n).toBe(1);
@@ -42,7 +42,7 @@ describe('POST /api/webhooks/shopify/orders', () => {
     expect((await send(first)).body).toEqual({ status: 'duplicate' });
     const paid = shopifyWebhook(order, { secret: SECRET, shop: SHOP, topic: 'orders/paid', deliveryId: 'delivery-1002-paid' });
     expect((await send(paid)).body).toMatchObject({ status: 'processed', detail: { applied: false, reason: 'duplicate_order' } });
-    expect(await customerRow('twice@example.test')).toMatchObject({ total_orders: 1, lifetime_value: '40.00' });
+    expect(await customerRow('twice@example.test')).toMatchObject({ totalOrders: 1, lifetimeValue: 40 });
   });
 
   it('applies a refund once and lowers lifetime value', async () => {
@@ -51,7 +51,7 @@ describe('POST /api/webhooks/shopify/orders', () => {
     const w = shopifyWebhook(refund, { secret: SECRET, shop: SHOP, topic: 'refunds/create', deliveryId: 'refund-5003' });
     expect((await send(w)).body).toMatchObject({ status: 'processed', detail: { applied: true, amount: 30 } });
     expect((await send(w)).body).toEqual({ status: 'duplicate' });
-    expect(await customerRow('refund@example.test')).toMatchObject({ total_orders: 1, lifetime_value: '60.00' });
+    expect(await customerRow('refund@example.test')).toMatchObject({ totalOrders: 1, lifetimeValue: 60 });
   });
 
   it.each([
@@ -91,8 +91,8 @@ describe('POST /api/webhooks/shopify/orders', () => {
     await connectShop(squatter, SHOP, 'squatter-secret-0123456789');
     const res = await send(shopifyWebhook(shopifyOrder(1006, 'routed@example.test', '10.00'), { secret: SECRET, shop: SHOP }));
     expect(res.status).toBe(200);
-    const owners = await db()<{ user_id: string }[]>`select user_id from public.orders where shop_order_id = '1006'`;
-    expect(owners.map((o) => o.user_id)).toEqual([a.userId]);
+    const owners = await db()<{ userId: string }[]>`select user_id from public.orders where shop_order_id = '1006'`;
+    expect(owners.map((o) => o.userId)).toEqual([a.userId]);
   });
 
   it('acknowledges an order without any email and topics it does not use, without effect', async () => {
@@ -106,9 +106,9 @@ describe('POST /api/webhooks/shopify/orders', () => {
     const early = shopifyWebhook(refund, { secret: SECRET, shop: SHOP, topic: 'refunds/create', deliveryId: 'early-refund' });
     expect((await send(early)).body).toMatchObject({ status: 'processed', detail: { applied: false, reason: 'pending_order' } });
     await send(shopifyWebhook(shopifyOrder(1100, 'early@example.test', '100.00'), { secret: SECRET, shop: SHOP }));
-    expect(await customerRow('early@example.test')).toMatchObject({ total_orders: 1, lifetime_value: '80.00' });
+    expect(await customerRow('early@example.test')).toMatchObject({ totalOrders: 1, lifetimeValue: 80 });
     expect((await send(early)).body).toEqual({ status: 'duplicate' });
-    expect(await customerRow('early@example.test')).toMatchObject({ lifetime_value: '80.00' });
+    expect(await customerRow('early@example.test')).toMatchObject({ lifetimeValue: 80 });
   });
 
   it('tries the merchant who proved the shop first, however many others claim it', async () => {

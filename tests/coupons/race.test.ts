@@ -33,12 +33,12 @@ describe('a limited coupon never oversells', () => {
     const results = await Promise.allSettled(orders);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
 
-    const [c] = await pool<{ usage_count: number; rejected_count: number; status: string; accepted: number; rejected: number }[]>`
+    const [c] = await pool<{ usageCount: number; rejectedCount: number; status: string; accepted: number; rejected: number }[]>`
       select c.usage_count, c.rejected_count, c.status,
              (select count(*)::int from public.coupon_uses u where u.coupon_id = c.id and u.status = 'accepted') as accepted,
              (select count(*)::int from public.coupon_uses u where u.coupon_id = c.id and u.status = 'rejected') as rejected
         from public.coupons c where c.user_id = ${userId} and c.code = 'LIMITED10'`;
-    expect(c).toEqual({ usage_count: 10, rejected_count: 40, status: 'depleted', accepted: 10, rejected: 40 });
+    expect(c).toEqual({ usageCount: 10, rejectedCount: 40, status: 'depleted', accepted: 10, rejected: 40 });
     const reasons = await pool<{ reason: string }[]>`
       select distinct reason from public.coupon_uses u join public.coupons c on c.id = u.coupon_id
        where c.code = 'LIMITED10' and u.status = 'rejected'`;

@@ -7,7 +7,7 @@ interface TableInfo {
   table: string;
   rls: boolean;
   policies: number;
-  has_user_id: boolean;
+  hasUserId: boolean;
 }
 
 let a: TestMerchant;
@@ -39,7 +39,7 @@ describe('row level security on every public table', () => {
     const problems = tables.flatMap((t) => [
       ...(t.rls ? [] : [`${t.table}: RLS disabled`]),
       ...(t.policies > 0 ? [] : [`${t.table}: no policy`]),
-      ...(t.has_user_id ? [] : [`${t.table}: no user_id column`]),
+      ...(t.hasUserId ? [] : [`${t.table}: no user_id column`]),
       ...(TENANT_FIXTURES[t.table] ? [] : [`${t.table}: no fixture in tests/helpers/tenant-fixtures.ts`]),
     ]);
     expect(problems).toEqual([]);

@@ -19,16 +19,16 @@ const NOT_TENANT_KEYED: Record<string, string> = {
   'private.cron_runs': 'per job',
 };
 
-interface KeyRow { table: string; name: string; kind: string; columns: string[]; ref_table: string | null; ref_columns: string[] | null }
+interface KeyRow { table: string; name: string; kind: string; columns: string[]; refTable: string | null; refColumns: string[] | null }
 
 describe('every key is tenant-keyed', () => {
   it('has user_id in every primary key, unique key and unique index of every merchant table', async () => {
-    const tables = await db()<{ table: string; has_user_id: boolean }[]>`
+    const tables = await db()<{ table: string; hasUserId: boolean }[]>`
       select n.nspname || '.' || c.relname as table,
              exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'user_id' and not a.attisdropped) as has_user_id
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
        where n.nspname in ('public', 'private') and c.relkind in ('r', 'p')`;
-    const unkeyed = tables.filter((t) => !t.has_user_id && !NOT_TENANT_KEYED[t.table]).map((t) => t.table);
+    const unkeyed = tables.filter((t) => !t.hasUserId && !NOT_TENANT_KEYED[t.table]).map((t) => t.table);
     expect(unkeyed).toEqual([]);
 
     const uniques = await db()<{ table: string; index: string; columns: string[] }[]>`
@@ -39,7 +39,7 @@ describe('every key is tenant-keyed', () => {
         join pg_class i on i.oid = x.indexrelid
        where n.nspname in ('public', 'private') and x.indisunique`;
     const bad = uniques
-      .filter((u) => !NOT_TENANT_KEYED[u.table] && tables.some((t) => t.table === u.table && t.has_user_id))
+      .filter((u) => !NOT_TENANT_KEYED[u.table] && tables.some((t) => t.table === u.table && t.hasUserId))
       .filter((u) => !u.columns.includes('user_id'))
       .map((u) => `${u.table}: ${u.index} (${u.columns.join(', ')})`);
     expect(bad).toEqual([]);
@@ -62,12 +62,12 @@ describe('every key is tenant-keyed', () => {
       .filter((f) => !NOT_TENANT_KEYED[f.table])
       .filter((f) => {
         // The tenant itself: a merchant's rows hang off auth.users by user_id alone.
-        if (f.ref_table === 'auth.users') return !(f.columns.length === 1 && f.columns[0] === 'user_id');
-        if (f.ref_table && NOT_TENANT_KEYED[f.ref_table]) return false;
+        if (f.refTable === 'auth.users') return !(f.columns.length === 1 && f.columns[0] === 'user_id');
+        if (f.refTable && NOT_TENANT_KEYED[f.refTable]) return false;
         const i = f.columns.indexOf('user_id');
-        return i < 0 || f.ref_columns?.[i] !== 'user_id';
+        return i < 0 || f.refColumns?.[i] !== 'user_id';
       })
-      .map((f) => `${f.table}.${f.name}: (${f.columns.join(', ')}) -> ${f.ref_table} (${f.ref_columns?.join(', ')})`);
+      .map((f) => `${f.table}.${f.name}: (${f.columns.join(', ')}) -> ${f.refTable} (${f.refColumns?.join(', ')})`);
     expect(bad).toEqual([]);
   });
 });

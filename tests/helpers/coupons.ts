@@ -33,7 +33,7 @@ export async function orderWithCode(
 }
 
 export async function lastUse(userId: string, shopOrderId: string) {
-  const [u] = await withSystem((tx) => tx<{ status: string; reason: string | null; discount_amount: string }[]>`
+  const [u] = await withSystem((tx) => tx<{ status: string; reason: string | null; discountAmount: number }[]>`
     select status, reason, discount_amount from public.coupon_uses where user_id = ${userId} and shop_order_id = ${shopOrderId}`);
   return u;
 }

@@ -2,6 +2,8 @@ import { jsonb, withSystem } from '@/lib/db';
 
 export const DAY = 24 * 60 * 60 * 1000;
 export const at = (base: Date, ms: number) => new Date(base.getTime() + ms);
+/** The ISO string a timestamptz column reads as, for an instant `ms` after `base`. */
+export const isoAt = (base: Date, ms = 0) => at(base, ms).toISOString();
 
 export interface OrderInput {
   shopOrderId: string;
@@ -58,18 +60,18 @@ export async function evaluateStages(userId: string, now: Date): Promise<{ check
 export interface CustomerState {
   id: string;
   stage: string;
-  total_orders: number;
-  lifetime_value: string;
-  average_order_value: string | null;
-  became_lead_at: Date | null;
-  became_customer_at: Date | null;
-  became_repeat_at: Date | null;
-  became_vip_at: Date | null;
-  became_at_risk_at: Date | null;
-  became_churned_at: Date | null;
-  stage_review_at: Date | null;
-  primary_collection: string | null;
-  collection_scores: Record<string, number>;
+  totalOrders: number;
+  lifetimeValue: number;
+  averageOrderValue: number | null;
+  becameLeadAt: string | null;
+  becameCustomerAt: string | null;
+  becameRepeatAt: string | null;
+  becameVipAt: string | null;
+  becameAtRiskAt: string | null;
+  becameChurnedAt: string | null;
+  stageReviewAt: string | null;
+  primaryCollection: string | null;
+  collectionScores: Record<string, number>;
 }
 
 export async function customer(userId: string, email: string): Promise<CustomerState> {
@@ -84,7 +86,7 @@ export async function customer(userId: string, email: string): Promise<CustomerS
 }
 
 export async function transitions(userId: string, email: string) {
-  return withSystem((tx) => tx<{ from_stage: string; to_stage: string; trigger_type: string; rule: string; reason: string; transitioned_at: Date }[]>`
+  return withSystem((tx) => tx<{ fromStage: string; toStage: string; triggerType: string; rule: string; reason: string; transitionedAt: string }[]>`
     select t.from_stage, t.to_stage, t.trigger_type, t.rule, t.reason, t.transitioned_at
       from public.stage_transitions t join public.customers c on c.id = t.customer_id
      where c.user_id = ${userId} and c.email = ${email}

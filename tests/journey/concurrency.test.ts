@@ -30,9 +30,9 @@ describe('intake under concurrency (real connections)', () => {
     const results = await race(8, (tx, i) =>
       tx`select private.apply_order(${userId}, ${tx.json({ shopOrderId: `race-${i}`, email: 'buyer@example.test', total: 10 + i, orderedAt: new Date().toISOString() })})`);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-    const [c] = await db()<{ total_orders: number; lifetime_value: string; stage: string }[]>`
+    const [c] = await db()<{ totalOrders: number; lifetimeValue: number; stage: string }[]>`
       select total_orders, lifetime_value, stage from public.customers where user_id = ${userId} and email = 'buyer@example.test'`;
-    expect(c).toEqual({ total_orders: 8, lifetime_value: '108.00', stage: 'repeat' });
+    expect(c).toEqual({ totalOrders: 8, lifetimeValue: 108, stage: 'repeat' });
   });
 
   it('the same order delivered 8 times at once is applied once', async () => {
@@ -41,9 +41,9 @@ describe('intake under concurrency (real connections)', () => {
     const applied = results.map((r) => (r.status === 'fulfilled' ? r.value[0]?.r.applied : 'rejected'));
     expect(applied.filter((a) => a === true)).toHaveLength(1);
     expect(applied.filter((a) => a === false)).toHaveLength(7);
-    const [c] = await db()<{ total_orders: number; lifetime_value: string }[]>`
+    const [c] = await db()<{ totalOrders: number; lifetimeValue: number }[]>`
       select total_orders, lifetime_value from public.customers where user_id = ${userId} and email = 'dup@example.test'`;
-    expect(c).toEqual({ total_orders: 1, lifetime_value: '50.00' });
+    expect(c).toEqual({ totalOrders: 1, lifetimeValue: 50 });
   });
 
   it('overlapping event batches for the same customers neither deadlock nor lose affinity points', async () => {

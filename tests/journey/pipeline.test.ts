@@ -38,7 +38,7 @@ async function cancel(shopOrderId: string, extra: Record<string, unknown> = {}, 
 }
 
 async function customer(email: string) {
-  const [c] = await db()<{ total_orders: number; lifetime_value: string; average_order_value: string | null; stage: string; last_purchase_at: Date | null }[]>`
+  const [c] = await db()<{ totalOrders: number; lifetimeValue: number; averageOrderValue: number | null; stage: string; lastPurchaseAt: string | null }[]>`
     select total_orders, lifetime_value, average_order_value, stage, last_purchase_at from public.customers
      where user_id = ${userId} and email = ${email}`;
   return c;
@@ -87,7 +87,7 @@ describe('the order pipeline', () => {
       select private.apply_order(${userId}, ${tx.json({ shopOrderId: 'p-race', email: 'race@example.test', total: 20, orderedAt: T0.toISOString() })}, ${T0})`);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect((await calls('order')) - before).toBe(1);
-    expect(await customer('race@example.test')).toMatchObject({ total_orders: 1, lifetime_value: '20.00' });
+    expect(await customer('race@example.test')).toMatchObject({ totalOrders: 1, lifetimeValue: 20 });
   });
 
   it('a refund racing its own order is applied, never left waiting for an order that already came', async () => {
@@ -103,7 +103,7 @@ describe('the order pipeline', () => {
              (select sum(o.refunded_total)::text from public.orders o where o.user_id = ${userId} and o.shop_order_id like 'p-rr-%') as refunded
         from public.order_refunds r where r.user_id = ${userId} and r.shop_refund_id like 'rr-%'`;
     expect(r).toEqual({ pending: 0, refunded: '100.00' });
-    expect(await customer('rr@example.test')).toMatchObject({ total_orders: 10, lifetime_value: '400.00' });
+    expect(await customer('rr@example.test')).toMatchObject({ totalOrders: 10, lifetimeValue: 400 });
   });
 });
 
@@ -115,29 +115,29 @@ describe('cancellation', () => {
     await withSystem((tx) => tx`
       select private.apply_order(${userId}, ${tx.json({ shopOrderId: 'c-2', email, total: 250, orderedAt: at(T0, 10 * DAY).toISOString(),
         discountCodes: [{ code: 'ONCEONLY', amount: 25 }] })}, ${at(T0, 10 * DAY)})`);
-    expect(await customer(email)).toMatchObject({ total_orders: 2, lifetime_value: '550.00', stage: 'vip' });
-    const [used] = await db()<{ status: string; usage_count: number }[]>`
+    expect(await customer(email)).toMatchObject({ totalOrders: 2, lifetimeValue: 550, stage: 'vip' });
+    const [used] = await db()<{ status: string; usageCount: number }[]>`
       select status, usage_count from public.coupons where user_id = ${userId} and code = 'ONCEONLY'`;
-    expect(used).toEqual({ status: 'depleted', usage_count: 1 });
+    expect(used).toEqual({ status: 'depleted', usageCount: 1 });
 
     await applyRefund(userId, 'c-2-r', 'c-2', 50, at(T0, 11 * DAY));
     expect(await cancel('c-2', {}, at(T0, 12 * DAY))).toMatchObject({ applied: true, effects: { journey: { orders: -1, lifetimeValue: -200 }, coupons: { released: 1 } } });
-    expect(await customer(email)).toMatchObject({ total_orders: 1, lifetime_value: '300.00', average_order_value: '300.00', stage: 'customer',
-      last_purchase_at: T0 });
-    const [coupon] = await db()<{ status: string; usage_count: number; total_orders: number; total_discount_amount: string }[]>`
+    expect(await customer(email)).toMatchObject({ totalOrders: 1, lifetimeValue: 300, averageOrderValue: 300, stage: 'customer',
+      lastPurchaseAt: T0.toISOString() });
+    const [coupon] = await db()<{ status: string; usageCount: number; totalOrders: number; totalDiscountAmount: number }[]>`
       select status, usage_count, total_orders, total_discount_amount from public.coupons where user_id = ${userId} and code = 'ONCEONLY'`;
-    expect(coupon).toEqual({ status: 'active', usage_count: 0, total_orders: 0, total_discount_amount: '0.00' });
+    expect(coupon).toEqual({ status: 'active', usageCount: 0, totalOrders: 0, totalDiscountAmount: 0 });
     const [use] = await db()<{ status: string; reason: string }[]>`
       select status, reason from public.coupon_uses where user_id = ${userId} and shop_order_id = 'c-2'`;
     expect(use).toEqual({ status: 'cancelled', reason: 'order_cancelled' });
-    const [t] = await db()<{ from_stage: string; to_stage: string; trigger_type: string }[]>`
+    const [t] = await db()<{ fromStage: string; toStage: string; triggerType: string }[]>`
       select from_stage, to_stage, trigger_type from public.stage_transitions t join public.customers c on c.user_id = t.user_id and c.id = t.customer_id
        where c.user_id = ${userId} and c.email = ${email} order by t.transitioned_at desc limit 1`;
-    expect(t).toEqual({ from_stage: 'vip', to_stage: 'customer', trigger_type: 'cancellation' });
+    expect(t).toEqual({ fromStage: 'vip', toStage: 'customer', triggerType: 'cancellation' });
 
     // A refund of the cancelled order (the shop often sends one) changes nothing more.
     await applyRefund(userId, 'c-2-r2', 'c-2', 100, at(T0, 13 * DAY));
-    expect(await customer(email)).toMatchObject({ total_orders: 1, lifetime_value: '300.00' });
+    expect(await customer(email)).toMatchObject({ totalOrders: 1, lifetimeValue: 300 });
     // The freed coupon can be used again.
     const again = await withSystem((tx) => tx<{ r: { effects: { coupons: { accepted: number } } } }[]>`
       select private.apply_order(${userId}, ${tx.json({ shopOrderId: 'c-3', email: 'other@example.test', total: 80, orderedAt: at(T0, 14 * DAY).toISOString(),
@@ -149,17 +149,17 @@ describe('cancellation', () => {
     await db()`insert into public.product_collections (user_id, product_id, collection) values (${userId}, 'grow-1', 'growth')`;
     await applyOrder(userId, { shopOrderId: 'c-aff', email: 'aff@example.test', total: 30, orderedAt: T0,
       lineItems: [{ productId: 'grow-1', quantity: 1, price: 30 }] });
-    const scores = async () => (await db()<{ primary_collection: string | null; collection_scores: Record<string, number> }[]>`
+    const scores = async () => (await db()<{ primaryCollection: string | null; collectionScores: Record<string, number> }[]>`
       select primary_collection, collection_scores from public.customers where user_id = ${userId} and email = 'aff@example.test'`)[0];
-    expect(await scores()).toEqual({ primary_collection: 'growth', collection_scores: { growth: 10 } });
+    expect(await scores()).toEqual({ primaryCollection: 'growth', collectionScores: { growth: 10 } });
     await cancel('c-aff');
-    expect(await scores()).toEqual({ primary_collection: null, collection_scores: { growth: 0 } });
+    expect(await scores()).toEqual({ primaryCollection: null, collectionScores: { growth: 0 } });
   });
 
   it('applies a cancellation that arrives before its order, then cancels it', async () => {
     const r = await cancel('c-early', { email: 'early@example.test', total: 60, orderedAt: T0.toISOString() }, at(T0, DAY));
     expect(r).toMatchObject({ applied: true });
-    expect(await customer('early@example.test')).toMatchObject({ total_orders: 0, lifetime_value: '0.00', stage: 'visitor' });
+    expect(await customer('early@example.test')).toMatchObject({ totalOrders: 0, lifetimeValue: 0, stage: 'visitor' });
     expect(await applyOrder(userId, { shopOrderId: 'c-early', email: 'early@example.test', total: 60, orderedAt: T0 })).toEqual({
       applied: false, reason: 'duplicate_order' });
     expect(await cancel('c-unknown')).toEqual({ applied: false, reason: 'unknown_order' });

@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => closeRacePools(pools));
 
-interface StageEvent { customer_id: string; from_stage: string; to_stage: string; trigger_type: string; transitioned_at: Date }
+interface StageEvent { customerId: string; fromStage: string; toStage: string; triggerType: string; transitionedAt: string }
 const take = (limit = 100) => withSystem((tx) => tx<StageEvent[]>`
   select customer_id, from_stage, to_stage, trigger_type, transitioned_at from private.take_stage_events('test_winback', ${limit})`);
 
@@ -34,9 +34,9 @@ describe('stage changes as events', () => {
     const ids = await db()<{ id: string; email: string }[]>`select id, email from public.customers where user_id = ${userId}`;
     const email = (id: string) => ids.find((c) => c.id === id)?.email;
     // Handed out oldest first: each customer's changes in the order they happened.
-    const times = events.map((e) => e.transitioned_at.getTime());
+    const times = events.map((e) => Date.parse(e.transitionedAt));
     expect(times).toEqual([...times].sort((x, y) => x - y));
-    const of = (who: string) => events.filter((e) => email(e.customer_id) === who).map((e) => [e.from_stage, e.to_stage, e.trigger_type]);
+    const of = (who: string) => events.filter((e) => email(e.customerId) === who).map((e) => [e.fromStage, e.toStage, e.triggerType]);
     expect(of('lead@example.test')).toEqual([['lead', 'at_risk', 'time_based'], ['at_risk', 'churned', 'time_based']]);
     expect(of('one@example.test')).toEqual([['customer', 'at_risk', 'time_based'], ['at_risk', 'churned', 'time_based']]);
     expect(events).toHaveLength(4);
@@ -50,7 +50,7 @@ describe('stage changes as events', () => {
       await tx`select * from private.take_stage_events('test_winback', 100)`;
       throw new Error('consumer failed');
     })).rejects.toThrow('consumer failed');
-    expect((await take()).map((e) => e.to_stage)).toEqual(['at_risk']);
+    expect((await take()).map((e) => e.toStage)).toEqual(['at_risk']);
   });
 
   it('two takers at once never get the same event', async () => {
@@ -58,9 +58,9 @@ describe('stage changes as events', () => {
       await applyOrder(userId, { shopOrderId: `e-many-${i}`, email: `many${i}@example.test`, total: 10, orderedAt: T0 });
     }
     await withSystem((tx) => tx`select private.evaluate_stages(${userId}, ${at(T0, 91 * DAY)})`);
-    const results = await raceOn(pools, 2, (tx) => tx<{ customer_id: string }[]>`
+    const results = await raceOn(pools, 2, (tx) => tx<{ customerId: string }[]>`
       select customer_id from private.take_stage_events('test_winback', 15)`);
-    const taken = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.map((e) => e.customer_id) : []));
+    const taken = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.map((e) => e.customerId) : []));
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect(taken).toHaveLength(20);
     expect(new Set(taken).size).toBe(20);

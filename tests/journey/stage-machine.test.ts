@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMerchant } from '@/tests/helpers/merchants';
-import { applyOrder, applyRefund, at, customer, DAY, evaluateStages, track, transitions } from '@/tests/helpers/journey';
+import { applyOrder, applyRefund, at, customer, DAY, evaluateStages, isoAt, track, transitions } from '@/tests/helpers/journey';
 
 let userId: string;
 const T0 = new Date('2026-01-10T12:00:00Z');
@@ -30,9 +30,9 @@ describe('stage machine', () => {
     await track(userId, [{ email: e, type: 'lead_capture', occurredAt: at(T0, 60 * SEC) }]);
     const c = await customer(userId, e);
     expect(c.stage).toBe('lead');
-    expect(c.became_lead_at).toEqual(at(T0, 60 * SEC));
+    expect(c.becameLeadAt).toEqual(isoAt(T0, 60 * SEC));
     expect(await transitions(userId, e)).toMatchObject([
-      { from_stage: 'visitor', to_stage: 'lead', trigger_type: 'engagement', rule: 'lead_captured', reason: 'Left an email address' },
+      { fromStage: 'visitor', toStage: 'lead', triggerType: 'engagement', rule: 'lead_captured', reason: 'Left an email address' },
     ]);
     // An email open is not engagement (mail clients open mail); the lead stays a lead.
     await track(userId, [{ email: e, type: 'email_open', occurredAt: at(T0, DAY) }]);
@@ -46,7 +46,7 @@ describe('stage machine', () => {
       { email: e, type: 'quiz_complete', occurredAt: at(T0, 5 * SEC) },
     ]);
     expect((await customer(userId, e)).stage).toBe('prospect');
-    expect((await transitions(userId, e)).map((t) => [t.from_stage, t.to_stage, t.rule, t.transitioned_at.toISOString()])).toEqual([
+    expect((await transitions(userId, e)).map((t) => [t.fromStage, t.toStage, t.rule, t.transitionedAt])).toEqual([
       ['visitor', 'lead', 'lead_captured', T0.toISOString()],
       ['lead', 'prospect', 'prospect_engaged', at(T0, 5 * SEC).toISOString()],
     ]);
@@ -55,14 +55,14 @@ describe('stage machine', () => {
   it('lead -> at_risk after exactly 30 days without activity, not a second earlier', async () => {
     const e = email();
     await track(userId, [{ email: e, type: 'lead_capture', occurredAt: T0 }]);
-    expect((await customer(userId, e)).stage_review_at).toEqual(at(T0, 30 * DAY));
+    expect((await customer(userId, e)).stageReviewAt).toEqual(isoAt(T0, 30 * DAY));
     await evaluateStages(userId, at(T0, 30 * DAY - SEC));
     expect((await customer(userId, e)).stage).toBe('lead');
     await evaluateStages(userId, at(T0, 30 * DAY));
     const c = await customer(userId, e);
     expect(c.stage).toBe('at_risk');
-    expect(c.became_at_risk_at).toEqual(at(T0, 30 * DAY));
-    expect((await transitions(userId, e)).at(-1)).toMatchObject({ trigger_type: 'time_based', rule: 'at_risk_lead_30d' });
+    expect(c.becameAtRiskAt).toEqual(isoAt(T0, 30 * DAY));
+    expect((await transitions(userId, e)).at(-1)).toMatchObject({ triggerType: 'time_based', rule: 'at_risk_lead_30d' });
     // Engaging again brings the lead back (and, engaging after capture, as a prospect).
     await track(userId, [{ email: e, type: 'page_view', occurredAt: at(T0, 31 * DAY) }]);
     expect((await customer(userId, e)).stage).toBe('prospect');
@@ -76,19 +76,19 @@ describe('stage machine', () => {
     ]);
     await applyOrder(userId, { shopOrderId: `${e}-1`, email: e, total: 100, orderedAt: at(T0, DAY) });
     let c = await customer(userId, e);
-    expect(c).toMatchObject({ stage: 'customer', total_orders: 1, lifetime_value: '100.00', average_order_value: '100.00' });
-    expect(c.became_customer_at).toEqual(at(T0, DAY));
+    expect(c).toMatchObject({ stage: 'customer', totalOrders: 1, lifetimeValue: 100, averageOrderValue: 100 });
+    expect(c.becameCustomerAt).toEqual(isoAt(T0, DAY));
 
     await applyOrder(userId, { shopOrderId: `${e}-2`, email: e, total: 150, orderedAt: at(T0, 2 * DAY) });
     c = await customer(userId, e);
-    expect(c).toMatchObject({ stage: 'repeat', total_orders: 2, lifetime_value: '250.00', average_order_value: '125.00' });
-    expect(c.became_repeat_at).toEqual(at(T0, 2 * DAY));
+    expect(c).toMatchObject({ stage: 'repeat', totalOrders: 2, lifetimeValue: 250, averageOrderValue: 125 });
+    expect(c.becameRepeatAt).toEqual(isoAt(T0, 2 * DAY));
 
     await applyOrder(userId, { shopOrderId: `${e}-3`, email: e, total: 250, orderedAt: at(T0, 3 * DAY) });
     c = await customer(userId, e);
-    expect(c).toMatchObject({ stage: 'vip', total_orders: 3, lifetime_value: '500.00', average_order_value: '166.67' });
-    expect(c.became_vip_at).toEqual(at(T0, 3 * DAY));
-    expect((await transitions(userId, e)).map((t) => `${t.from_stage}>${t.to_stage}:${t.rule}`)).toEqual([
+    expect(c).toMatchObject({ stage: 'vip', totalOrders: 3, lifetimeValue: 500, averageOrderValue: 166.67 });
+    expect(c.becameVipAt).toEqual(isoAt(T0, 3 * DAY));
+    expect((await transitions(userId, e)).map((t) => `${t.fromStage}>${t.toStage}:${t.rule}`)).toEqual([
       'visitor>lead:lead_captured',
       'lead>prospect:prospect_engaged',
       'prospect>customer:customer_first_order',
@@ -102,8 +102,8 @@ describe('stage machine', () => {
     await applyOrder(userId, { shopOrderId: `${e}-1`, email: e, total: 40, orderedAt: T0 });
     const c = await customer(userId, e);
     expect(c.stage).toBe('customer');
-    expect(c.became_customer_at).toEqual(T0);
-    expect(c.stage_review_at).toEqual(at(T0, 90 * DAY));
+    expect(c.becameCustomerAt).toEqual(isoAt(T0));
+    expect(c.stageReviewAt).toEqual(isoAt(T0, 90 * DAY));
   });
 
   it('customer -> at_risk exactly 90 days after a single order; -> churned 180 days after the last activity', async () => {
@@ -113,13 +113,13 @@ describe('stage machine', () => {
     expect((await customer(userId, e)).stage).toBe('customer');
     await evaluateStages(userId, at(T0, 90 * DAY));
     expect((await customer(userId, e)).stage).toBe('at_risk');
-    expect((await customer(userId, e)).stage_review_at).toEqual(at(T0, 180 * DAY));
+    expect((await customer(userId, e)).stageReviewAt).toEqual(isoAt(T0, 180 * DAY));
     await evaluateStages(userId, at(T0, 180 * DAY - SEC));
     expect((await customer(userId, e)).stage).toBe('at_risk');
     await evaluateStages(userId, at(T0, 180 * DAY));
     const c = await customer(userId, e);
     expect(c.stage).toBe('churned');
-    expect(c.became_churned_at).toEqual(at(T0, 180 * DAY));
+    expect(c.becameChurnedAt).toEqual(isoAt(T0, 180 * DAY));
     expect((await transitions(userId, e)).map((t) => t.rule)).toEqual([
       'customer_first_order', 'at_risk_customer_90d', 'churned_inactive_180d',
     ]);
@@ -148,7 +148,7 @@ describe('stage machine', () => {
     expect((await customer(userId, e)).stage).toBe('at_risk');
     await applyOrder(userId, { shopOrderId: `${e}-2`, email: e, total: 60, orderedAt: at(T0, 200 * DAY) });
     expect((await customer(userId, e)).stage).toBe('repeat');
-    expect((await transitions(userId, e)).at(-1)).toMatchObject({ from_stage: 'at_risk', to_stage: 'repeat', trigger_type: 'purchase' });
+    expect((await transitions(userId, e)).at(-1)).toMatchObject({ fromStage: 'at_risk', toStage: 'repeat', triggerType: 'purchase' });
   });
 
   it('a churned customer who orders again comes back', async () => {
@@ -167,11 +167,11 @@ describe('stage machine', () => {
     expect((await customer(userId, e)).stage).toBe('vip');
     await applyRefund(userId, `${e}-r1`, `${e}-2`, 150, at(T0, DAY));
     const c = await customer(userId, e);
-    expect(c).toMatchObject({ stage: 'repeat', lifetime_value: '450.00', average_order_value: '225.00' });
-    expect((await transitions(userId, e)).at(-1)).toMatchObject({ trigger_type: 'refund', from_stage: 'vip', to_stage: 'repeat' });
+    expect(c).toMatchObject({ stage: 'repeat', lifetimeValue: 450, averageOrderValue: 225 });
+    expect((await transitions(userId, e)).at(-1)).toMatchObject({ triggerType: 'refund', fromStage: 'vip', toStage: 'repeat' });
     // A refund larger than what is left is capped; a replayed refund changes nothing.
     await applyRefund(userId, `${e}-r2`, `${e}-2`, 1000, at(T0, DAY));
     await applyRefund(userId, `${e}-r2`, `${e}-2`, 1000, at(T0, DAY));
-    expect((await customer(userId, e)).lifetime_value).toBe('300.00');
+    expect((await customer(userId, e)).lifetimeValue).toBe(300);
   });
 });

@@ -1,9 +1,9 @@
 import { json, withMerchant } from '@/lib/api/handler';
-import { segmentCreate } from '@/lib/segments/schemas';
+import { segmentCreate, type SegmentList } from '@/lib/segments/schemas';
 import { createSegment, listSegments } from '@/lib/segments/service';
 
 // GET /api/segments -> {segments}
-export const GET = withMerchant({}, async ({ tx, merchant }) => ({ segments: await listSegments(tx, merchant.userId) }));
+export const GET = withMerchant({}, async ({ tx, merchant }): Promise<SegmentList> => ({ segments: await listSegments(tx, merchant.userId) }));
 
 // POST /api/segments {name, description?, criteria, isDynamic?} -> 201 segment, already evaluated.
 export const POST = withMerchant({ body: segmentCreate }, async ({ tx, merchant, body }) =>

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * The field types every request schema is built from, on the server and in the browser alike,
+ * so a limit and its message are written once: the forms read these same schemas.
+ */
+
+// C0 controls other than tab, newline and carriage return, and DEL. Postgres refuses NUL in text.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+// Half of a surrogate pair on its own is not Unicode text; it cannot be stored or sent back as UTF-8.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when a string holds only characters text may hold. */
+export function isCleanText(value: string): boolean {
+  return !CONTROL.test(value) && !LONE_SURROGATE.test(value);
+}
+
+/** True when every key and string inside a JSON value is clean text (jsonb refuses `\u0000`). */
+export function isCleanJson(value: unknown): boolean {
+  if (typeof value === 'string') return isCleanText(value);
+  if (Array.isArray(value)) return value.every(isCleanJson);
+  if (value && typeof value === 'object') return Object.entries(value).every(([k, v]) => isCleanText(k) && isCleanJson(v));
+  return true;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * Text a person typed: trimmed, at most `max` characters, and refused (400) when it holds a
+ * control character or a broken surrogate, whatever route it comes through.
+ */
+export function text(options: { max: number; min?: number; required?: string }) {
+  const base = z
+    .string({ error: 'Must be text' })
+    .trim()
+    .refine(isCleanText, 'Contains characters that are not allowed')
+    .max(options.max, `At most ${count(options.max)} characters`);
+  if (options.min !== undefined) return base.min(options.min, options.required ?? `At least ${count(options.min)} characters`);
+  return options.required ? base.min(1, options.required) : base;
+}
+
+/** A whole number from `min` to `max`; Infinity, NaN and fractions are refused. */
+export function wholeNumber(min: number, max: number) {
+  return z
+    .number({ error: 'Enter a number' })
+    .int('Enter a whole number')
+    .min(min, `Enter ${count(min)} or more`)
+    .max(max, `Enter at most ${count(max)}`);
+}
+
+/** A decimal amount from `min` (or above it, when `above`) to `max`. */
+export function decimal(min: number, max: number, options: { above?: boolean } = {}) {
+  const base = z.number({ error: 'Enter a number' });
+  const low = options.above ? base.gt(min, `Enter more than ${count(min)}`) : base.min(min, `Enter ${count(min)} or more`);
+  return low.max(max, `Enter at most ${count(max)}`);
+}
+
+/**
+ * What a number input's text means for a field: empty is no value (null), anything else is
+ * checked by the field's own schema, so the browser shows the server's message before sending.
+ */
+export function readNumberInput(raw: string, field: z.ZodType): { value: number | null; error?: string } {
+  const trimmed = raw.trim();
+  if (trimmed === '') return { value: null };
+  const parsed = field.safeParse(Number(trimmed));
+  if (parsed.success) return { value: typeof parsed.data === 'number' ? parsed.data : null };
+  return { value: null, error: parsed.error.issues[0]?.message ?? 'Enter a number' };
+}
+
+/** The first message for each top-level field of a failed parse ("criteria.min_ltv" counts as "criteria"). */
+export function issuesByField(error: z.ZodError, depth = 1): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.slice(0, depth).map(String).join('.') || 'form';
+    out[key] ??= issue.message;
+  }
+  return out;
+}
+
+/** The fields every paged list answers with, next to its items: `{ customers: [...], ...pageFields }`. */
+export const pageFields = {
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+};
