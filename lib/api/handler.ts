@@ -172,15 +172,16 @@ export function withCron<S extends Schemas>(
  * system transaction, so a delivery costs one round of BEGIN/COMMIT and one connection.
  */
 export function withWebhook<W>(
-  options: { verify: (tx: Tx, req: Request, rawBody: string) => Promise<W>; maxBytes?: number },
+  options: { verify: (tx: Tx, req: Request, rawBody: string, params: Record<string, unknown>) => Promise<W>; maxBytes?: number },
   handler: (ctx: { tx: Tx; req: Request; rawBody: string; sender: W }) => Promise<unknown>,
 ): RouteHandler {
-  return async (req) => {
+  return async (req, ctx) => {
     try {
       if (!isMutation(req)) throw new AppError('method_not_allowed', 'Use POST');
       const rawBody = await readRawBody(req, options.maxBytes);
+      const params = await ctx.params;
       const result = await withSystem(async (tx) => {
-        const sender = await options.verify(tx, req, rawBody);
+        const sender = await options.verify(tx, req, rawBody, params);
         return handler({ tx, req, rawBody, sender });
       });
       return toResponse(result);

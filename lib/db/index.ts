@@ -105,6 +105,20 @@ export async function withTenant<T>(userId: string, fn: (tx: Tx) => Promise<T>):
   return result as T;
 }
 
+/**
+ * Inside a merchant's transaction, run `fn` with the server's own role, for the writes the API
+ * roles are not granted: secrets, keys, segment memberships and counts (see the migration
+ * `api_write_privileges`). The caller scopes every statement to the merchant; the merchant's
+ * role comes back afterwards, and an error aborts the whole transaction in any case.
+ */
+export async function asServer<T>(tx: Tx, fn: () => Promise<T>): Promise<T> {
+  const [was] = await tx<{ role: string }[]>`select current_setting('role') as role`;
+  await tx`select set_config('role', 'none', true)`;
+  const result = await fn();
+  await tx`select set_config('role', ${was?.role ?? 'none'}, true)`;
+  return result;
+}
+
 /** Run `fn` in one transaction with the server's own role (cron, webhooks, public routes). */
 export async function withSystem<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
   const result = await db().begin((tx) => fn(tx));

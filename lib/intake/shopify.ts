@@ -27,35 +27,40 @@ export interface ShopifySender {
   deliveryId: string;
 }
 
+const webhookKey = z.string().regex(/^wh_[0-9a-f]{64}$/);
+
 /**
- * Who sent this webhook: the merchant whose shop domain matches and whose stored secret signs
- * the body. Missing headers, an unknown shop and a bad signature all get the same 401.
+ * Who sent this webhook: the merchant whose address it came to (`/api/webhooks/shopify/<key>`),
+ * if that merchant's secret signs the body and the shop is the one the merchant named. One
+ * merchant, one secret: no other account can change the outcome. Missing headers, an unknown
+ * address, an unreadable stored secret and a bad signature all get the same 401.
  */
-export async function authenticateShopifyWebhook(tx: Tx, req: Request, rawBody: string): Promise<ShopifySender> {
+export async function authenticateShopifyWebhook(
+  tx: Tx, req: Request, rawBody: string, params: Record<string, unknown>,
+): Promise<ShopifySender> {
+  const key = webhookKey.safeParse(params.key);
   const hmac = req.headers.get('x-shopify-hmac-sha256');
   const topic = req.headers.get('x-shopify-topic');
   const deliveryId = req.headers.get('x-shopify-webhook-id');
   const domain = shopDomainSchema.safeParse(req.headers.get('x-shopify-shop-domain') ?? '');
-  if (!hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
-  // Every merchant claiming this shop is a candidate; only the one whose secret signs the body
-  // is the sender (a claim alone proves nothing).
-  const rows = await tx<{ userId: string; ciphertext: string; verified: boolean }[]>`
-    select s.user_id, k.ciphertext, s.shop_verified_at is not null as verified
+  if (!key.success || !hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
+  const [row] = await tx<{ userId: string; shopDomain: string | null; ciphertext: string | null }[]>`
+    select s.user_id, s.shop_domain, k.ciphertext
       from public.merchant_settings s
-      join public.merchant_credentials k on k.user_id = s.user_id and k.provider = 'shopify_webhook'
-     where s.shop_domain = ${domain.data}
-     order by s.shop_verified_at desc nulls last, s.created_at
-     limit 50`;
-  const found = rows
-    .map((r) => ({ userId: r.userId, verified: r.verified, secret: decryptCredential(r.userId, 'shopify_webhook', r.ciphertext) }))
-    .find((c) => verifyShopifyHmac(rawBody, hmac, c.secret));
-  if (!found) throw invalid();
-  // A signature proves the shop: this merchant is tried first from now on, whoever else claims
-  // it. Written once only: every webhook updating the settings row would serialize them all.
-  if (!found.verified) {
-    await tx`update public.merchant_settings set shop_verified_at = now() where user_id = ${found.userId} and shop_verified_at is null`;
+      left join public.merchant_credentials k on k.user_id = s.user_id and k.provider = 'shopify_webhook'
+     where s.webhook_key = ${key.data}`;
+  if (!row?.ciphertext) throw invalid();
+  if (row.shopDomain && row.shopDomain !== domain.data) throw invalid();
+  let secret: string;
+  try {
+    secret = decryptCredential(row.userId, 'shopify_webhook', row.ciphertext);
+  } catch {
+    // A secret that no longer decrypts (key rotated, row damaged) fails this merchant alone.
+    console.error(`[webhook] stored Shopify secret of merchant ${row.userId} does not decrypt`);
+    throw invalid();
   }
-  return { userId: found.userId, topic, deliveryId };
+  if (!verifyShopifyHmac(rawBody, hmac, secret)) throw invalid();
+  return { userId: row.userId, topic, deliveryId };
 }
 
 /**

@@ -2,7 +2,7 @@ import 'server-only';
 import { AppError } from '@/lib/errors';
 import { toCsv } from '@/lib/csv';
 import { assertCollections } from '@/lib/collections/service';
-import { fieldsOf, type Tx } from '@/lib/db';
+import { asServer, fieldsOf, type Tx } from '@/lib/db';
 import {
   segmentSchema, type Segment, type SegmentCreate, type SegmentCriteria, type SegmentEvaluation, type SegmentMember,
   type SegmentMembers, type SegmentPatch,
@@ -24,7 +24,8 @@ export async function getSegment(tx: Tx, userId: string, id: string): Promise<Se
 /** Bring memberships in line with the criteria in one SQL statement (members who match again are re-added). */
 export async function evaluateSegment(tx: Tx, userId: string, id: string): Promise<SegmentEvaluation> {
   await getSegment(tx, userId, id);
-  const [r] = await tx<SegmentEvaluation[]>`select added, removed, total from public.evaluate_segment(${userId}, ${id})`;
+  // Memberships and counts are the server's to write, never the API roles'.
+  const [r] = await asServer(tx, () => tx<SegmentEvaluation[]>`select added, removed, total from public.evaluate_segment(${userId}, ${id})`);
   return r ?? { added: 0, removed: 0, total: 0 };
 }
 

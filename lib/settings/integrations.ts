@@ -1,7 +1,7 @@
 import 'server-only';
 import { AppError } from '@/lib/errors';
 import { decryptSecret, encryptSecret } from '@/lib/crypto/secrets';
-import type { Tx } from '@/lib/db';
+import { asServer, type Tx } from '@/lib/db';
 import type { IntegrationsUpdate, IntegrationsView, SecretStatus } from '@/lib/settings/schemas';
 
 export type CredentialProvider = 'klaviyo' | 'shopify_webhook';
@@ -13,26 +13,23 @@ interface SettingsRow {
   shopDomain: string | null;
   trackingKey: string;
   serverKeyLast4: string | null;
+  webhookKey: string;
 }
 
 async function settingsRow(tx: Tx, userId: string): Promise<SettingsRow> {
   const [row] = await tx<SettingsRow[]>`
-    select shop_domain, tracking_key, server_key_last4 from public.merchant_settings where user_id = ${userId}`;
-  if (row) return row;
-  // Users created before the auth.users trigger existed get their row on first use.
-  const [created] = await tx<SettingsRow[]>`
-    insert into public.merchant_settings (user_id) values (${userId})
-    on conflict (user_id) do update set user_id = excluded.user_id
-    returning shop_domain, tracking_key, server_key_last4`;
-  if (!created) throw new AppError('not_found', 'Merchant not found');
-  return created;
+    select shop_domain, tracking_key, server_key_last4, webhook_key from public.merchant_settings where user_id = ${userId}`;
+  // Every merchant has one from the auth.users trigger; none means the account is gone.
+  if (!row) throw new AppError('not_found', 'Merchant not found');
+  return row;
 }
 
 /** Settings as the dashboard sees them: flags and last 4 characters, never a secret. */
 export async function getIntegrations(
   tx: Tx,
   userId: string,
-  urls: { webhookUrl: string; trackingEndpoint: string },
+  /** The absolute URL of a path of this deployment, as the shop and the storefront reach it. */
+  publicUrl: (path: string) => string,
 ): Promise<IntegrationsView> {
   const settings = await settingsRow(tx, userId);
   const creds = await tx<{ provider: CredentialProvider; last4: string; updatedAt: string }[]>`
@@ -43,22 +40,28 @@ export async function getIntegrations(
   };
   return {
     klaviyo: { apiKey: status('klaviyo') },
-    shopify: { shopDomain: settings.shopDomain, webhookSecret: status('shopify_webhook'), webhookUrl: urls.webhookUrl },
-    tracking: { publishableKey: settings.trackingKey, endpoint: urls.trackingEndpoint },
+    shopify: {
+      shopDomain: settings.shopDomain,
+      webhookSecret: status('shopify_webhook'),
+      // The merchant's own address: a delivery to it is checked against this merchant's secret only.
+      webhookUrl: publicUrl(`/api/webhooks/shopify/${settings.webhookKey}`),
+    },
+    tracking: { publishableKey: settings.trackingKey, endpoint: publicUrl('/api/track') },
     serverKey: { configured: settings.serverKeyLast4 !== null, last4: settings.serverKeyLast4 },
   };
 }
 
+/** Store or remove a secret: the server encrypts it and writes it (the API roles may only read that it exists). */
 async function putSecret(tx: Tx, userId: string, provider: CredentialProvider, value: string | null): Promise<void> {
   if (value === null) {
-    await tx`delete from public.merchant_credentials where user_id = ${userId} and provider = ${provider}`;
+    await asServer(tx, () => tx`delete from public.merchant_credentials where user_id = ${userId} and provider = ${provider}`);
     return;
   }
   const ciphertext = encryptSecret(value, context(userId, provider));
-  await tx`
+  await asServer(tx, () => tx`
     insert into public.merchant_credentials (user_id, provider, ciphertext, last4)
     values (${userId}, ${provider}, ${ciphertext}, ${value.slice(-4)})
-    on conflict (user_id, provider) do update set ciphertext = excluded.ciphertext, last4 = excluded.last4`;
+    on conflict (user_id, provider) do update set ciphertext = excluded.ciphertext, last4 = excluded.last4`);
 }
 
 /** Apply a settings change; fields left out stay as they are, null clears. */
@@ -84,10 +87,10 @@ export async function updateIntegrations(tx: Tx, userId: string, input: Integrat
 
 /** Replace the publishable tracking key; the old one stops working at once. */
 export async function rotateTrackingKey(tx: Tx, userId: string): Promise<string> {
-  const [row] = await tx<{ trackingKey: string }[]>`
+  const [row] = await asServer(tx, () => tx<{ trackingKey: string }[]>`
     update public.merchant_settings set tracking_key = public.new_publishable_key()
      where user_id = ${userId}
-    returning tracking_key`;
+    returning tracking_key`);
   if (!row) throw new AppError('not_found', 'Merchant not found');
   await tx`select public.log_activity(${userId}, 'settings.tracking_key_rotated', 'settings')`;
   return row.trackingKey;

@@ -1,7 +1,7 @@
 import 'server-only';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '@/lib/errors';
-import type { Tx } from '@/lib/db';
+import { asServer, type Tx } from '@/lib/db';
 
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
@@ -11,9 +11,9 @@ const hash = (key: string) => createHash('sha256').update(key).digest('hex');
  */
 export async function rotateServerKey(tx: Tx, userId: string): Promise<string> {
   const key = `sk_${randomBytes(24).toString('base64url')}`;
-  const updated = await tx`
+  const updated = await asServer(tx, () => tx`
     update public.merchant_settings set server_key_hash = ${hash(key)}, server_key_last4 = ${key.slice(-4)}
-     where user_id = ${userId}`;
+     where user_id = ${userId}`);
   if (updated.count === 0) throw new AppError('not_found', 'Merchant not found');
   await tx`select public.log_activity(${userId}, 'settings.server_key_rotated', 'settings')`;
   return key;

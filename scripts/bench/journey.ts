@@ -107,7 +107,7 @@ async function benchIngest(userId: string, key: string, customers: number) {
   return { events, oursPerSec: events / (ours.ms / 1000), rawPerSec: events / (raw.ms / 1000) };
 }
 
-async function benchOrders(userId: string, port: number, env: Record<string, string>) {
+async function benchOrders(userId: string, webhookKey: string, port: number, env: Record<string, string>) {
   const app = await startNext(port, env);
   try {
     const CLIENTS = 8;
@@ -117,7 +117,7 @@ async function benchOrders(userId: string, port: number, env: Record<string, str
         id: `bench-${c}-${i}`, email: `c${1 + ((c * PER_CLIENT + i) * 31) % 150000}@bench.test`, total_price: '42.50', currency: 'USD',
         created_at: new Date().toISOString(), line_items: [{ product_id: 1, quantity: 1, price: '42.50' }],
       });
-      const res = await fetch(`http://127.0.0.1:${port}/api/webhooks/shopify/orders`, {
+      const res = await fetch(`http://127.0.0.1:${port}/api/webhooks/shopify/${webhookKey}`, {
         method: 'POST',
         body,
         headers: {
@@ -155,7 +155,8 @@ export async function runJourneyBench(): Promise<string> {
     if (!merchant) throw new Error('no bench merchant');
     const userId = merchant.userId;
     await withTenant(userId, (tx) => updateIntegrations(tx, userId, { shopifyShopDomain: SHOP, shopifyWebhookSecret: SECRET }));
-    const [settings] = await db()<{ trackingKey: string }[]>`select tracking_key from public.merchant_settings where user_id = ${userId}`;
+    const [settings] = await db()<{ trackingKey: string; webhookKey: string }[]>`
+      select tracking_key, webhook_key from public.merchant_settings where user_id = ${userId}`;
 
     console.log(`loading ${fmt(customers, 0)} customers and ${fmt(customers * perCustomer, 0)} touchpoints...`);
     const loadTime = await timed(() => load(userId, customers, perCustomer));
@@ -166,7 +167,7 @@ export async function runJourneyBench(): Promise<string> {
     console.log('ingest...');
     const ingest = await benchIngest(userId, settings?.trackingKey ?? '', customers);
     console.log('order webhooks over HTTP...');
-    const orders = await benchOrders(userId, await freePort(), env);
+    const orders = await benchOrders(userId, settings?.webhookKey ?? '', await freePort(), env);
 
     const ok = (b: boolean) => (b ? 'met' : '**not met**');
     const ratio = seg.baselineMs / seg.firstMs;

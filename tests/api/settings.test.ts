@@ -26,7 +26,10 @@ describe('integrations settings', () => {
     expect(res.status).toBe(200);
     expect(res.body.klaviyo.apiKey).toEqual({ configured: false, last4: null, updatedAt: null });
     expect(res.body.shopify.shopDomain).toBeNull();
-    expect(res.body.shopify.webhookUrl).toBe('http://localhost:3000/api/webhooks/shopify/orders');
+    // The merchant's own webhook address, different for every merchant.
+    expect(res.body.shopify.webhookUrl).toMatch(/^http:\/\/localhost:3000\/api\/webhooks\/shopify\/wh_[0-9a-f]{64}$/);
+    const other = await call<IntegrationsView>(GET, '/api/settings/integrations', { cookie: b.cookie });
+    expect(other.body.shopify.webhookUrl).not.toBe(res.body.shopify.webhookUrl);
     expect(res.body.tracking.publishableKey).toMatch(/^pk_[0-9a-f]{32}$/);
   });
 

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { POST as webhook } from '@/app/api/webhooks/shopify/orders/route';
 import { db } from '@/lib/db';
-import { call } from '@/tests/helpers/http';
 import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
-import { connectShop, shopifyWebhook } from '@/tests/helpers/shopify';
+import { connectShop, deliver, shopifyWebhook } from '@/tests/helpers/shopify';
 
 // Shopify's own documented sample payloads (tests/fixtures/shopify/README.md says where from),
 // sent byte for byte as the shop's "Send test notification" would.
@@ -13,15 +11,15 @@ const SHOP = 'samples-test.myshopify.com';
 const SECRET = 'shpss_samples_secret_0123456789';
 const ORDER_ID = '820982911946154508';
 let m: TestMerchant;
+let address: { path: string; key: string };
 
 beforeAll(async () => {
   m = await createMerchant('samples');
-  await connectShop(m, SHOP, SECRET);
+  address = await connectShop(m, SHOP, SECRET);
 });
 
 const send = (raw: string, topic: string, deliveryId: string) => {
-  const w = shopifyWebhook(raw, { secret: SECRET, shop: SHOP, topic, deliveryId });
-  return call<Record<string, unknown>>(webhook, '/api/webhooks/shopify/orders', { rawBody: w.rawBody, headers: w.headers, noOrigin: true });
+  return deliver(address, shopifyWebhook(raw, { secret: SECRET, shop: SHOP, topic, deliveryId }));
 };
 
 async function customer() {

@@ -1,22 +1,20 @@
 import { createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { POST as webhook } from '@/app/api/webhooks/shopify/orders/route';
 import { db, withSystem } from '@/lib/db';
-import { call } from '@/tests/helpers/http';
 import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
-import { connectShop, shopifyOrder, shopifyWebhook } from '@/tests/helpers/shopify';
+import { connectShop, deliver, shopifyOrder, shopifyWebhook } from '@/tests/helpers/shopify';
 
 const SHOP = 'webhook-test.myshopify.com';
 const SECRET = 'shpss_webhook_secret_0123456789';
 let a: TestMerchant;
+let address: { path: string; key: string };
 
 beforeAll(async () => {
   a = await createMerchant('hook');
-  await connectShop(a, SHOP, SECRET);
+  address = await connectShop(a, SHOP, SECRET);
 });
 
-const send = (w: { rawBody: string; headers: Record<string, string> }) =>
-  call<Record<string, unknown>>(webhook, '/api/webhooks/shopify/orders', { rawBody: w.rawBody, headers: w.headers, noOrigin: true });
+const send = (w: { rawBody: string; headers: Record<string, string> }) => deliver(address, w);
 
 async function customerRow(email: string) {
   const [c] = await db()<{ totalOrders: number; lifetimeValue: number; firstName: string | null; shopifyCustomerId: string | null }[]>`
@@ -24,7 +22,7 @@ async function customerRow(email: string) {
   return c;
 }
 
-describe('POST /api/webhooks/shopify/orders', () => {
+describe('POST /api/webhooks/shopify/<key>', () => {
   it('applies a signed order: customer, counters, purchase touchpoint, inbox row', async () => {
     const res = await send(shopifyWebhook(shopifyOrder(1001, 'Ada@Example.test', '120.50'), { secret: SECRET, shop: SHOP }));
     expect(res.status).toBe(200);
@@ -86,13 +84,20 @@ describe('POST /api/webhooks/shopify/orders', () => {
     expect(d?.n).toBe(0);
   });
 
-  it("routes a shop claimed by two merchants to the one whose secret signs it (a squatter gets nothing)", async () => {
-    const squatter = await createMerchant('squat');
-    await connectShop(squatter, SHOP, 'squatter-secret-0123456789');
-    const res = await send(shopifyWebhook(shopifyOrder(1006, 'routed@example.test', '10.00'), { secret: SECRET, shop: SHOP }));
-    expect(res.status).toBe(200);
-    const owners = await db()<{ userId: string }[]>`select user_id from public.orders where shop_order_id = '1006'`;
-    expect(owners.map((o) => o.userId)).toEqual([a.userId]);
+  it('checks a delivery against its address\'s merchant alone: another address, or another shop, is a 401', async () => {
+    const other = await createMerchant('other-shop');
+    const otherAddress = await connectShop(other, 'other-shop.myshopify.com', 'other-secret-0123456789');
+    // The owner's signed order sent to someone else's address does not verify there.
+    const misrouted = await deliver(otherAddress, shopifyWebhook(shopifyOrder(1006, 'routed@example.test', '10.00'), { secret: SECRET, shop: SHOP }));
+    expect(misrouted.status).toBe(401);
+    // A body signed with the right secret but naming another shop than the merchant's is refused too.
+    const wrongShop = await send(shopifyWebhook(shopifyOrder(1006, 'routed@example.test', '10.00'), { secret: SECRET, shop: 'elsewhere.myshopify.com' }));
+    expect(wrongShop.status).toBe(401);
+    const unknown = await deliver({ path: '/api/webhooks/shopify/wh_x', key: `wh_${'0'.repeat(64)}` },
+      shopifyWebhook(shopifyOrder(1006, 'routed@example.test', '10.00'), { secret: SECRET, shop: SHOP }));
+    expect(unknown.status).toBe(401);
+    const [n] = await db()<{ n: number }[]>`select count(*)::int as n from public.orders where shop_order_id = '1006'`;
+    expect(n?.n).toBe(0);
   });
 
   it('acknowledges an order without any email and topics it does not use, without effect', async () => {
@@ -111,21 +116,31 @@ describe('POST /api/webhooks/shopify/orders', () => {
     expect(await customerRow('early@example.test')).toMatchObject({ lifetimeValue: 80 });
   });
 
-  it('tries the merchant who proved the shop first, however many others claim it', async () => {
+  it('100 hostile accounts claiming the owner\'s shop, some with unreadable secrets, change nothing for the owner', async () => {
     const { encryptSecret } = await import('@/lib/crypto/secrets');
-    // 60 squatters claim the domain with their own secrets after the owner's first webhook.
     await withSystem(async (tx) => {
       const users = await tx<{ id: string }[]>`
-        insert into auth.users (email) select 'squat' || g || '@example.test' from generate_series(1, 60) g returning id`;
+        insert into auth.users (email) select 'claimant' || g || '@example.test' from generate_series(1, 100) g returning id`;
       await tx`update public.merchant_settings set shop_domain = ${SHOP} where user_id = any(${users.map((u) => u.id)})`;
-      for (const u of users) {
-        await tx`insert into public.merchant_credentials (user_id, provider, ciphertext, last4)
-                 values (${u.id}, 'shopify_webhook', ${encryptSecret('squatter-secret-000000', `${u.id}:shopify_webhook`)}, '0000')`;
+      // Half sign with a secret of their own, half store garbage where the secret should be.
+      for (const [i, u] of users.entries()) {
+        const ciphertext = i % 2 ? 'v1.not-a-ciphertext' : encryptSecret(`claimant-secret-${i}-0000000`, `${u.id}:shopify_webhook`);
+        await tx`insert into public.merchant_credentials (user_id, provider, ciphertext, last4) values (${u.id}, 'shopify_webhook', ${ciphertext}, '0000')`;
       }
     });
-    const res = await send(shopifyWebhook(shopifyOrder(1101, 'after-squat@example.test', '10.00'), { secret: SECRET, shop: SHOP }));
-    expect(res.status).toBe(200);
-    const [v] = await db()<{ verified: boolean }[]>`select shop_verified_at is not null as verified from public.merchant_settings where user_id = ${a.userId}`;
-    expect(v?.verified).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      const res = await send(shopifyWebhook(shopifyOrder(1101 + i, `claimed-${i}@example.test`, '10.00'), { secret: SECRET, shop: SHOP }));
+      expect(res.status).toBe(200);
+    }
+    const owners = await db()<{ userId: string }[]>`select distinct user_id from public.orders where shop_order_id in ('1101', '1102', '1103')`;
+    expect(owners.map((o) => o.userId)).toEqual([a.userId]);
+  });
+
+  it('answers 401, not 500, when the merchant\'s own stored secret no longer decrypts', async () => {
+    const broken = await createMerchant('broken-secret');
+    const brokenAddress = await connectShop(broken, 'broken.myshopify.com', 'broken-secret-0123456789');
+    await db()`update public.merchant_credentials set ciphertext = 'v1.garbage' where user_id = ${broken.userId}`;
+    const res = await deliver(brokenAddress, shopifyWebhook(shopifyOrder(1200, 'b@example.test', '10.00'), { secret: 'broken-secret-0123456789', shop: 'broken.myshopify.com' }));
+    expect(res.status).toBe(401);
   });
 });

@@ -16,8 +16,8 @@ const probe = withMerchant(
   async ({ body, params, merchant, tx }) => {
     if (body.mode === 'app') throw new AppError('not_found', 'No such widget');
     if (body.mode === 'unique') {
-      await tx`insert into public.leads (user_id, email) values (${merchant.userId}, 'dup@x.test')`;
-      await tx`insert into public.leads (user_id, email) values (${merchant.userId}, 'dup@x.test')`;
+      await tx`insert into public.collections (user_id, slug, name, position) values (${merchant.userId}, 'dup', 'Dup', 90)`;
+      await tx`insert into public.collections (user_id, slug, name, position) values (${merchant.userId}, 'dup', 'Dup', 91)`;
     }
     if (body.mode === 'crash') throw new Error('connection string postgres://secret@internal-host leaked?');
     if (body.mode === 'raise') await tx`do $$ begin raise exception 'Points balance is too low' using errcode = 'HH409'; end $$`;

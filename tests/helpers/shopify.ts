@@ -1,5 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { PUT as putIntegrations } from '@/app/api/settings/integrations/route';
+import { POST as webhookRoute } from '@/app/api/webhooks/shopify/[key]/route';
+import type { IntegrationsView } from '@/lib/settings/schemas';
 import { call } from '@/tests/helpers/http';
 import type { TestMerchant } from '@/tests/helpers/merchants';
 
@@ -37,12 +39,24 @@ export function shopifyOrder(id: number | string, email: string, total: string, 
   };
 }
 
-/** Connect a merchant's shop the way a merchant does: through the settings route. */
-export async function connectShop(m: TestMerchant, shop: string, secret: string): Promise<void> {
-  const res = await call(putIntegrations, '/api/settings/integrations', {
+/**
+ * Connect a merchant's shop the way a merchant does: through the settings route. Returns the
+ * webhook address Settings shows, as the path the shop posts to and its `key` parameter.
+ */
+export async function connectShop(m: TestMerchant, shop: string, secret: string): Promise<{ path: string; key: string }> {
+  const res = await call<IntegrationsView>(putIntegrations, '/api/settings/integrations', {
     method: 'PUT',
     cookie: m.cookie,
     body: { shopifyShopDomain: shop, shopifyWebhookSecret: secret },
   });
   if (res.status !== 200) throw new Error(`could not connect shop: ${JSON.stringify(res.body)}`);
+  const path = new URL(res.body.shopify.webhookUrl).pathname;
+  return { path, key: path.split('/').at(-1) ?? '' };
+}
+
+/** Deliver a webhook to the real route at a merchant's address, as the shop does. */
+export function deliver(address: { path: string; key: string }, w: { rawBody: string; headers: Record<string, string> }) {
+  return call<Record<string, unknown>>(webhookRoute, address.path, {
+    rawBody: w.rawBody, headers: w.headers, noOrigin: true, params: { key: address.key },
+  });
 }

@@ -3,10 +3,7 @@ import { publicUrl } from '@/lib/api/urls';
 import { getIntegrations, updateIntegrations } from '@/lib/settings/integrations';
 import { integrationsUpdateSchema } from '@/lib/settings/schemas';
 
-const urls = (req: Request) => ({
-  webhookUrl: publicUrl(req, '/api/webhooks/shopify/orders'),
-  trackingEndpoint: publicUrl(req, '/api/track'),
-});
+const urls = (req: Request) => (path: string) => publicUrl(req, path);
 
 // GET /api/settings/integrations -> configured flags and last 4 characters, never a secret.
 export const GET = withMerchant({}, ({ tx, merchant, req }) => getIntegrations(tx, merchant.userId, urls(req)));
