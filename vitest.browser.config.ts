@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 const root = path.dirname(new URL(import.meta.url).pathname);
 
-// Browser tests: a production build served by `next start`, driven through Debian's chromium.
+// Browser tests: a production build served by `npm start` (scripts/start.ts), driven through Debian's chromium.
 export default defineConfig({
   // `server-only` throws outside Next's react-server build; the setup here is server code.
   resolve: { alias: { '@': root, 'server-only': path.join(root, 'tests/setup/server-only-stub.ts') } },

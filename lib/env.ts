@@ -27,6 +27,14 @@ const schema = z.object({
   NEXT_PUBLIC_SUPABASE_ANON_KEY: optionalString,
   NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: optionalString,
   KLAVIYO_API_URL: z.url().default('https://a.klaviyo.com'),
+  /**
+   * How many proxies of ours stand in front of the app, each appending to X-Forwarded-For
+   * (0: clients connect to `npm start` directly). Decides which address rate limits key on and
+   * whether X-Forwarded-Host/-Proto are believed.
+   */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** Set to 1 by Vercel, whose edge writes the X-Forwarded-* headers itself. */
+  VERCEL: optionalString,
 });
 
 export type Env = z.infer<typeof schema>;

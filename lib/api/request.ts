@@ -8,9 +8,33 @@ export function isMutation(req: Request): boolean {
 }
 
 /**
- * Whether a cookie-carrying request comes from our own pages. Browsers send Origin on
- * every cross-site POST; without it we fall back to Sec-Fetch-Site, and a request with
- * neither (curl, server to server) carries no ambient browser credentials to abuse.
+ * Whether the proxies in front of us may be believed about the client: on Vercel, whose edge
+ * sets the X-Forwarded-* headers itself, or when TRUSTED_PROXY_HOPS says how many proxies of
+ * ours there are. Otherwise those headers are whatever the client sent.
+ */
+function proxiesTrusted(): boolean {
+  const e = env();
+  return e.VERCEL === '1' || e.TRUSTED_PROXY_HOPS > 0;
+}
+
+/** This deployment's origin as the browser sees it (scheme, host and port). */
+function requestOrigin(req: Request): string | null {
+  const trusted = proxiesTrusted();
+  const host = (trusted ? req.headers.get('x-forwarded-host') : null) ?? req.headers.get('host');
+  const proto = (trusted ? req.headers.get('x-forwarded-proto') : null) ?? new URL(req.url).protocol.replace(/:$/, '');
+  if (!host) return null;
+  try {
+    return new URL(`${proto}://${host}`).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether a cookie-carrying request comes from our own pages: its Origin must be this
+ * deployment's (scheme, host and port all equal) or APP_URL's. Browsers send Origin on every
+ * cross-site POST; without it we fall back to Sec-Fetch-Site, and a request with neither (curl,
+ * server to server) carries no ambient browser credentials to abuse.
  */
 export function isSameOrigin(req: Request): boolean {
   const origin = req.headers.get('origin');
@@ -18,16 +42,15 @@ export function isSameOrigin(req: Request): boolean {
     const site = req.headers.get('sec-fetch-site');
     return site === null || site === 'same-origin' || site === 'none';
   }
-  let parsed: URL;
+  let given: string;
   try {
-    parsed = new URL(origin);
+    given = new URL(origin).origin;
   } catch {
     return false;
   }
-  const host = req.headers.get('x-forwarded-host') ?? req.headers.get('host') ?? new URL(req.url).host;
-  if (parsed.host === host) return true;
+  if (given === 'null') return false;
   const appUrl = env().APP_URL;
-  return appUrl !== undefined && new URL(appUrl).origin === parsed.origin;
+  return given === requestOrigin(req) || (appUrl !== undefined && new URL(appUrl).origin === given);
 }
 
 export function assertSameOrigin(req: Request): void {
@@ -37,34 +60,58 @@ export function assertSameOrigin(req: Request): void {
 }
 
 /**
- * The caller's address for rate limiting: the last X-Forwarded-For entry, the one added by the
- * proxy in front of us (Vercel replaces the header; nginx appends), so a client cannot pick
- * its own bucket by sending the header itself.
+ * The caller's address, for rate limits. X-Forwarded-For lists the addresses each hop saw, the
+ * nearest last. `npm start` (scripts/start.ts) appends the connection's own peer, so the last
+ * entry is always the peer; each of the TRUSTED_PROXY_HOPS proxies of ours in front added one
+ * more before it, and anything further left is the client's to invent. On Vercel the edge
+ * replaces the header with the client's address.
  */
 export function clientIp(req: Request): string {
+  const e = env();
   const hops = req.headers.get('x-forwarded-for')?.split(',').map((h) => h.trim()).filter(Boolean) ?? [];
-  return hops[hops.length - 1] || req.headers.get('x-real-ip') || 'unknown';
+  if (e.VERCEL === '1') return hops[0] ?? req.headers.get('x-real-ip') ?? 'unknown';
+  return hops[hops.length - 1 - e.TRUSTED_PROXY_HOPS] ?? hops[0] ?? 'unknown';
 }
 
 export const MAX_BODY_BYTES = 1_000_000;
 
-/** The raw body, refused past `limit` bytes. */
+const tooLarge = (limit: number) => new AppError('payload_too_large', `Request body is larger than ${limit.toLocaleString('en-US')} bytes`);
+
+/**
+ * The raw body as text, read as it streams in and refused (413) as soon as it passes `limit`
+ * bytes, whether or not the client declared a Content-Length: a chunked upload is never held
+ * in memory past the limit.
+ */
 export async function readRawBody(req: Request, limit = MAX_BODY_BYTES): Promise<string> {
   const declared = Number(req.headers.get('content-length') ?? '0');
-  if (declared > limit) throw new AppError('payload_too_large', `Request body is larger than ${limit} bytes`);
-  const text = await req.text();
-  if (Buffer.byteLength(text) > limit) {
-    throw new AppError('payload_too_large', `Request body is larger than ${limit} bytes`);
+  if (declared > limit) throw tooLarge(limit);
+  if (!req.body) return '';
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
   }
-  return text;
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** The media type of a Content-Type header, without parameters, lower case (`application/json`). */
+export function mediaType(header: string | null): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
 /** Parse a JSON body. An empty body is `{}` so all-optional schemas accept it. */
 export async function readJsonBody(req: Request, limit = MAX_BODY_BYTES): Promise<unknown> {
   const text = await readRawBody(req, limit);
   if (text.trim() === '') return {};
-  const type = req.headers.get('content-type') ?? '';
-  if (!type.toLowerCase().includes('application/json')) {
+  if (mediaType(req.headers.get('content-type')) !== 'application/json') {
     throw new AppError('unsupported_media_type', 'Send the request body as application/json');
   }
   try {

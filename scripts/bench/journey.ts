@@ -185,7 +185,7 @@ export async function runJourneyBench(): Promise<string> {
       `| segment re-evaluation, nothing changed | ${fmt(seg.steadyMs)} ms | | |`,
       `| track ingest, ${fmt(ingest.events, 0)} events in batches of 500 (validation + \`record_touchpoints\`) | ${fmt(ingest.oursPerSec, 0)} events/s | ≥ 5,000/s | ${ok(ingest.oursPerSec >= 5000)} |`,
       `| raw \`INSERT … SELECT unnest\` of the same batches | ${fmt(ingest.rawPerSec, 0)} events/s; ours is ${fmt(ingestRatio * 100)}% of raw | ≥ 50% | ${ok(ingestRatio >= 0.5)} |`,
-      `| order webhooks over HTTP (\`next start\`), ${orders.clients} concurrent clients, ${fmt(orders.orders, 0)} signed orders | ${fmt(orders.perSec, 0)} orders/s, ${fmt(orders.applied, 0)} applied | ≥ 300/s | ${ok(orders.perSec >= 300 && orders.applied === orders.orders)} |`,
+      `| order webhooks over HTTP (\`npm start\`), ${orders.clients} concurrent clients, ${fmt(orders.orders, 0)} signed orders | ${fmt(orders.perSec, 0)} orders/s, ${fmt(orders.applied, 0)} applied | ≥ 300/s | ${ok(orders.perSec >= 300 && orders.applied === orders.orders)} |`,
     ].join('\n');
   } finally {
     await closeDb();

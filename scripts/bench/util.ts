@@ -21,15 +21,15 @@ export function machine(): string {
 
 export const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
-/** Serve the production build (built first if missing) against `env`; resolves when it answers. */
+/** Serve the production build (built first if missing) with `npm start`'s server against `env`; resolves when it answers. */
 export async function startNext(port: number, env: Record<string, string>): Promise<ChildProcess> {
   if (!existsSync('.next/BUILD_ID')) {
     const build = spawnSync('node_modules/.bin/next', ['build'], { stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
     if (build.status !== 0) throw new Error('next build failed');
   }
-  const child = spawn('node_modules/.bin/next', ['start', '--port', String(port), '--hostname', '127.0.0.1'], {
+  const child = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, ...env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
+    env: { ...process.env, ...env, PORT: String(port), HOSTNAME: '127.0.0.1', NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
   });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {

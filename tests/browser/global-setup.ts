@@ -15,7 +15,7 @@ declare module 'vitest' {
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`the app server exited with ${child.exitCode}`);
     try {
       const res = await fetch(url, { redirect: 'manual' });
       if (res.status < 500) return;
@@ -29,7 +29,7 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number):
 
 /**
  * The real app for browser tests: a production build (`next build`, run here if missing)
- * served by `next start` against a fresh embedded PostgreSQL.
+ * served by `npm start`'s server (scripts/start.ts) against a fresh embedded PostgreSQL.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (!existsSync('.next/BUILD_ID')) {
@@ -44,10 +44,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await sql.end();
 
   const port = await freePort();
-  const app = spawn('node_modules/.bin/next', ['start', '--port', String(port), '--hostname', '127.0.0.1'], {
+  const app = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
       ...process.env,
+      PORT: String(port),
+      HOSTNAME: '127.0.0.1',
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,
       AUTH_SECRET: 'browser-test-auth-secret-0123456789abcdef',
