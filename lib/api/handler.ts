@@ -93,8 +93,31 @@ export interface RateLimit<B = unknown> {
   name: string;
   limit: number;
   windowSeconds: number;
-  /** Limit by something in the parsed body (an account's email, an API key) instead. */
-  subject?: (body: B) => string;
+  /** Limit by something in the parsed body (an account's email, an API key), or it and the address, instead. */
+  subject?: (body: B, ip: string) => string;
+  /**
+   * Count only requests the handler answers 401 (failed sign-ins), checked before and counted
+   * after: the owner's own successful sign-ins never use the allowance up.
+   */
+  failuresOnly?: boolean;
+  /** The rule does not apply to this request (e.g. a browser that has signed in to the account before). */
+  skip?: (body: B, cookies: CookieJar) => boolean;
+}
+
+const bucketOf = (name: string, subject: string) =>
+  // Hashed so a long or odd subject (a header, an email) cannot bloat or break the key.
+  `${name}:${createHash('sha256').update(subject).digest('base64url').slice(0, 22)}`;
+
+const rateLimited = (resetAt: string | null) => {
+  const retry = resetAt ? Math.max(1, Math.ceil((Date.parse(resetAt) - Date.now()) / 1000)) : 60;
+  return new AppError('rate_limited', 'Too many requests, please slow down', { headers: { 'Retry-After': String(retry) } });
+};
+
+/** Refuse when a failures-only bucket is already full, without counting this request. */
+async function assertBelowLimit(rule: RateLimit<never>, subject: string): Promise<void> {
+  const [row] = await db()<{ hits: number; resetAt: string | null }[]>`
+    select hits, reset_at from private.rate_limit_peek(${bucketOf(rule.name, subject)}, ${rule.windowSeconds})`;
+  if (row && row.hits >= rule.limit) throw rateLimited(row.resetAt);
 }
 
 /**
@@ -103,14 +126,9 @@ export interface RateLimit<B = unknown> {
  * second connection while holding one can exhaust the pool.
  */
 export async function enforceRateLimit(rule: RateLimit<never>, subject: string): Promise<void> {
-  // Hashed so a long or odd subject (a header, an email) cannot bloat or break the key.
-  const bucket = `${rule.name}:${createHash('sha256').update(subject).digest('base64url').slice(0, 22)}`;
   const [row] = await db()<{ allowed: boolean; resetAt: string }[]>`
-    select allowed, reset_at from private.rate_limit_hit(${bucket}, ${rule.limit}, ${rule.windowSeconds})`;
-  if (row && !row.allowed) {
-    const retry = Math.max(1, Math.ceil((Date.parse(row.resetAt) - Date.now()) / 1000));
-    throw new AppError('rate_limited', 'Too many requests, please slow down', { headers: { 'Retry-After': String(retry) } });
-  }
+    select allowed, reset_at from private.rate_limit_hit(${bucketOf(rule.name, subject)}, ${rule.limit}, ${rule.windowSeconds})`;
+  if (row && !row.allowed) throw rateLimited(row.resetAt);
 }
 
 /**
@@ -130,10 +148,23 @@ export function withPublic<S extends Schemas>(
       const ip = clientIp(req);
       for (const rule of options.rateLimits.filter((r) => !r.subject)) await enforceRateLimit(rule, ip);
       const parsed = await parse(schemas, req, ctx);
-      for (const rule of options.rateLimits) {
-        if (rule.subject) await enforceRateLimit(rule, rule.subject(parsed.body));
+      const bodyRules = options.rateLimits
+        .filter((r) => r.subject && !r.skip?.(parsed.body, cookies))
+        .map((rule) => ({ rule, subject: rule.subject?.(parsed.body, ip) ?? ip }));
+      for (const { rule, subject } of bodyRules) {
+        if (rule.failuresOnly) await assertBelowLimit(rule, subject);
+        else await enforceRateLimit(rule, subject);
       }
-      const result = await withSystem((tx) => handler({ ...parsed, req, tx, cookies, ip }));
+      let result: unknown;
+      try {
+        result = await withSystem((tx) => handler({ ...parsed, req, tx, cookies, ip }));
+      } catch (err) {
+        // Counted after the transaction, on its own connection: the rollback must not undo it.
+        if (err instanceof AppError && err.code === 'unauthorized') {
+          for (const { rule, subject } of bodyRules.filter((r) => r.rule.failuresOnly)) await enforceRateLimit(rule, subject).catch(() => undefined);
+        }
+        throw err;
+      }
       return applyCookies(toResponse(result), cookies);
     } catch (err) {
       return applyCookies(errorResponse(err), cookies);

@@ -4,6 +4,8 @@ import { POST as login } from '@/app/api/auth/login/route';
 import { POST as logout } from '@/app/api/auth/logout/route';
 import { GET as session } from '@/app/api/auth/session/route';
 import { POST as signup } from '@/app/api/auth/signup/route';
+import { createCookieJar, parseCookieHeader } from '@/lib/auth/cookies';
+import { isKnownDevice } from '@/lib/auth/device';
 import { SESSION_COOKIE, signSessionToken } from '@/lib/auth/local';
 import { closeDb, db } from '@/lib/db';
 import { env, reloadEnv } from '@/lib/env';
@@ -95,19 +97,50 @@ describe('POST /api/auth/login', () => {
     expect(other.status).toBe(401);
   });
 
-  it('rate limits one account across many addresses, and a spoofed leading X-Forwarded-For does not help', async () => {
+  it("wrong passwords from strangers do not lock the owner out (10 in 15 minutes was enough before)", async () => {
+    const email = uniqueEmail();
+    await call(signup, '/api/auth/signup', { body: { email, password } });
+    for (let i = 0; i < 12; i++) {
+      await call(login, '/api/auth/login', { body: { email, password: 'guess' }, headers: { 'x-forwarded-for': `192.0.2.${i + 1}` } });
+    }
+    const owner = await call(login, '/api/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': '198.51.100.200' } });
+    expect(owner.status).toBe(200);
+  });
+
+  it('stops one address guessing one account after 5 failures, without stopping other addresses', async () => {
     const email = uniqueEmail();
     const statuses: number[] = [];
-    for (let i = 0; i < 12; i++) {
-      const res = await call(login, '/api/auth/login', {
-        body: { email, password: 'guess' },
-        headers: { 'x-forwarded-for': `10.9.${i}.1, 192.0.2.${i + 1}` },
-      });
+    for (let i = 0; i < 7; i++) {
+      // A spoofed leading entry does not give the attacker a new bucket.
+      const res = await call(login, '/api/auth/login', { body: { email, password: 'guess' }, headers: { 'x-forwarded-for': `10.9.${i}.1, 203.0.113.90` } });
       statuses.push(res.status);
     }
-    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
-    expect(statuses.slice(10)).toEqual([429, 429]);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    const elsewhere = await call(login, '/api/auth/login', { body: { email, password: 'guess' }, headers: { 'x-forwarded-for': '203.0.113.91' } });
+    expect(elsewhere.status).toBe(401);
   });
+
+  it('caps failures per account across addresses at 50 an hour, except for a browser that signed in before', async () => {
+    const email = uniqueEmail();
+    await call(signup, '/api/auth/signup', { body: { email, password } });
+    const first = await call(login, '/api/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': '198.51.100.210' } });
+    const device = cookieHeader(first.setCookies.filter((c) => c.startsWith('hh_device=')));
+    expect(device).toMatch(/^hh_device=/);
+    // 50 guesses spread over 10 addresses, 5 each (each address stays under its own limit).
+    for (let i = 0; i < 50; i++) {
+      await call(login, '/api/auth/login', { body: { email, password: 'guess' }, headers: { 'x-forwarded-for': `192.0.2.${200 + (i % 10)}` } });
+    }
+    const stranger = await call(login, '/api/auth/login', { body: { email, password: 'guess' }, headers: { 'x-forwarded-for': '198.51.100.211' } });
+    expect(stranger.status).toBe(429);
+    const newBrowser = await call(login, '/api/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': '198.51.100.212' } });
+    expect(newBrowser.status).toBe(429);
+    const ownersBrowser = await call(login, '/api/auth/login', { body: { email, password }, cookie: device, headers: { 'x-forwarded-for': '198.51.100.213' } });
+    expect(ownersBrowser.status).toBe(200);
+    // The cookie is bound to its account: it does not lift the cap for another email.
+    const jar = createCookieJar(parseCookieHeader(device));
+    expect(isKnownDevice(jar, email)).toBe(true);
+    expect(isKnownDevice(jar, uniqueEmail())).toBe(false);
+  }, 30_000);
 
   it('survives many concurrent sign-ins on a small pool (no nested connection, no deadlock)', async () => {
     const email = uniqueEmail();
