@@ -1,0 +1,246 @@
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RouteHandler } from '@/lib/api/handler';
+import { makeCoupon } from '@/tests/helpers/coupons';
+import { call } from '@/tests/helpers/http';
+import { applyOrder } from '@/tests/helpers/journey';
+import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
+import { connectShop, shopifyOrder, shopifyWebhook, deliver } from '@/tests/helpers/shopify';
+
+/**
+ * Every route, every field: a valid request per route (below), and from it, generated, the same
+ * request with each string, number, array and path parameter replaced in turn by what an
+ * attacker or a broken client sends (NUL, lone surrogates, control characters, huge text,
+ * numbers past any range, Infinity, the wrong type). The answer may be any 2xx, 3xx or 4xx; a
+ * 5xx is a bug, since it means bad input reached a place that could not handle it.
+ */
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+const INF = '\u0001__infinity__';
+const NEG_INF = '\u0001__-infinity__';
+
+const STRINGS: Json[] = ['\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\u0007\u001b[31m', 'x'.repeat(100_000), '', ' ', 12, null, [], {}];
+const NUMBERS: Json[] = [1e308, -1e308, INF, NEG_INF, 2 ** 53 + 1, -1, 0.000001, 1.5, '1', '\u0000', null, [], {}];
+const PARAMS = ['\u0000', '%00', '\ud800', 'x'.repeat(5000), '../../etc/passwd', '00000000-0000-0000-0000-000000000000'];
+const QUERY = ['\u0000', '\ud800', 'x'.repeat(5000), '-1', '1e309', 'NaN'];
+
+/** JSON text in which the INF markers become numbers JSON.parse reads as ±Infinity. */
+function encode(body: Json): string {
+  return JSON.stringify(body).replaceAll(`"${INF.replace('\u0001', '\\u0001')}"`, '1e999').replaceAll(`"${NEG_INF.replace('\u0001', '\\u0001')}"`, '-1e999');
+}
+
+/** Every leaf of a JSON value with its path, and every array (to be replaced whole). */
+function* paths(value: Json, at: (string | number)[] = []): Generator<{ at: (string | number)[]; value: Json }> {
+  if (Array.isArray(value)) {
+    yield { at, value };
+    for (const [i, v] of value.entries()) yield* paths(v, [...at, i]);
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) yield* paths(v, [...at, k]);
+  } else if (at.length > 0) yield { at, value };
+}
+
+function replaced(value: Json, at: (string | number)[], next: Json): Json {
+  if (at.length === 0) return next;
+  const [head, ...rest] = at;
+  if (Array.isArray(value)) return value.map((v, i) => (i === head ? replaced(v, rest, next) : v));
+  if (value && typeof value === 'object' && typeof head === 'string') return { ...value, [head]: replaced(value[head] ?? null, rest, next) };
+  return value;
+}
+
+function variants(body: Json): { label: string; body: Json }[] {
+  const out: { label: string; body: Json }[] = [];
+  for (const leaf of paths(body)) {
+    const pool = Array.isArray(leaf.value) ? [...STRINGS.slice(0, 3), null, {}, Array(2000).fill('\u0000')]
+      : typeof leaf.value === 'number' ? NUMBERS : STRINGS;
+    for (const bad of pool) out.push({ label: `${leaf.at.join('.')} = ${JSON.stringify(bad)?.slice(0, 30)}`, body: replaced(body, leaf.at, bad) });
+  }
+  return out;
+}
+
+interface RouteCase {
+  file: string;
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: Json;
+  as?: 'merchant' | 'anyone' | 'cron';
+}
+
+let m: TestMerchant;
+let cases: RouteCase[];
+let shop: { address: { path: string; key: string }; secret: string; domain: string };
+
+beforeAll(async () => {
+  m = await createMerchant('fuzz');
+  const now = new Date();
+  await applyOrder(m.userId, { shopOrderId: 'fz-1', email: 'fz@example.test', total: 40, orderedAt: now }, now);
+  const coupon = await makeCoupon(m.userId, { code: 'FUZZ10' });
+  const customers = await call<{ customers: { id: string }[] }>((await import('@/app/api/customers/route')).GET, '/api/customers', { cookie: m.cookie });
+  const customerId = customers.body.customers[0]?.id ?? '';
+  const segment = await call<{ id: string }>((await import('@/app/api/segments/route')).POST, '/api/segments', {
+    cookie: m.cookie, body: { name: 'Fuzz', criteria: { min_orders: 1 } },
+  });
+  const batch = await call<{ batchId: string }>((await import('@/app/api/coupons/bulk/route')).POST, '/api/coupons/bulk', {
+    cookie: m.cookie, body: { prefix: 'FZ', count: 2, discountType: 'percentage', discountValue: 5 },
+  });
+  const settings = await call<{ tracking: { publishableKey: string } }>((await import('@/app/api/settings/integrations/route')).GET,
+    '/api/settings/integrations', { cookie: m.cookie });
+  const secret = 'fuzz-webhook-secret-0123456789';
+  shop = { address: await connectShop(m, 'fuzz.myshopify.com', secret), secret, domain: 'fuzz.myshopify.com' };
+
+  const criteria = { stages: ['customer'], collections: ['growth'], min_ltv: 1, max_ltv: 500, min_orders: 1, max_days_since_purchase: 90 };
+  const terms = { discountType: 'percentage', discountValue: 10, usageLimit: 5, minimumPurchase: 20, productIds: ['p-1'], description: 'Fuzz', expiresAt: '2099-01-01T00:00:00Z' };
+  cases = [
+    { file: 'auth/login', method: 'POST', as: 'anyone', body: { email: m.email, password: 'wrong password' } },
+    { file: 'auth/signup', method: 'POST', as: 'anyone', body: { email: 'fuzz-new@example.test', password: 'long enough password' } },
+    { file: 'auth/logout', method: 'POST', as: 'merchant' },
+    { file: 'auth/session', method: 'GET', as: 'merchant' },
+    { file: 'collections', method: 'GET' },
+    { file: 'collections', method: 'POST', body: { name: 'Fuzz set', slug: 'fuzz-set' } },
+    { file: 'collections/[slug]', method: 'PATCH', params: { slug: 'growth' }, body: { name: 'Growth', position: 2 } },
+    { file: 'collections/[slug]', method: 'DELETE', params: { slug: 'no-such-collection' } },
+    { file: 'collections/products', method: 'GET' },
+    { file: 'collections/products', method: 'PUT', body: { mappings: [{ productId: 'p-1', collection: 'growth' }] } },
+    { file: 'coupons', method: 'GET', query: { status: 'active', source: 'manual', search: 'FU', stats: 'true', limit: '10', offset: '0' } },
+    { file: 'coupons', method: 'POST', body: { code: 'FUZZNEW', ...terms } },
+    { file: 'coupons/bulk', method: 'POST', body: { prefix: 'FY', count: 1, ...terms, usageLimit: undefined } as unknown as Json },
+    { file: 'coupons/validate', method: 'POST', body: { code: 'FUZZ10', email: 'fz@example.test', cartTotal: 50, quantity: 1, productIds: ['p-1'] } },
+    { file: 'coupons/[id]', method: 'GET', params: { id: coupon.id } },
+    { file: 'coupons/[id]', method: 'PATCH', params: { id: coupon.id }, body: { discountValue: 15, description: 'Edited', internalNotes: 'n' } },
+    { file: 'coupons/[id]', method: 'DELETE', params: { id: '00000000-0000-4000-8000-000000000000' } },
+    { file: 'coupons/[id]/pause', method: 'POST', params: { id: coupon.id } },
+    { file: 'coupons/[id]/resume', method: 'POST', params: { id: coupon.id } },
+    { file: 'coupons/[id]/uses', method: 'GET', params: { id: coupon.id }, query: { limit: '10', offset: '0', format: 'json' } },
+    { file: 'coupons/batches/[id]/codes', method: 'GET', params: { id: batch.body.batchId } },
+    { file: 'cron/[job]', method: 'POST', as: 'cron', params: { job: 'coupons' } },
+    { file: 'customers', method: 'GET', query: { stage: 'customer', collection: 'growth', search: 'fz', sort: 'ltv', order: 'desc', limit: '10', offset: '0' } },
+    { file: 'customers/analytics', method: 'GET' },
+    { file: 'customers/[id]', method: 'PATCH', params: { id: customerId }, body: { firstName: 'Fu', lastName: 'Zz', phone: '+1 555', emailSubscribed: true } },
+    { file: 'customers/[id]/journey', method: 'GET', params: { id: customerId }, query: { limit: '10' } },
+    { file: 'segments', method: 'GET' },
+    { file: 'segments', method: 'POST', body: { name: 'Fuzzed', description: 'd', criteria, isDynamic: true } },
+    { file: 'segments/preview', method: 'POST', body: { criteria } },
+    { file: 'segments/[id]', method: 'GET', params: { id: segment.body.id } },
+    { file: 'segments/[id]', method: 'PATCH', params: { id: segment.body.id }, body: { name: 'Fuzz 2', description: 'x', criteria, isActive: true } },
+    { file: 'segments/[id]', method: 'DELETE', params: { id: '00000000-0000-4000-8000-000000000000' } },
+    { file: 'segments/[id]/evaluate', method: 'POST', params: { id: segment.body.id } },
+    { file: 'segments/[id]/members', method: 'GET', params: { id: segment.body.id }, query: { limit: '10', offset: '0', format: 'json' } },
+    { file: 'settings/integrations', method: 'GET' },
+    {
+      file: 'settings/integrations', method: 'PUT',
+      body: { shopifyShopDomain: 'fuzz.myshopify.com', klaviyoApiKey: 'pk_fuzz_0123456789', shopifyWebhookSecret: secret },
+    },
+    {
+      file: 'track', method: 'POST', as: 'anyone',
+      body: {
+        key: settings.body.tracking.publishableKey,
+        events: [{ type: 'page_view', channel: 'direct', email: 'fz@example.test', collection: 'growth', value: 3, referenceId: 'r', referenceType: 'page', utm: { source: 's' }, metadata: { a: 'b' } }],
+      },
+    },
+    // Last: rotating the tracking key ends the track case's key.
+    { file: 'settings/server-key/rotate', method: 'POST' },
+    { file: 'settings/tracking-key/rotate', method: 'POST' },
+  ];
+});
+
+/** The track case carries the current tracking key (the rotate case, run last, replaces it). */
+async function refreshTrackingKey(): Promise<void> {
+  const { GET } = await import('@/app/api/settings/integrations/route');
+  const res = await call<{ tracking: { publishableKey: string } }>(GET, '/api/settings/integrations', { cookie: m.cookie });
+  const track = cases.find((c) => c.file === 'track');
+  if (track?.body && typeof track.body === 'object' && !Array.isArray(track.body)) track.body = { ...track.body, key: res.body.tracking.publishableKey };
+}
+
+/** Route files under app/api, as `coupons/[id]`. */
+function routeFiles(dir = 'app/api', prefix = ''): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) return routeFiles(full, prefix ? `${prefix}/${name}` : name);
+    return name === 'route.ts' ? [prefix] : [];
+  });
+}
+
+async function handlerOf(file: string, method: string): Promise<RouteHandler> {
+  const mod = (await import(`@/app/api/${file}/route`)) as Record<string, RouteHandler>;
+  const handler = mod[method];
+  if (!handler) throw new Error(`${file} has no ${method}`);
+  return handler;
+}
+
+async function send(c: RouteCase, body: Json | undefined, params = c.params, query = c.query): Promise<number> {
+  const handler = await handlerOf(c.file, c.method);
+  const url = `/api/${c.file}${query ? `?${new URLSearchParams(query)}` : ''}`;
+  const res = await call(handler, url, {
+    method: c.method,
+    params,
+    cookie: c.as === 'anyone' || c.as === 'cron' ? undefined : m.cookie,
+    headers: { 'content-type': 'application/json', ...(c.as === 'cron' ? { authorization: `Bearer ${process.env.CRON_SECRET}` } : {}) },
+    ...(body !== undefined ? { rawBody: encode(body) } : {}),
+  });
+  return res.status;
+}
+
+describe('no input gives a 5xx, on any route', () => {
+  it('has a valid request for every route and method, and answers it without error', async () => {
+    const covered = new Set(cases.map((c) => c.file));
+    // The webhook has its own case below; every other route file must be listed above.
+    expect(routeFiles().filter((f) => !covered.has(f) && f !== 'webhooks/shopify/[key]')).toEqual([]);
+    const failures: string[] = [];
+    for (const c of cases) {
+      const status = await send(c, c.body);
+      if (status >= 400 && !(c.method === 'DELETE' || c.file === 'auth/login')) failures.push(`${c.method} ${c.file}: ${status}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('answers every generated bad body, query and path value with less than 500', async () => {
+    await refreshTrackingKey();
+    const failures: string[] = [];
+    const seen = new Map<number, number>();
+    for (const c of cases) {
+      const tries: { label: string; run: () => Promise<number> }[] = [];
+      if (c.body !== undefined) for (const v of variants(c.body)) tries.push({ label: `body ${v.label}`, run: () => send(c, v.body) });
+      for (const key of Object.keys(c.params ?? {})) {
+        for (const bad of PARAMS) tries.push({ label: `param ${key} = ${JSON.stringify(bad).slice(0, 30)}`, run: () => send(c, c.body, { ...c.params, [key]: bad }) });
+      }
+      for (const key of Object.keys(c.query ?? {})) {
+        for (const bad of QUERY) tries.push({ label: `query ${key} = ${JSON.stringify(bad).slice(0, 30)}`, run: () => send(c, c.body, c.params, { ...c.query, [key]: bad }) });
+      }
+      for (const t of tries) {
+        const status = await t.run();
+        seen.set(status, (seen.get(status) ?? 0) + 1);
+        if (status >= 500) failures.push(`${c.method} ${c.file} ${t.label}: ${status}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    // Both paths were exercised: refused as bad input, and accepted (text that is odd but allowed).
+    expect(seen.get(400) ?? 0).toBeGreaterThan(500);
+    expect([...seen].filter(([s]) => s < 300).reduce((n, [, k]) => n + k, 0)).toBeGreaterThan(50);
+  }, 300_000);
+
+  it('applies or refuses a signed Shopify order whatever its fields hold, never a 5xx', async () => {
+    // The settings cases above may have cleared the secret (null is allowed): connect again.
+    shop.address = await connectShop(m, shop.domain, shop.secret);
+    const failures: string[] = [];
+    const base = shopifyOrder(9000, 'fuzz-buyer@example.test', '25.00', {
+      customer: { id: 9001, email: 'fuzz-buyer@example.test', first_name: 'Fu', last_name: 'Zz' },
+      note_attributes: [{ name: 'utm_source', value: 'x' }],
+      discount_codes: [{ code: 'FUZZ10', amount: '2.50', type: 'percentage' }],
+    }) as unknown as Json;
+    let n = 0;
+    let applied = 0;
+    for (const v of variants(base)) {
+      n += 1;
+      // Each delivery a new order (unless the id itself is what is being fuzzed).
+      const body = v.label.startsWith('id ') ? v.body : replaced(v.body, ['id'], 9000 + n);
+      const res = await deliver(shop.address, shopifyWebhook(encode(body), { secret: shop.secret, shop: shop.domain, deliveryId: `fuzz-${n}` }));
+      if (res.status >= 500) failures.push(`${v.label}: ${res.status}`);
+      if (res.status === 200 && (res.body as { status?: string }).status === 'processed') applied += 1;
+    }
+    expect(n).toBeGreaterThan(50);
+    // Text a shopper typed, whatever it holds, is cleaned and the order applied.
+    expect(applied).toBeGreaterThan(20);
+    expect(failures).toEqual([]);
+  }, 300_000);
+});
