@@ -45,11 +45,16 @@ export function CouponStats() {
   const rejected = data.rejectedUses > 0;
   return (
     <section aria-label="Coupon stats" className={GRID}>
-      <Stat label="Total coupons" value={formatNumber(data.total)} icon={Tag} />
-      <Stat label="Active" value={formatNumber(data.active)} icon={CircleCheck} hint="Redeemable right now" />
-      <Stat label="Uses" value={formatNumber(data.totalUses)} icon={Receipt} hint="Accepted orders" />
-      <Stat label="Discount given" value={formatMoney(data.totalDiscount)} icon={DollarSign} />
+      <Stat label="Total coupons" value={formatNumber(data.total)} icon={Tag}
+        definition="Coupons that are not archived, whatever their status, including each bulk code." />
+      <Stat label="Active" value={formatNumber(data.active)} icon={CircleCheck} hint="Redeemable right now"
+        definition="Coupons whose status is active: started, not expired, not paused and not used up." />
+      <Stat label="Uses" value={formatNumber(data.totalUses)} icon={Receipt} hint="Accepted orders"
+        definition="Orders that used a code within its rules, all time; a cancelled order gives its use back." />
+      <Stat label="Discount given" value={formatMoney(data.totalDiscount)} icon={DollarSign} hint="All time"
+        definition="Sum of the discounts on accepted uses, as the shop reported them (computed from the coupon's terms when it sent none)." />
       <Stat label="Rejected uses" value={formatNumber(data.rejectedUses)} icon={Ban}
+        definition="Orders the shop took with a code that broke its rules here (over its limit, expired, below the minimum), all time."
         hint={rejected ? 'Orders your shop took past a coupon’s limits' : 'None so far'}
         className={cn(rejected && 'border-red-200 bg-red-50/40')} />
     </section>

@@ -75,10 +75,13 @@ export function CustomerDetail({ id }: { id: string }) {
       actions={backLink}
     >
       <section aria-label="Key figures" className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
-        <Stat label="Orders" value={formatNumber(customer.totalOrders)} icon={ShoppingBag} />
-        <Stat label="Lifetime value" value={formatMoney(customer.lifetimeValue)} icon={DollarSign} />
-        <Stat label="Average order" value={formatMoney(customer.averageOrderValue)} icon={Wallet} />
-        <Stat label="Last purchase" icon={CalendarClock}
+        <Stat label="Orders" value={formatNumber(customer.totalOrders)} icon={ShoppingBag}
+          definition="Orders from this customer that still count: cancelled orders are taken back." />
+        <Stat label="Lifetime value" value={formatMoney(customer.lifetimeValue)} icon={DollarSign}
+          definition="What this customer has spent since the shop was connected: order totals less refunds, without cancelled orders." />
+        <Stat label="Average order" value={formatMoney(customer.averageOrderValue)} icon={Wallet}
+          definition="Lifetime value divided by orders; empty until the first order." />
+        <Stat label="Last purchase" icon={CalendarClock} definition="When this customer's most recent order that still counts was placed."
           value={customer.lastPurchaseAt ? formatRelative(customer.lastPurchaseAt) : 'Never'}
           hint={customer.lastPurchaseAt ? formatDateTime(customer.lastPurchaseAt) : undefined} />
       </section>

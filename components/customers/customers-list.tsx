@@ -50,6 +50,15 @@ export function CustomersList() {
     else router.replace(href, { scroll: false });
   }
 
+  // A page past the end (a bookmark, or rows that went since) shows the last page instead.
+  const lastPage = data ? Math.max(1, Math.ceil(data.total / CUSTOMERS_PAGE_SIZE)) : 1;
+  const pastEnd = Boolean(data && !isPlaceholderData && data.total > 0 && data.customers.length === 0 && page > lastPage);
+  useEffect(() => {
+    if (pastEnd) navigate({ page: lastPage > 1 ? String(lastPage) : undefined }, 'replace');
+    // navigate reads the live URL; only a change of these two matters.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [pastEnd, lastPage]);
+
   function onSearchInput(value: string) {
     setSearchInput(value);
     if (timer.current) clearTimeout(timer.current);
@@ -75,7 +84,7 @@ export function CustomersList() {
   ].filter(Boolean).join(' ');
 
   let body;
-  if (isPending) body = <LoadingBlock label="Loading customers" rows={10} />;
+  if (isPending || pastEnd) body = <LoadingBlock label="Loading customers" rows={10} />;
   else if (error) body = <ErrorState title="Could not load customers" message={error.message} onRetry={() => void refetch()} />;
   else if (data.total === 0 || data.customers.length === 0) {
     body = filtered || page > 1 ? (

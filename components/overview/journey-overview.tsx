@@ -59,10 +59,15 @@ export function JourneyOverview() {
     <>
       <section aria-label="Key figures" className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
         <Stat label="Total customers" value={formatNumber(data.totalCustomers)} icon={Users}
-          hint={`${formatNumber(data.churnedCount)} churned`} />
-        <Stat label="Revenue" value={formatMoney(data.totalRevenue)} icon={DollarSign} hint="Lifetime, all customers" />
-        <Stat label="Average lifetime value" value={formatMoney(data.avgLifetimeValue)} icon={Wallet} hint="Per customer" />
-        <Stat label="Repeat rate" value={formatPercent(data.repeatRate)} icon={Repeat} hint="Buyers with 2 or more orders" />
+          hint={`${formatNumber(data.conversionFunnel.customers)} have ordered · ${formatNumber(data.churnedCount)} churned`}
+          definition="Everyone known by email, from a storefront event or an order, since the shop was connected; buyers are those with at least one order that still counts." />
+        <Stat label="Revenue" value={formatMoney(data.totalRevenue)} icon={DollarSign} hint="All time"
+          definition="Sum of every customer's lifetime value: order totals since the shop was connected, less refunds, without cancelled orders." />
+        <Stat label="Average lifetime value" value={formatMoney(data.avgLifetimeValuePerBuyer)} icon={Wallet}
+          hint={`Per buyer · ${formatMoney(data.avgLifetimeValue)} per customer, buyers or not`}
+          definition="Revenue divided by the customers with at least one order, all time. The figure per customer also counts people who never ordered." />
+        <Stat label="Repeat rate" value={formatPercent(data.repeatRate)} icon={Repeat} hint="Buyers with 2 or more orders"
+          definition="Share of buyers (customers with at least one order) who have placed two or more, all time." />
       </section>
       <div className="grid gap-6 lg:grid-cols-2">
         <JourneyFunnel analytics={data} />

@@ -4,6 +4,7 @@ import { RefreshCw } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
 import { SecretField } from '@/components/settings/secret-field';
 import { ServerKeyCard } from '@/components/settings/server-key';
+import { trackingSnippet } from '@/components/settings/tracking-snippet';
 import { Button } from '@/components/ui/button';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
 import { CopyButton } from '@/components/ui/copy-button';
@@ -78,7 +79,7 @@ function IntegrationsSections({ data }: { data: IntegrationsView }) {
     }
   }
 
-  const snippet = `fetch('${data.tracking.endpoint}', { method: 'POST', headers: { 'content-type': 'application/json' },\n  body: JSON.stringify({ key: '${data.tracking.publishableKey}', events: [{ type: 'page_view', channel: 'web', email }] }) });`;
+  const snippet = trackingSnippet(data.tracking.endpoint, data.tracking.publishableKey);
 
   return (
     <div className="space-y-6">
@@ -116,8 +117,12 @@ function IntegrationsSections({ data }: { data: IntegrationsView }) {
         <CardBody className="space-y-4">
           <CopyRow label="Publishable key" value={data.tracking.publishableKey} />
           <div>
-            <p className="text-sm font-medium text-slate-700">Example call from your storefront</p>
-            <pre className="mt-1 overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100"><code>{snippet}</code></pre>
+            <div className="flex flex-wrap items-center justify-between gap-2">
+              <p className="text-sm font-medium text-slate-700" id="tracking-snippet-label">Storefront code</p>
+              <CopyButton text={snippet} label="Copy code" aria-label="Copy storefront code" />
+            </div>
+            <p className="mt-1 text-xs text-slate-600">Paste it into your theme; then call <code className="font-mono">havenTrack(email, type)</code> where the shopper&apos;s email is known.</p>
+            <pre className="mt-2 overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100" aria-labelledby="tracking-snippet-label"><code data-testid="tracking-snippet">{snippet}</code></pre>
           </div>
         </CardBody>
       </Card>

@@ -150,7 +150,10 @@ export const journeyAnalyticsSchema = z.object({
   conversionFunnel: z.object({ visitors: z.number().int(), leads: z.number().int(), customers: z.number().int(), repeat: z.number().int() }),
   atRiskCount: z.number().int(),
   churnedCount: z.number().int(),
+  /** Revenue over every customer, buyers or not (the seed's figure). */
   avgLifetimeValue: money,
+  /** Revenue over customers with at least one order: what a buyer is worth. */
+  avgLifetimeValuePerBuyer: money,
   totalRevenue: money,
   /** Share of buyers with 2+ orders, 0..1. */
   repeatRate: z.number().min(0).max(1),

@@ -38,6 +38,12 @@ export async function listCustomers(tx: Tx, userId: string, q: CustomerListQuery
   return { customers, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
 }
 
+/** Whether the merchant has this customer (the page answers 404 for one it has not). */
+export async function customerExists(tx: Tx, userId: string, id: string): Promise<boolean> {
+  const rows = await tx`select 1 from public.customers where user_id = ${userId} and id = ${id}`;
+  return rows.length > 0;
+}
+
 async function findCustomer(tx: Tx, userId: string, id: string): Promise<Customer> {
   const [row] = await tx<Customer[]>`
     select ${tx(CUSTOMER)} from public.customers where id = ${id} and user_id = ${userId}`;
@@ -150,6 +156,7 @@ export async function journeyAnalytics(tx: Tx, userId: string): Promise<JourneyA
     atRiskCount: stageDistribution.at_risk,
     churnedCount: stageDistribution.churned,
     avgLifetimeValue: total > 0 ? Math.round((revenue / total) * 100) / 100 : 0,
+    avgLifetimeValuePerBuyer: buyers > 0 ? Math.round((revenue / buyers) * 100) / 100 : 0,
     totalRevenue: Math.round(revenue * 100) / 100,
     repeatRate: buyers > 0 ? repeaters / buyers : 0,
   };

@@ -35,8 +35,18 @@ interface DemoOrder {
   firstName: string;
   lastName: string;
   lineItems: { productId: string; quantity: number; price: number }[];
-  discountCodes: { code: string }[];
+  /** As the shop sends them: the code, what it took off, and its kind. */
+  discountCodes: { code: string; amount: number; type: 'percentage' | 'shipping' }[];
 }
+
+/** An order before its code is chosen: whether it is the customer's first, and a die for the code. */
+type DraftOrder = DemoOrder & { first: boolean; roll: number };
+
+/** Flat shipping the demo shop charges; FREESHIP takes it off orders of 50 or more. */
+const SHIPPING = 7.5;
+/** VIP20's usage limit in the demo; the shop stops offering it a little before, as a real one would. */
+const VIP_LIMIT = 60;
+const cents = (n: number) => Math.round(n * 100) / 100;
 
 /** A realistic history: visits, sign-ups, orders and lapses over `months`, in time order. */
 export function generateHistory(options: { customers: number; months: number; now: Date; seed?: number; collections: readonly string[] }) {
@@ -46,7 +56,7 @@ export function generateHistory(options: { customers: number; months: number; no
   const start = options.now.getTime() - options.months * 30 * DAY;
   const span = options.now.getTime() - start;
   const events: DemoEvent[] = [];
-  const orders: DemoOrder[] = [];
+  const orders: DraftOrder[] = [];
   for (let i = 0; i < options.customers; i++) {
     const first = pick(FIRST);
     const last = pick(LAST);
@@ -84,11 +94,10 @@ export function generateHistory(options: { customers: number; months: number; no
         const collection = rand() < 0.75 ? favourite : pick(COLLECTIONS);
         return { productId: `${collection}-${1 + Math.floor(rand() * 3)}`, quantity: 1 + Math.floor(rand() * 2), price: Math.round(18 + rand() * 90) };
       });
-      const total = lineItems.reduce((s, li) => s + li.quantity * li.price, 0);
-      const code = n === 0 ? (rand() < 0.3 ? 'WELCOME10' : null) : rand() < 0.12 ? 'VIP20' : total >= 50 && rand() < 0.1 ? 'FREESHIP' : null;
+      const subtotal = lineItems.reduce((s, li) => s + li.quantity * li.price, 0);
       orders.push({
-        shopOrderId: `demo-${i}-${n}`, email, total, orderedAt: at(), firstName: first, lastName: last, lineItems,
-        discountCodes: code ? [{ code }] : [],
+        shopOrderId: `demo-${i}-${n}`, email, total: subtotal, orderedAt: at(), firstName: first, lastName: last, lineItems,
+        discountCodes: [], first: n === 0, roll: rand(),
       });
       n += 1;
       keepBuying = rand() < (n === 1 ? 0.55 : 0.7);
@@ -96,7 +105,29 @@ export function generateHistory(options: { customers: number; months: number; no
       if (keepBuying && rand() < 0.4) events.push({ email, type: 'email_open', channel: 'email', occurredAt: at() });
     }
   }
-  return { events, orders };
+  return { events, orders: withDiscounts(orders) };
+}
+
+/**
+ * Codes as the shop applies them, in time order: WELCOME10 on some first orders, VIP20 on some
+ * repeat orders until the shop stops offering it near its limit, FREESHIP on some orders of 50
+ * or more. Each order carries what the code took off and its total after the discount plus
+ * shipping, as a Shopify order does.
+ */
+function withDiscounts(orders: DraftOrder[]): DemoOrder[] {
+  let vipUses = 0;
+  return [...orders].sort((a, b) => a.orderedAt.localeCompare(b.orderedAt)).map(({ first, roll, ...order }) => {
+    const subtotal = order.total;
+    let code: DemoOrder['discountCodes'][number] | null = null;
+    if (first && roll < 0.3) code = { code: 'WELCOME10', amount: cents(subtotal * 0.1), type: 'percentage' };
+    else if (!first && roll < 0.12 && vipUses < VIP_LIMIT - 6) {
+      vipUses += 1;
+      code = { code: 'VIP20', amount: cents(subtotal * 0.2), type: 'percentage' };
+    } else if (subtotal >= 50 && roll > 0.9) code = { code: 'FREESHIP', amount: SHIPPING, type: 'shipping' };
+    const shipping = code?.type === 'shipping' ? 0 : SHIPPING;
+    const discount = code?.type === 'percentage' ? code.amount : 0;
+    return { ...order, total: cents(subtotal - discount + shipping), discountCodes: code ? [code] : [] };
+  });
 }
 
 /**

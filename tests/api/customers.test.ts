@@ -132,7 +132,9 @@ describe('GET /api/customers/analytics', () => {
       stageDistribution: { visitor: 1, lead: 1, customer: 5, vip: 1, at_risk: 0 },
       collectionDistribution: { growth: 1 },
       totalRevenue: 710,
+      // 710 over all 8 people, and over the 6 who have ordered (118.333.. rounded to cents).
       avgLifetimeValue: 88.75,
+      avgLifetimeValuePerBuyer: 118.33,
     });
     const other = await call<JourneyAnalytics>(analytics, '/api/customers/analytics', { cookie: b.cookie });
     expect(other.body).toMatchObject({ totalCustomers: 1, totalRevenue: 99 });

@@ -63,6 +63,27 @@ describe('foundation in a real browser', () => {
     await snap(page, 'settings-saved');
   });
 
+  it('shows storefront code that runs as pasted on a page of another origin and records the shopper', async () => {
+    const snippet = await page.getByTestId('tracking-snippet').textContent();
+    expect(snippet).toContain('window.havenTrack');
+    const storefront = await context.newPage();
+    try {
+      // A page that is not ours (about:blank), with the code pasted into it as it is shown.
+      await storefront.setContent(`<!doctype html><html><body><h1>Shop</h1>${snippet ?? ''}</body></html>`);
+      const email = `snippet-${Date.now()}@example.test`;
+      const status = await storefront.evaluate(async (who) => {
+        const track = (window as unknown as { havenTrack: (e: string, t: string) => Promise<Response> }).havenTrack;
+        return (await track(who, 'lead_capture')).status;
+      }, email);
+      expect(status).toBe(202);
+      await page.goto(`/dashboard/customers?search=${encodeURIComponent(email)}`);
+      await page.getByRole('cell', { name: email }).waitFor();
+    } finally {
+      await storefront.close();
+    }
+    await page.goto('/dashboard/settings');
+  });
+
   it('shows the overview with setup progress', async () => {
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.waitForURL(/\/dashboard$/);

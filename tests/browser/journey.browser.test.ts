@@ -39,6 +39,14 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
       expect(width).toBeGreaterThan(4);
     }
     await page.getByRole('link', { name: /^At risk: / }).waitFor();
+    // Every figure carries its definition, one keypress away; LTV is per buyer.
+    const ltv = page.getByRole('button', { name: 'What “Average lifetime value” means' });
+    await ltv.focus();
+    await page.keyboard.press('Enter');
+    await expect(ltv.getAttribute('aria-expanded')).resolves.toBe('true');
+    await page.getByText(/divided by the customers with at least one order/).waitFor();
+    await page.getByText(/^Per buyer · /).waitFor();
+    await expect(page.getByRole('button', { name: /^What “.+” means$/ }).count()).resolves.toBe(4);
     await snap(page, 'journey-overview');
   });
 
@@ -100,7 +108,7 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     await snap(page, 'journey-customer');
 
     await page.goto('/dashboard/customers/00000000-0000-4000-8000-000000000000');
-    await page.getByText('We could not find this customer').waitFor();
+    await page.getByText('This customer does not exist').waitFor();
   });
 
   it('creates a VIP segment with a live count and shows its members', async () => {
@@ -112,7 +120,13 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     const name = `VIPs ${Date.now()}`;
     await page.getByRole('button', { name: 'Create segment' }).first().click();
     const dialog = page.getByRole('dialog');
+    // A blank name is refused with the server schema's message, which goes once a name is typed.
+    await dialog.getByLabel('Name').fill('   ');
+    await dialog.getByRole('button', { name: 'Create segment' }).click();
+    const nameError = dialog.getByRole('alert').filter({ hasText: 'Name is required' });
+    await nameError.waitFor();
     await dialog.getByLabel('Name').fill(name);
+    await nameError.waitFor({ state: 'detached' });
     await dialog.getByLabel('VIP', { exact: true }).check();
     await expect.poll(async () => dialog.getByTestId('segment-preview').textContent(), { timeout: 15_000 }).toMatch(/[1-9][\d,]* customers? match/);
     await snap(page, 'journey-segment-editor');
@@ -154,5 +168,23 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     } finally {
       await phone.close();
     }
+  });
+
+  it('answers 404 for a customer that is not there, shows the last page for a page past the end, and has a favicon', async () => {
+    const missing = await page.goto('/dashboard/customers/00000000-0000-4000-8000-000000000000');
+    expect(missing?.status()).toBe(404);
+    await page.getByText('This customer does not exist').waitFor();
+    expect((await page.goto('/dashboard/customers/not-an-id'))?.status()).toBe(404);
+
+    await page.goto('/dashboard/customers?page=9999');
+    await page.waitForURL((url) => url.searchParams.get('page') !== '9999');
+    await stageBadges().first().waitFor();
+    const range = await page.getByText(/^[\d,]+–[\d,]+ of [\d,]+$/).textContent();
+    const [, to, of] = /–([\d,]+) of ([\d,]+)/.exec(range ?? '') ?? [];
+    expect(countOf(to ?? '')).toBe(countOf(of ?? ''));
+
+    const icon = await page.locator('link[rel="icon"]').first().getAttribute('href');
+    expect(icon).toBeTruthy();
+    expect((await page.request.get(icon ?? '/icon.svg')).status()).toBe(200);
   });
 });
