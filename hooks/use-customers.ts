@@ -18,7 +18,7 @@ export function toQueryString(params: Record<string, string | number | undefined
 }
 
 /** One page of customers; keeps the previous page on screen while the next one loads. */
-export function useCustomers(query: CustomerListQuery) {
+export function useCustomers(query: Omit<CustomerListQuery, 'format'>) {
   return useQuery({
     queryKey: queryKeys.customers.list(query),
     queryFn: ({ signal }) => api.get<CustomerList>(`/api/customers${toQueryString(query)}`, signal),

@@ -6,9 +6,14 @@ export function csvCell(value: string | number | null): string {
   return /[",\n\r']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** One CSV line, without its line break. */
+export function csvRow(values: (string | number | null)[]): string {
+  return values.map(csvCell).join(',');
+}
+
 /** A whole CSV document: header line, one line per row, trailing newline. */
 export function toCsv(header: string[], rows: (string | number | null)[][]): string {
-  return `${[header.join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\n')}\n`;
+  return `${[csvRow(header), ...rows.map(csvRow)].join('\n')}\n`;
 }
 
 /** A CSV download that is never cached. */

@@ -30,7 +30,7 @@ export const queryKeys = {
   customers: {
     all: ['customers'] as const,
     lists: ['customers', 'list'] as const,
-    list: (query: CustomerListQuery) => ['customers', 'list', query] as const,
+    list: (query: Omit<CustomerListQuery, 'format'>) => ['customers', 'list', query] as const,
     journey: (id: string) => ['customers', 'journey', id] as const,
     analytics: ['customers', 'analytics'] as const,
   },

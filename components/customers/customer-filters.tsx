@@ -10,7 +10,7 @@ import { useCollections } from '@/hooks/use-collections';
 import { customerListQuery, STAGE_LABELS, STAGES, type CustomerListQuery } from '@/lib/customers/schemas';
 
 export type CustomerFiltersProps = {
-  query: CustomerListQuery;
+  query: Omit<CustomerListQuery, 'format'>;
   searchInput: string;
   onSearchInput: (value: string) => void;
   onChange: (patch: Record<string, string | undefined>) => void;

@@ -1,20 +1,22 @@
 'use client';
 
-import { SearchX, Users } from 'lucide-react';
+import { Download, SearchX, Users } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import { CustomerFilters } from '@/components/customers/customer-filters';
 import { CustomersTable } from '@/components/customers/customers-table';
-import { CUSTOMERS_PAGE_SIZE, nextListParams, parseListParams } from '@/components/customers/list-params';
+import { nextListParams, PAGE_SIZES, parseListParams } from '@/components/customers/list-params';
 import { Button } from '@/components/ui/button';
 import { Card, CardBody } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState } from '@/components/ui/error-state';
 import { Pagination } from '@/components/ui/pagination';
 import { LoadingBlock } from '@/components/ui/skeleton';
-import { useCustomers } from '@/hooks/use-customers';
+import { Select } from '@/components/ui/select';
+import { toQueryString, useCustomers } from '@/hooks/use-customers';
 import { STAGE_LABELS } from '@/lib/customers/schemas';
+import { formatNumber } from '@/lib/format';
 
 const SEARCH_DEBOUNCE_MS = 300;
 
@@ -51,7 +53,7 @@ export function CustomersList() {
   }
 
   // A page past the end (a bookmark, or rows that went since) shows the last page instead.
-  const lastPage = data ? Math.max(1, Math.ceil(data.total / CUSTOMERS_PAGE_SIZE)) : 1;
+  const lastPage = data ? Math.max(1, Math.ceil(data.total / query.limit)) : 1;
   const pastEnd = Boolean(data && !isPlaceholderData && data.total > 0 && data.customers.length === 0 && page > lastPage);
   useEffect(() => {
     if (pastEnd) navigate({ page: lastPage > 1 ? String(lastPage) : undefined }, 'replace');
@@ -98,11 +100,24 @@ export function CustomersList() {
   } else {
     body = (
       <>
-        <CustomersTable customers={data.customers} busy={isPlaceholderData && isFetching} caption={caption} />
-        <CardBody className="border-t border-slate-200">
-          <Pagination label="Customer pages" offset={query.offset} limit={CUSTOMERS_PAGE_SIZE} total={data.total}
-            disabled={isPlaceholderData}
-            onChange={(offset) => navigate({ page: String(Math.floor(offset / CUSTOMERS_PAGE_SIZE) + 1) }, 'push')} />
+        <CustomersTable customers={data.customers} busy={isPlaceholderData && isFetching} caption={caption}
+          sort={query.sort} order={query.order} onSort={(sort, order) => navigate({ sort, order, page: undefined }, 'push')} />
+        <CardBody className="flex flex-wrap items-center justify-between gap-3 border-t border-slate-200">
+          <Pagination label="Customer pages" offset={query.offset} limit={query.limit} total={data.total}
+            disabled={isPlaceholderData} className="min-w-0 flex-1"
+            onChange={(offset) => navigate({ page: String(Math.floor(offset / query.limit) + 1) }, 'push')} />
+          <div className="flex flex-wrap items-center gap-3">
+            <label htmlFor="customer-page-size" className="text-sm text-slate-600">Rows per page</label>
+            <Select id="customer-page-size" value={String(query.limit)} className="w-20"
+              onChange={(e) => navigate({ size: e.target.value, page: undefined }, 'push')}>
+              {PAGE_SIZES.map((n) => <option key={n} value={n}>{n}</option>)}
+            </Select>
+            <a href={`/api/customers${toQueryString({ stage: query.stage, collection: query.collection, search: query.search, sort: query.sort, order: query.order, format: 'csv' })}`}
+              download className="inline-flex h-9 items-center gap-1.5 rounded-md border border-slate-300 bg-white px-3 text-sm font-medium text-slate-800 hover:bg-slate-50"
+              title={`The ${formatNumber(data.total)} customers these filters match, up to 100,000, in this order`}>
+              <Download className="size-4" aria-hidden="true" />Export CSV
+            </a>
+          </div>
         </CardBody>
       </>
     );

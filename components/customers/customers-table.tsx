@@ -1,23 +1,49 @@
+import { ArrowDown, ArrowUp, ArrowUpDown } from 'lucide-react';
 import Link from 'next/link';
+import { FIRST_ORDER } from '@/components/customers/list-params';
 import { customerName } from '@/components/customers/labels';
 import { StageBadge } from '@/components/customers/stage-badge';
 import { Table, TBody, TD, TH, THead, TR } from '@/components/ui/table';
 import { cn } from '@/lib/cn';
-import type { Customer } from '@/lib/customers/schemas';
+import type { Customer, CustomerListQuery } from '@/lib/customers/schemas';
 import { formatDateTime, formatMoney, formatNumber, formatRelative } from '@/lib/format';
 
-/** One page of customers; the email links to the journey page. */
-export function CustomersTable({ customers, busy, caption }: { customers: Customer[]; busy: boolean; caption: string }) {
+type Sort = CustomerListQuery['sort'];
+type Order = CustomerListQuery['order'];
+
+/** A column header that sorts the list by its column; pressing it again reverses the order. */
+function SortableTH({ label, column, sort, order, onSort, className }: {
+  label: string; column: Sort; sort: Sort; order: Order; onSort: (sort: Sort, order: Order) => void; className?: string;
+}) {
+  const active = sort === column;
+  const Icon = !active ? ArrowUpDown : order === 'asc' ? ArrowUp : ArrowDown;
+  return (
+    <TH className={className} aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
+      <button type="button" onClick={() => onSort(column, active ? (order === 'asc' ? 'desc' : 'asc') : FIRST_ORDER[column])}
+        className={cn('inline-flex items-center gap-1 rounded uppercase tracking-wide hover:text-slate-900 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600',
+          active && 'text-slate-900')}>
+        {label}
+        <Icon className="size-3.5" aria-hidden="true" />
+      </button>
+    </TH>
+  );
+}
+
+/** One page of customers; the email links to the journey page; the headers sort. */
+export function CustomersTable({ customers, busy, caption, sort, order, onSort }: {
+  customers: Customer[]; busy: boolean; caption: string; sort: Sort; order: Order; onSort: (sort: Sort, order: Order) => void;
+}) {
+  const sortable = { sort, order, onSort };
   return (
     <Table aria-busy={busy || undefined} className={cn('transition-opacity', busy && 'opacity-60')}>
       <caption className="sr-only">{caption}</caption>
       <THead>
         <tr>
-          <TH>Customer</TH>
+          <SortableTH label="Customer" column="email" {...sortable} />
           <TH>Stage</TH>
-          <TH className="text-right">Orders</TH>
-          <TH className="text-right">Lifetime value</TH>
-          <TH>Last purchase</TH>
+          <SortableTH label="Orders" column="orders" className="text-right" {...sortable} />
+          <SortableTH label="Lifetime value" column="ltv" className="text-right" {...sortable} />
+          <SortableTH label="Last purchase" column="recent_purchase" {...sortable} />
         </tr>
       </THead>
       <TBody>

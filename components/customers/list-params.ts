@@ -1,11 +1,17 @@
 import { collectionSlug } from '@/lib/collections/schemas';
 import { CUSTOMER_SORTS, STAGES, type CustomerListQuery, type Stage } from '@/lib/customers/schemas';
 
-/** Rows per page: one screen of the table on a laptop. */
+/** Rows per page: one screen of the table on a laptop by default, more when asked (`?size=`). */
 export const CUSTOMERS_PAGE_SIZE = 20;
+export const PAGE_SIZES = [20, 50, 100] as const;
 
+/** A page of the list as the page asks for it (the CSV export is a link, not a query). */
+export type ListQuery = Omit<CustomerListQuery, 'format'>;
 type Sort = CustomerListQuery['sort'];
 type Order = CustomerListQuery['order'];
+
+/** The direction a column starts in when its header is first chosen: biggest and newest first, emails A–Z. */
+export const FIRST_ORDER: Record<Sort, Order> = { ltv: 'desc', recent_purchase: 'desc', orders: 'desc', created: 'desc', email: 'asc' };
 
 /** Sort choices as one select: field and direction together read better than two controls. */
 export const SORT_OPTIONS: { sort: Sort; order: Order; label: string }[] = [
@@ -26,7 +32,9 @@ function pick<T extends string>(allowed: readonly T[], value: string | null): T 
 }
 
 /** Reads list filters from the URL; unknown values fall back to defaults instead of failing the page. */
-export function parseListParams(params: URLSearchParams): { query: CustomerListQuery; page: number } {
+export function parseListParams(params: URLSearchParams): { query: ListQuery; page: number } {
+  const sizeRaw = Number(params.get('size'));
+  const size = PAGE_SIZES.find((s) => s === sizeRaw) ?? CUSTOMERS_PAGE_SIZE;
   const pageRaw = Number.parseInt(params.get('page') ?? '1', 10);
   const page = Number.isFinite(pageRaw) && pageRaw >= 1 ? Math.min(pageRaw, 50_000) : 1;
   const search = (params.get('search') ?? '').trim();
@@ -41,8 +49,8 @@ export function parseListParams(params: URLSearchParams): { query: CustomerListQ
       search: search === '' ? undefined : search.slice(0, 200),
       sort: pick(CUSTOMER_SORTS, params.get('sort')) ?? 'ltv',
       order: params.get('order') === 'asc' ? 'asc' : 'desc',
-      limit: CUSTOMERS_PAGE_SIZE,
-      offset: (page - 1) * CUSTOMERS_PAGE_SIZE,
+      limit: size,
+      offset: (page - 1) * size,
     },
   };
 }
@@ -57,6 +65,7 @@ export function nextListParams(current: URLSearchParams, patch: Record<string, s
   if (next.get('sort') === 'ltv') next.delete('sort');
   if (next.get('order') === 'desc') next.delete('order');
   if (next.get('page') === '1') next.delete('page');
+  if (next.get('size') === String(CUSTOMERS_PAGE_SIZE)) next.delete('size');
   const qs = next.toString();
   return qs ? `?${qs}` : '';
 }

@@ -4,6 +4,7 @@ import {
   STAGES, customerSchema, stageTransitionSchema, touchpointSchema, type Customer, type CustomerList, type CustomerListQuery,
   type CustomerPatch, type Journey, type JourneyAnalytics, type Stage, type StageTransition, type Touchpoint,
 } from '@/lib/customers/schemas';
+import { csvRow } from '@/lib/csv';
 import { fieldsOf, type Tx } from '@/lib/db';
 
 const CUSTOMER = fieldsOf(customerSchema);
@@ -15,8 +16,15 @@ export function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** One page of a merchant's customers, filtered, searched and sorted in SQL. */
-export async function listCustomers(tx: Tx, userId: string, q: CustomerListQuery): Promise<CustomerList> {
+/** The words of a search (at most 6), each of which must appear: "moreau 1728" matches zoe.moreau.1728@... */
+export function searchWords(search: string | undefined): string[] {
+  return (search ?? '').split(/\s+/).filter(Boolean).slice(0, 6);
+}
+
+type CustomerFilter = Pick<CustomerListQuery, 'stage' | 'collection' | 'search' | 'sort' | 'order'>;
+
+/** The WHERE and ORDER BY of a customer list, shared by the page and its CSV export. */
+function customerQuery(tx: Tx, userId: string, q: CustomerFilter) {
   const dir = q.order === 'asc' ? tx`asc` : tx`desc`;
   const nulls = q.order === 'asc' ? tx`nulls first` : tx`nulls last`;
   const orderBy = {
@@ -30,7 +38,13 @@ export async function listCustomers(tx: Tx, userId: string, q: CustomerListQuery
     user_id = ${userId}
     ${q.stage ? tx`and stage = ${q.stage}` : tx``}
     ${q.collection ? tx`and primary_collection = ${q.collection}` : tx``}
-    ${q.search ? tx`and (email || ' ' || coalesce(first_name, '') || ' ' || coalesce(last_name, '')) ilike ${likePattern(q.search)}` : tx``}`;
+    ${searchWords(q.search).reduce((all, w) => tx`${all} and public.customer_search_text(email, first_name, last_name) like public.search_fold(${likePattern(w)})`, tx``)}`;
+  return { where, orderBy };
+}
+
+/** One page of a merchant's customers, filtered, searched and sorted in SQL. */
+export async function listCustomers(tx: Tx, userId: string, q: Omit<CustomerListQuery, 'format'>): Promise<CustomerList> {
+  const { where, orderBy } = customerQuery(tx, userId, q);
   const customers = await tx<Customer[]>`
     select ${tx(CUSTOMER)} from public.customers where ${where}
     order by ${orderBy} limit ${q.limit} offset ${q.offset}`;
@@ -42,6 +56,34 @@ export async function listCustomers(tx: Tx, userId: string, q: CustomerListQuery
 export async function customerExists(tx: Tx, userId: string, id: string): Promise<boolean> {
   const rows = await tx`select 1 from public.customers where user_id = ${userId} and id = ${id}`;
   return rows.length > 0;
+}
+
+/** The most rows one CSV export holds; narrow the filters for the rest. */
+export const CUSTOMER_EXPORT_LIMIT = 100_000;
+
+const EXPORT_COLUMNS = ['email', 'firstName', 'lastName', 'stage', 'totalOrders', 'lifetimeValue', 'averageOrderValue',
+  'primaryCollection', 'lastPurchaseAt', 'emailSubscribed', 'createdAt'] as const satisfies readonly (keyof Customer)[];
+
+/**
+ * The filtered list as CSV, in the list's order, read in batches from a cursor (memory holds
+ * one batch of rows, not the list). `truncated` when more rows matched than one export holds.
+ */
+export async function customersCsv(tx: Tx, userId: string, q: CustomerFilter): Promise<{ csv: string; rows: number; truncated: boolean }> {
+  const { where, orderBy } = customerQuery(tx, userId, q);
+  const lines = [csvRow(EXPORT_COLUMNS.map((c) => c.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`)))];
+  let rows = 0;
+  const cursor = tx<Pick<Customer, (typeof EXPORT_COLUMNS)[number]>[]>`
+    select ${tx(EXPORT_COLUMNS)} from public.customers where ${where}
+    order by ${orderBy} limit ${CUSTOMER_EXPORT_LIMIT + 1}`.cursor(2000);
+  for await (const batch of cursor) {
+    for (const c of batch) {
+      if (rows === CUSTOMER_EXPORT_LIMIT) return { csv: `${lines.join('\n')}\n`, rows, truncated: true };
+      rows += 1;
+      lines.push(csvRow([c.email, c.firstName, c.lastName, c.stage, c.totalOrders, c.lifetimeValue.toFixed(2),
+        c.averageOrderValue?.toFixed(2) ?? null, c.primaryCollection, c.lastPurchaseAt, c.emailSubscribed ? 'yes' : 'no', c.createdAt]));
+    }
+  }
+  return { csv: `${lines.join('\n')}\n`, rows, truncated: false };
 }
 
 async function findCustomer(tx: Tx, userId: string, id: string): Promise<Customer> {

@@ -29,6 +29,8 @@ beforeAll(async () => {
     { email: 'visitor@example.test', type: 'page_view', occurredAt: ago(2), collection: 'growth' },
   ]);
   await applyOrder(b.userId, { shopOrderId: 'b-1', email: 'b-only@example.test', total: 99, orderedAt: ago(1) });
+  await applyOrder(b.userId, { shopOrderId: 'b-2', email: 'zoe.moreau.1728@example.test', total: 40, orderedAt: ago(1), firstName: 'Zoë' });
+  await applyOrder(b.userId, { shopOrderId: 'b-3', email: 'zoe.martin.17@example.test', total: 40, orderedAt: ago(1), firstName: 'Zoé' });
 });
 
 const listA = (qs: string, m: TestMerchant = a) => call<CustomerList>(list, `/api/customers${qs}`, { cookie: m.cookie });
@@ -55,6 +57,34 @@ describe('GET /api/customers', () => {
     const res = await listA(`?search=${encodeURIComponent(search)}`);
     expect(res.status).toBe(200);
     expect(res.body.customers.map((c) => c.email).sort()).toEqual(expected);
+  });
+
+  it.each([
+    ['zoë', ['zoe.martin.17@example.test', 'zoe.moreau.1728@example.test']],
+    ['ZOE', ['zoe.martin.17@example.test', 'zoe.moreau.1728@example.test']],
+    ['moreau 1728', ['zoe.moreau.1728@example.test']],
+    ['1728   Moreau', ['zoe.moreau.1728@example.test']],
+    ['zoé 17', ['zoe.martin.17@example.test', 'zoe.moreau.1728@example.test']],
+    ['moreau martin', []],
+  ])('finds %j ignoring accents and case, every word required', async (search, expected) => {
+    const res = await listA(`?search=${encodeURIComponent(search)}`, b);
+    expect(res.status).toBe(200);
+    expect(res.body.customers.map((c) => c.email).sort()).toEqual(expected);
+  });
+
+  it('exports the filtered list as CSV in the list order, one merchant only', async () => {
+    const res = await call<string>(list, '/api/customers?format=csv&sort=ltv&order=desc', { cookie: a.cookie });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="customers-\d{4}-\d{2}-\d{2}\.csv"$/);
+    const lines = res.body.trim().split('\n');
+    expect(lines[0]).toBe('email,first_name,last_name,stage,total_orders,lifetime_value,average_order_value,primary_collection,last_purchase_at,email_subscribed,created_at');
+    expect(lines).toHaveLength(9);
+    expect(lines[1]?.startsWith('plain@example.test,')).toBe(true);
+    expect(res.body).not.toContain('b-only@example.test');
+    expect(res.headers.get('x-row-limit-reached')).toBeNull();
+    const searched = await call<string>(list, `/api/customers?format=csv&search=${encodeURIComponent('zoë')}`, { cookie: b.cookie });
+    expect(searched.body.trim().split('\n').slice(1).map((l) => l.split(',')[0]).sort()).toEqual(['zoe.martin.17@example.test', 'zoe.moreau.1728@example.test']);
   });
 
   it('filters by stage and collection, sorts and paginates', async () => {
@@ -137,6 +167,6 @@ describe('GET /api/customers/analytics', () => {
       avgLifetimeValuePerBuyer: 118.33,
     });
     const other = await call<JourneyAnalytics>(analytics, '/api/customers/analytics', { cookie: b.cookie });
-    expect(other.body).toMatchObject({ totalCustomers: 1, totalRevenue: 99 });
+    expect(other.body).toMatchObject({ totalCustomers: 3, totalRevenue: 179 });
   });
 });

@@ -187,4 +187,31 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     expect(icon).toBeTruthy();
     expect((await page.request.get(icon ?? '/icon.svg')).status()).toBe(200);
   });
+
+  it('sorts by a column header, changes the page size and exports the filtered list as CSV', async () => {
+    await page.goto('/dashboard/customers?stage=vip');
+    await stageBadges().first().waitFor();
+    const ltvHeader = page.getByRole('columnheader', { name: /Lifetime value/ });
+    await expect(ltvHeader.getAttribute('aria-sort')).resolves.toBe('descending');
+    await ltvHeader.getByRole('button').click();
+    await page.waitForURL(/order=asc/);
+    await expect.poll(() => ltvHeader.getAttribute('aria-sort')).toBe('ascending');
+    await expect.poll(async () => {
+      const numbers = (await table().locator('tbody tr td:nth-child(4)').allTextContents()).map((v) => Number(v.replace(/[^0-9.]/g, '')));
+      return numbers.length > 1 && numbers.every((n, i) => i === 0 || (numbers[i - 1] ?? 0) <= n);
+    }, { timeout: 15_000 }).toBe(true);
+
+    await page.getByLabel('Rows per page').selectOption('50');
+    await page.waitForURL(/size=50/);
+    await page.getByText(/^1–(50|[1-4]?\d) of [\d,]+$/).waitFor();
+
+    const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+    expect(href).toMatch(/stage=vip/);
+    expect(href).toMatch(/format=csv/);
+    const csv = await page.request.get(href ?? '');
+    expect(csv.status()).toBe(200);
+    const rows = (await csv.text()).trim().split('\n').slice(1);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.split(',')[3] === 'vip')).toBe(true);
+  });
 });
