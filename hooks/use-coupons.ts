@@ -6,6 +6,7 @@ import { api } from '@/lib/api-client';
 import type {
   Coupon,
   CouponBatch,
+  CouponBatchList,
   CouponBulkCreate,
   CouponCreate,
   CouponDeleteResult,
@@ -29,7 +30,21 @@ export interface CouponListFilters {
   status?: CouponStatus;
   source?: CouponSource;
   search?: string;
+  /** The codes of one batch (otherwise the list leaves batch codes out unless searching). */
+  batchId?: string;
   offset: number;
+}
+
+/** Batches per page. */
+export const BATCHES_PAGE = 10;
+
+/** The merchant's batches of codes, one row each (under the coupon lists' key, so any write refreshes them). */
+export function useCouponBatches(offset: number) {
+  return useQuery({
+    queryKey: queryKeys.coupons.batches(offset),
+    queryFn: ({ signal }) => api.get<CouponBatchList>(`/api/coupons/batches${toQueryString({ limit: BATCHES_PAGE, offset })}`, signal),
+    placeholderData: keepPreviousData,
+  });
 }
 
 const couponPath = (id: string) => `/api/coupons/${encodeURIComponent(id)}`;

@@ -44,8 +44,9 @@ export const queryKeys = {
   coupons: {
     all: ['coupons'] as const,
     lists: ['coupons', 'list'] as const,
-    list: (filters: { status?: CouponStatus; source?: CouponSource; search?: string; offset: number }) =>
+    list: (filters: { status?: CouponStatus; source?: CouponSource; search?: string; batchId?: string; offset: number }) =>
       ['coupons', 'list', filters] as const,
+    batches: (offset: number) => ['coupons', 'list', 'batches', offset] as const,
     stats: ['coupons', 'stats'] as const,
     detail: (id: string) => ['coupons', 'detail', id] as const,
     uses: (id: string) => ['coupons', 'uses', id] as const,

@@ -53,7 +53,8 @@ export function CouponFilters({ status, source, search, onStatus, onSource, onSe
           <Label htmlFor="coupon-source">Source</Label>
           <Select id="coupon-source" value={source ?? ''} onChange={(e) => onSource(isSource(e.target.value) ? e.target.value : undefined)}>
             <option value="">All sources</option>
-            {COUPON_SOURCES.map((s) => <option key={s} value={s}>{SOURCE_LABELS[s]}</option>)}
+            {/* Bulk codes are listed as batches below, not one by one. */}
+            {COUPON_SOURCES.filter((s) => s !== 'bulk').map((s) => <option key={s} value={s}>{SOURCE_LABELS[s]}</option>)}
           </Select>
         </div>
       </div>

@@ -2,6 +2,7 @@
 
 import { Layers, Plus, SearchX, Tag } from 'lucide-react';
 import { useState } from 'react';
+import { BatchList } from '@/components/coupons/batch-list';
 import { BulkCreateModal } from '@/components/coupons/bulk-create';
 import { CouponEditor } from '@/components/coupons/coupon-editor';
 import { CouponFilters } from '@/components/coupons/coupon-filters';
@@ -142,6 +143,7 @@ export function CouponsManager() {
         </CardBody>
         {body}
       </Card>
+      <BatchList />
       <TestCodeCard />
 
       {editing ? (

@@ -121,6 +121,11 @@ export const couponListQuery = z.object({
   status: z.enum(COUPON_STATUSES).optional(),
   source: z.enum(COUPON_SOURCES).optional(),
   search: text({ max: 40 }).optional(),
+  /**
+   * The codes of one batch. Without it (and without a search, which finds any code) the list
+   * leaves batch codes out: a batch is one row of its own (GET /api/coupons/batches).
+   */
+  batchId: z.uuid('Not a batch id').optional(),
   stats: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   limit: z.coerce.number().int().min(1).max(200).default(100),
   offset: z.coerce.number().int().min(0).default(0),
@@ -232,6 +237,31 @@ export const couponBatchSchema = z.object({
   csvUrl: z.string(),
 });
 export type CouponBatch = z.infer<typeof couponBatchSchema>;
+
+/** A batch of single-use codes as one row: what it gives, and how its codes have been used. */
+export const couponBatchSummarySchema = z.object({
+  id: z.uuid(),
+  prefix: z.string(),
+  createdAt: instant,
+  codes: z.number().int(),
+  usedCodes: z.number().int(),
+  uses: z.number().int(),
+  rejectedUses: z.number().int(),
+  totalDiscountAmount: z.number(),
+  /** The terms its codes share (every code of a batch is made with the same). */
+  terms: couponSchema.pick({
+    discountType: true, discountValue: true, buyQuantity: true, getQuantity: true, minimumPurchase: true, expiresAt: true,
+  }).nullable(),
+});
+export type CouponBatchSummary = z.infer<typeof couponBatchSummarySchema>;
+
+export const couponBatchListSchema = z.object({ batches: z.array(couponBatchSummarySchema), ...pageFields });
+export type CouponBatchList = z.infer<typeof couponBatchListSchema>;
+
+export const batchListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+});
 
 /** DELETE answers what happened: removed, or archived because it has uses. */
 export const couponDeleteResultSchema = z.object({ deleted: z.boolean(), archived: z.boolean(), message: z.string() });

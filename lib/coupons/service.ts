@@ -3,7 +3,8 @@ import { AppError } from '@/lib/errors';
 import { generateCode } from '@/lib/coupons/codes';
 import { checkCouponTerms, couponSchema, couponUseSchema } from '@/lib/coupons/schemas';
 import type {
-  Coupon, CouponBulkCreate, CouponCreate, CouponDeleteResult, CouponList, CouponPatch, CouponReason, CouponStats,
+  Coupon, CouponBatchList, CouponBatchSummary, CouponBulkCreate, CouponCreate, CouponDeleteResult, CouponList, CouponPatch,
+  CouponReason, CouponStats,
   CouponUse, CouponUses, CouponValidate, CouponValidation,
 } from '@/lib/coupons/schemas';
 import { toCsv } from '@/lib/csv';
@@ -45,12 +46,13 @@ export async function getCoupon(tx: Tx, userId: string, id: string): Promise<Cou
 export async function listCoupons(
   tx: Tx,
   userId: string,
-  q: { status?: string; source?: string; search?: string; stats: boolean; limit: number; offset: number },
+  q: { status?: string; source?: string; search?: string; batchId?: string; stats: boolean; limit: number; offset: number },
 ): Promise<CouponList> {
   const where = tx`
     user_id = ${userId}
     ${q.status ? tx`and status = ${q.status}` : tx`and status <> 'archived'`}
     ${q.source ? tx`and source = ${q.source}` : tx``}
+    ${q.batchId ? tx`and batch_id = ${q.batchId}` : q.search ? tx`` : tx`and batch_id is null`}
     ${q.search ? tx`and strpos(code, ${q.search.toUpperCase()}) > 0` : tx``}`;
   const coupons = await tx<Coupon[]>`
     select ${tx(COUPON)} from public.coupons where ${where}
@@ -178,6 +180,44 @@ export async function bulkCreateCoupons(tx: Tx, userId: string, input: CouponBul
   if (made < input.count) throw new AppError('conflict', 'Could not generate enough unique codes; try another prefix');
   await tx`select public.log_activity(${userId}, 'coupon.bulk_created', 'coupon_batch', ${batch.id}, ${tx.json({ count: made })})`;
   return { batchId: batch.id, count: made };
+}
+
+/**
+ * The merchant's batches newest first, each one row: its codes counted and their uses summed in
+ * SQL (one grouped scan of the batch's codes by the batch index), its terms from one code.
+ */
+export async function listBatches(tx: Tx, userId: string, page: { limit: number; offset: number }): Promise<CouponBatchList> {
+  const batches = await tx<CouponBatchSummary[]>`
+    select b.id, b.prefix, b.created_at,
+           coalesce(s.codes, 0) as codes, coalesce(s.used_codes, 0) as used_codes, coalesce(s.uses, 0) as uses,
+           coalesce(s.rejected_uses, 0) as rejected_uses, coalesce(s.total_discount_amount, 0) as total_discount_amount,
+           t.terms
+      from public.coupon_batches b
+      left join lateral (
+        select count(*)::int as codes, count(*) filter (where c.usage_count > 0)::int as used_codes,
+               sum(c.usage_count)::int as uses, sum(c.rejected_count)::int as rejected_uses,
+               sum(c.total_discount_amount) as total_discount_amount
+          from public.coupons c where c.user_id = b.user_id and c.batch_id = b.id
+      ) s on true
+      left join lateral (
+        select jsonb_build_object('discountType', c.discount_type, 'discountValue', c.discount_value,
+                 'buyQuantity', c.buy_quantity, 'getQuantity', c.get_quantity, 'minimumPurchase', c.minimum_purchase,
+                 'expiresAt', to_char(c.expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) as terms
+          from public.coupons c where c.user_id = b.user_id and c.batch_id = b.id limit 1
+      ) t on true
+     where b.user_id = ${userId}
+     order by b.created_at desc, b.id
+     limit ${page.limit} offset ${page.offset}`;
+  const [count] = await tx<{ n: number }[]>`select count(*)::int as n from public.coupon_batches where user_id = ${userId}`;
+  return { batches, total: count?.n ?? 0, limit: page.limit, offset: page.offset };
+}
+
+/** The file name a batch's CSV downloads as: its prefix and the day it was made. */
+export async function batchFileName(tx: Tx, userId: string, batchId: string): Promise<string> {
+  const [batch] = await tx<{ prefix: string; createdAt: string }[]>`
+    select prefix, created_at from public.coupon_batches where id = ${batchId} and user_id = ${userId}`;
+  if (!batch) throw new AppError('not_found', 'Batch not found');
+  return `${batch.prefix.toLowerCase()}-codes-${batch.createdAt.slice(0, 10)}.csv`;
 }
 
 /** Every code of a batch as CSV. */

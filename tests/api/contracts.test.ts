@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { GET as listCollections } from '@/app/api/collections/route';
 import { GET as couponUses } from '@/app/api/coupons/[id]/uses/route';
 import { GET as getCoupon } from '@/app/api/coupons/[id]/route';
+import { GET as listBatches } from '@/app/api/coupons/batches/route';
+import { POST as bulk } from '@/app/api/coupons/bulk/route';
 import { GET as listCoupons } from '@/app/api/coupons/route';
 import { POST as validateCoupon } from '@/app/api/coupons/validate/route';
 import { GET as analytics } from '@/app/api/customers/analytics/route';
@@ -12,7 +14,7 @@ import { GET as listCustomers } from '@/app/api/customers/route';
 import { GET as members } from '@/app/api/segments/[id]/members/route';
 import { GET as listSegments, POST as createSegment } from '@/app/api/segments/route';
 import { collectionSchema } from '@/lib/collections/schemas';
-import { couponListSchema, couponSchema, couponUsesSchema, couponValidationSchema } from '@/lib/coupons/schemas';
+import { couponBatchListSchema, couponListSchema, couponSchema, couponUsesSchema, couponValidationSchema } from '@/lib/coupons/schemas';
 import { customerListSchema, customerSchema, journeyAnalyticsSchema, journeySchema } from '@/lib/customers/schemas';
 import { segmentListSchema, segmentMembersSchema, segmentSchema } from '@/lib/segments/schemas';
 import { makeCoupon, orderWithCode } from '@/tests/helpers/coupons';
@@ -80,6 +82,10 @@ describe('responses have exactly the shape their schema declares', () => {
       cookie: m.cookie, body: { code: 'SHAPE10', email: 'new@example.test', cartTotal: 50 },
     });
     expectShape(couponValidationSchema, v.body);
+    await call(bulk, '/api/coupons/bulk', { cookie: m.cookie, body: { prefix: 'SHAPE', count: 3, discountType: 'free_shipping', expiresAt: '2099-01-01T00:00:00Z' } });
+    const batches = await call<{ batches: unknown[] }>(listBatches, '/api/coupons/batches', { cookie: m.cookie });
+    expectShape(couponBatchListSchema, batches.body);
+    expect(batches.body.batches).toHaveLength(1);
   });
 
   it('segments and their members', async () => {

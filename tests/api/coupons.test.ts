@@ -4,12 +4,13 @@ import { POST as resume } from '@/app/api/coupons/[id]/resume/route';
 import { DELETE as del, GET as getOne, PATCH as patch } from '@/app/api/coupons/[id]/route';
 import { GET as uses } from '@/app/api/coupons/[id]/uses/route';
 import { GET as batchCodes } from '@/app/api/coupons/batches/[id]/codes/route';
+import { GET as batchList } from '@/app/api/coupons/batches/route';
 import { POST as bulk } from '@/app/api/coupons/bulk/route';
 import { GET as list, POST as create } from '@/app/api/coupons/route';
 import { POST as validateRoute } from '@/app/api/coupons/validate/route';
 import { GET as cron } from '@/app/api/cron/[job]/route';
 import { POST as rotateServerKey } from '@/app/api/settings/server-key/rotate/route';
-import type { Coupon, CouponBatch, CouponList, CouponUses } from '@/lib/coupons/schemas';
+import type { Coupon, CouponBatch, CouponBatchList, CouponList, CouponUses } from '@/lib/coupons/schemas';
 import { db, withSystem } from '@/lib/db';
 import { call } from '@/tests/helpers/http';
 import { orderWithCode } from '@/tests/helpers/coupons';
@@ -159,6 +160,31 @@ describe('POST /api/coupons/bulk', () => {
     expect(limits?.n).toBe(500);
     expect((await call(bulk, '/api/coupons/bulk', { cookie: a.cookie, body: { prefix: 'X', count: 10001, discountType: 'free_shipping' } })).status).toBe(400);
     expect((await call(batchCodes, res.body.csvUrl, { cookie: b.cookie, params: { id: res.body.batchId } })).status).toBe(404);
+  });
+
+  it('lists a batch as one row with its counts, keeps its codes out of the coupon list, and finds them by search or batch', async () => {
+    const m = await createMerchant('batches');
+    const made = await call<CouponBatch>(bulk, '/api/coupons/bulk', { cookie: m.cookie, body: { prefix: 'SPRING', count: 250, discountType: 'percentage', discountValue: 15 } });
+    await post(m, { code: 'MANUAL5', discountType: 'fixed_amount', discountValue: 5 });
+    const csv = await call<string>(batchCodes, made.body.csvUrl, { cookie: m.cookie, params: { id: made.body.batchId } });
+    expect(csv.headers.get('content-disposition')).toMatch(/filename="spring-codes-\d{4}-\d{2}-\d{2}\.csv"/);
+    const [first, second] = csv.body.trim().split('\n').slice(1).map((l) => l.split(',')[0] ?? '');
+    await orderWithCode(m.userId, { id: 'spring-1', email: 'one@example.test', total: 100, code: first ?? '' });
+    await orderWithCode(m.userId, { id: 'spring-2', email: 'two@example.test', total: 40, code: second ?? '' });
+
+    const coupons = await call<CouponList>(list, '/api/coupons', { cookie: m.cookie });
+    expect(coupons.body.coupons.map((c) => c.code)).toEqual(['MANUAL5']);
+    expect(coupons.body.total).toBe(1);
+    const batches = await call<CouponBatchList>(batchList, '/api/coupons/batches', { cookie: m.cookie });
+    expect(batches.body).toMatchObject({ total: 1, batches: [{
+      id: made.body.batchId, prefix: 'SPRING', codes: 250, usedCodes: 2, uses: 2, totalDiscountAmount: 21,
+      terms: { discountType: 'percentage', discountValue: 15, expiresAt: null },
+    }] });
+    const inBatch = await call<CouponList>(list, `/api/coupons?batchId=${made.body.batchId}&limit=10`, { cookie: m.cookie });
+    expect(inBatch.body).toMatchObject({ total: 250 });
+    const found = await call<CouponList>(list, `/api/coupons?search=${first}`, { cookie: m.cookie });
+    expect(found.body.coupons.map((c) => c.code)).toEqual([first]);
+    expect((await call<CouponBatchList>(batchList, '/api/coupons/batches', { cookie: b.cookie })).body.batches.map((x) => x.id)).not.toContain(made.body.batchId);
   });
 });
 

@@ -180,6 +180,20 @@ describe('coupons in a real browser (seeded demo merchant)', () => {
     await snap(page, 'coupons-bulk-done');
     await dialog().getByRole('button', { name: 'Done' }).click();
     await dialog().waitFor({ state: 'detached' });
+
+    // The batch is one row with its counts, not five rows in the coupon list; its codes are inside it.
+    const row = page.getByTestId('batch-row').filter({ hasText: 'PINS-' });
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toContain('0 of 5');
+    await expect(page.getByRole('table', { name: /^Coupons/ }).getByText(/^PINS-/).count()).resolves.toBe(0);
+    await row.getByRole('button', { name: 'View the codes of PINS' }).click();
+    await expect.poll(() => dialog().getByTestId('batch-code').count()).toBe(5);
+    await snap(page, 'coupons-batch-codes');
+    const again = await dialog().getByRole('link', { name: 'Download CSV' }).getAttribute('href');
+    const download = await page.request.get(again ?? '');
+    expect(download.headers()['content-disposition']).toMatch(/filename="pins-codes-\d{4}-\d{2}-\d{2}\.csv"/);
+    await page.keyboard.press('Escape');
+    await dialog().waitFor({ state: 'detached' });
   });
 
   it('tests a code as a checkout would', async () => {
