@@ -15,11 +15,24 @@ export function isCleanText(value: string): boolean {
   return !CONTROL.test(value) && !LONE_SURROGATE.test(value);
 }
 
-/** True when every key and string inside a JSON value is clean text (jsonb refuses `\u0000`). */
-export function isCleanJson(value: unknown): boolean {
-  if (typeof value === 'string') return isCleanText(value);
-  if (Array.isArray(value)) return value.every(isCleanJson);
-  if (value && typeof value === 'object') return Object.entries(value).every(([k, v]) => isCleanText(k) && isCleanJson(v));
+/**
+ * True when a JSON value nests at most `maxDepth` levels and every key and string in it is clean
+ * text (jsonb refuses `\u0000`). Walked with a stack, so no input can exhaust the call stack.
+ */
+export function isCleanJson(value: unknown, maxDepth = 10): boolean {
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop() as { v: unknown; depth: number };
+    if (typeof v === 'string') {
+      if (!isCleanText(v)) return false;
+    } else if (v && typeof v === 'object') {
+      if (depth >= maxDepth) return false;
+      for (const [k, child] of Object.entries(v)) {
+        if (!isCleanText(k)) return false;
+        stack.push({ v: child, depth: depth + 1 });
+      }
+    }
+  }
   return true;
 }
 
@@ -48,11 +61,15 @@ export function wholeNumber(min: number, max: number) {
     .max(max, `Enter at most ${count(max)}`);
 }
 
-/** A decimal amount from `min` (or above it, when `above`) to `max`. */
-export function decimal(min: number, max: number, options: { above?: boolean } = {}) {
+/**
+ * A decimal amount from `min` (or above it, when `above`) to `max`; with `cents`, at most two
+ * decimal places (money is stored to the cent: 9.999 would silently become 10.00).
+ */
+export function decimal(min: number, max: number, options: { above?: boolean; cents?: boolean } = {}) {
   const base = z.number({ error: 'Enter a number' });
   const low = options.above ? base.gt(min, `Enter more than ${count(min)}`) : base.min(min, `Enter ${count(min)} or more`);
-  return low.max(max, `Enter at most ${count(max)}`);
+  const ranged = low.max(max, `Enter at most ${count(max)}`);
+  return options.cents ? ranged.refine((v) => Math.round(v * 100) / 100 === v, 'Use at most 2 decimal places') : ranged;
 }
 
 /**

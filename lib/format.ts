@@ -15,6 +15,15 @@ function toNumber(value: number | string | null | undefined): number | null {
 }
 
 /** Formats a currency amount (numbers or numeric strings); missing/invalid values render as an em dash. */
+/** Money for a chart axis: "$14K", "$950". */
+export function formatMoneyShort(amount: number, currency = 'USD'): string {
+  try {
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 }).format(amount);
+  } catch {
+    return `${Math.round(amount)} ${currency}`;
+  }
+}
+
 export function formatMoney(amount: number | string | null | undefined, currency = 'USD'): string {
   const n = toNumber(amount);
   if (n === null) return EM_DASH;

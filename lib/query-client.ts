@@ -33,6 +33,7 @@ export const queryKeys = {
     list: (query: Omit<CustomerListQuery, 'format'>) => ['customers', 'list', query] as const,
     journey: (id: string) => ['customers', 'journey', id] as const,
     analytics: ['customers', 'analytics'] as const,
+    trends: (from: string, to: string, interval: string) => ['customers', 'trends', from, to, interval] as const,
   },
   segments: {
     all: ['segments'] as const,

@@ -19,7 +19,12 @@ const handle = app.getRequestHandler();
 
 createServer((req, res) => {
   req.headers = forwardedHeaders(req.headers, req.socket.remoteAddress ?? 'unknown', hops);
-  void handle(req, res);
+  handle(req, res).catch((err: unknown) => {
+    // Next answers its own errors; this is for one it could not, so the process stays up.
+    console.error('[start] request failed', err);
+    if (!res.headersSent) res.statusCode = 500;
+    res.end();
+  });
 }).listen(port, hostname, () => {
   console.log(`haven-hub listening on http://${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port} (trusted proxy hops: ${hops})`);
 });

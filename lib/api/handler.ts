@@ -96,8 +96,9 @@ export interface RateLimit<B = unknown> {
   /** Limit by something in the parsed body (an account's email, an API key), or it and the address, instead. */
   subject?: (body: B, ip: string) => string;
   /**
-   * Count only requests the handler answers 401 (failed sign-ins), checked before and counted
-   * after: the owner's own successful sign-ins never use the allowance up.
+   * Count only requests the handler does not answer with success (failed sign-ins): each is
+   * counted before the handler, atomically, so a burst cannot get past the limit, and given
+   * back when it succeeds, so the owner's own sign-ins never use the allowance up.
    */
   failuresOnly?: boolean;
   /** The rule does not apply to this request (e.g. a browser that has signed in to the account before). */
@@ -108,16 +109,14 @@ const bucketOf = (name: string, subject: string) =>
   // Hashed so a long or odd subject (a header, an email) cannot bloat or break the key.
   `${name}:${createHash('sha256').update(subject).digest('base64url').slice(0, 22)}`;
 
-const rateLimited = (resetAt: string | null) => {
-  const retry = resetAt ? Math.max(1, Math.ceil((Date.parse(resetAt) - Date.now()) / 1000)) : 60;
+const rateLimited = (resetAt: string) => {
+  const retry = Math.max(1, Math.ceil((Date.parse(resetAt) - Date.now()) / 1000));
   return new AppError('rate_limited', 'Too many requests, please slow down', { headers: { 'Retry-After': String(retry) } });
 };
 
-/** Refuse when a failures-only bucket is already full, without counting this request. */
-async function assertBelowLimit(rule: RateLimit<never>, subject: string): Promise<void> {
-  const [row] = await db()<{ hits: number; resetAt: string | null }[]>`
-    select hits, reset_at from private.rate_limit_peek(${bucketOf(rule.name, subject)}, ${rule.windowSeconds})`;
-  if (row && row.hits >= rule.limit) throw rateLimited(row.resetAt);
+/** Give back the hit a failures-only rule counted for a request that succeeded. */
+async function releaseRateLimit(rule: RateLimit<never>, subject: string): Promise<void> {
+  await db()`select private.rate_limit_release(${bucketOf(rule.name, subject)}, ${rule.windowSeconds})`;
 }
 
 /**
@@ -151,20 +150,10 @@ export function withPublic<S extends Schemas>(
       const bodyRules = options.rateLimits
         .filter((r) => r.subject && !r.skip?.(parsed.body, cookies))
         .map((rule) => ({ rule, subject: rule.subject?.(parsed.body, ip) ?? ip }));
-      for (const { rule, subject } of bodyRules) {
-        if (rule.failuresOnly) await assertBelowLimit(rule, subject);
-        else await enforceRateLimit(rule, subject);
-      }
-      let result: unknown;
-      try {
-        result = await withSystem((tx) => handler({ ...parsed, req, tx, cookies, ip }));
-      } catch (err) {
-        // Counted after the transaction, on its own connection: the rollback must not undo it.
-        if (err instanceof AppError && err.code === 'unauthorized') {
-          for (const { rule, subject } of bodyRules.filter((r) => r.rule.failuresOnly)) await enforceRateLimit(rule, subject).catch(() => undefined);
-        }
-        throw err;
-      }
+      for (const { rule, subject } of bodyRules) await enforceRateLimit(rule, subject);
+      const result = await withSystem((tx) => handler({ ...parsed, req, tx, cookies, ip }));
+      // After the transaction, on its own connection (never while holding one).
+      for (const { rule, subject } of bodyRules.filter((r) => r.rule.failuresOnly)) await releaseRateLimit(rule, subject);
       return applyCookies(toResponse(result), cookies);
     } catch (err) {
       return applyCookies(errorResponse(err), cookies);

@@ -69,8 +69,23 @@ export function assertSameOrigin(req: Request): void {
 export function clientIp(req: Request): string {
   const e = env();
   const hops = req.headers.get('x-forwarded-for')?.split(',').map((h) => h.trim()).filter(Boolean) ?? [];
-  if (e.VERCEL === '1') return hops[0] ?? req.headers.get('x-real-ip') ?? 'unknown';
-  return hops[hops.length - 1 - e.TRUSTED_PROXY_HOPS] ?? hops[0] ?? 'unknown';
+  if (e.VERCEL === '1') return addressBucket(hops[0] ?? req.headers.get('x-real-ip') ?? 'unknown');
+  // Fewer entries than trusted hops: the request skipped a proxy, so the peer itself is the client.
+  return addressBucket(hops[hops.length - 1 - e.TRUSTED_PROXY_HOPS] ?? hops[hops.length - 1] ?? 'unknown');
+}
+
+/**
+ * The part of an address one client controls as a whole: an IPv6 connection comes with a /64
+ * of 2^64 addresses, so it is limited by its /64; IPv4 (and IPv4-mapped IPv6) by the address.
+ */
+export function addressBucket(address: string): string {
+  const ip = address.replace(/^\[|\](:\d+)?$/g, '').toLowerCase();
+  if (!ip.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/.test(ip)) return ip.replace(/^::ffff:/, '');
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 export const MAX_BODY_BYTES = 1_000_000;

@@ -1,28 +1,33 @@
 import 'server-only';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { CookieJar } from '@/lib/auth/cookies';
 import { encryptionKey, safeEqual } from '@/lib/crypto/secrets';
 import { env } from '@/lib/env';
 
 /**
- * A browser that has signed in to an account before carries a cookie saying so (OWASP's device
- * cookie). Guesses spread over many addresses fill the account's failure ceiling; this browser
- * still gets to try its password, so an attacker cannot lock the owner out.
+ * A browser that has signed in to an account carries a cookie saying so (OWASP's device cookie).
+ * Guesses spread over many addresses fill the account's failure ceiling; this browser is not held
+ * to it, so strangers cannot lock the owner out. Each browser gets its own random id and an
+ * expiry, both signed with the account's email, so a cookie is worth one browser for 90 days.
+ * Failures from it still count against its own address.
  */
 export const DEVICE_COOKIE = 'hh_device';
-const YEAR = 365 * 24 * 60 * 60;
+const LIFETIME_S = 90 * 24 * 60 * 60;
 
-function tokenFor(email: string): string {
-  return createHmac('sha256', encryptionKey()).update(`device-cookie:${email}`).digest('base64url');
-}
+const mac = (email: string, id: string, expires: number) =>
+  createHmac('sha256', encryptionKey()).update(`device-cookie:${email}:${id}:${expires}`).digest('base64url');
 
 export function isKnownDevice(cookies: CookieJar, email: string): boolean {
-  const value = cookies.get(DEVICE_COOKIE);
-  return value !== undefined && safeEqual(value, tokenFor(email));
+  const [id, expires, signature] = (cookies.get(DEVICE_COOKIE) ?? '').split('.');
+  const until = Number(expires);
+  if (!id || !signature || !Number.isInteger(until) || until * 1000 < Date.now()) return false;
+  return safeEqual(signature, mac(email, id, until));
 }
 
 export function rememberDevice(cookies: CookieJar, email: string): void {
-  cookies.set(DEVICE_COOKIE, tokenFor(email), {
-    httpOnly: true, sameSite: 'lax', secure: env().NODE_ENV === 'production', path: '/api/auth', maxAge: YEAR,
+  const id = randomBytes(12).toString('base64url');
+  const expires = Math.floor(Date.now() / 1000) + LIFETIME_S;
+  cookies.set(DEVICE_COOKIE, `${id}.${expires}.${mac(email, id, expires)}`, {
+    httpOnly: true, sameSite: 'lax', secure: env().NODE_ENV === 'production', path: '/api/auth', maxAge: LIFETIME_S,
   });
 }

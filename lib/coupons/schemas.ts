@@ -27,7 +27,7 @@ export const couponCode = z
   .toUpperCase()
   .regex(/^[A-Z0-9_-]{3,40}$/, 'Use 3 to 40 letters, digits, dashes or underscores');
 
-const money = decimal(0, 10_000_000);
+const money = decimal(0, 10_000_000, { cents: true });
 const count = wholeNumber(1, 100_000_000);
 const productId = text({ max: 64, required: 'A product id cannot be empty' });
 const date = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
@@ -35,7 +35,7 @@ const date = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-t
 /** Fields shared by create, bulk create and edit; checked together by `refineCoupon`. The coupon form reads them too. */
 export const couponFields = {
   discountType: z.enum(DISCOUNT_TYPES),
-  discountValue: decimal(0, 10_000_000, { above: true }).nullable().optional(),
+  discountValue: decimal(0, 10_000_000, { above: true, cents: true }).nullable().optional(),
   buyQuantity: wholeNumber(1, 1000).nullable().optional(),
   getQuantity: wholeNumber(1, 1000).nullable().optional(),
   usageLimit: count.nullable().optional(),

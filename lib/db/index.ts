@@ -18,7 +18,8 @@ const TYPES = {
   instant: {
     to: 1184,
     from: [1184],
-    serialize: (x: Date | string) => (x instanceof Date ? x : new Date(x)).toISOString(),
+    // A string goes as it is: Postgres reads it to the microsecond (a Date has milliseconds only).
+    serialize: (x: Date | string) => (x instanceof Date ? x.toISOString() : x),
     // `infinity` has no Date; it is returned as Postgres wrote it rather than throwing in the reader.
     parse: (x: string) => {
       const d = new Date(x);

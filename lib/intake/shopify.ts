@@ -220,6 +220,11 @@ export async function processShopifyDelivery(tx: Tx, sender: ShopifySender, payl
     if (!input.email && isOrder) {
       return (await record('ignored_no_email', order.id)) ? { status: 'ignored', detail: 'order has no email' } : { status: 'duplicate' };
     }
+    // Shopify signs the body, not the topic header: a cancellation is only believed when the
+    // order itself says it was cancelled, so a replayed orders/create cannot cancel a live order.
+    if (!isOrder && !order.cancelled_at) {
+      return (await record('ignored_not_cancelled', order.id)) ? { status: 'ignored', detail: 'the order is not cancelled' } : { status: 'duplicate' };
+    }
     if (!(await record('applied', order.id))) return { status: 'duplicate' };
     return apply(isOrder ? 'apply_order' : 'apply_cancellation', input);
   }

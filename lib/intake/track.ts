@@ -38,8 +38,9 @@ export const trackEventSchema = z.object({
   utm: z.object({ source: text(200).optional(), medium: text(200).optional(), campaign: text(200).optional() }).optional(),
   metadata: z
     .record(z.string(), z.unknown())
+    // Depth and characters first: stringifying a value nested 100,000 deep would throw.
+    .refine((m) => isCleanJson(m), { message: 'must nest at most 10 levels and hold only text characters that are allowed', abort: true })
     .refine((m) => JSON.stringify(m).length <= 4096, { message: 'must be at most 4 KB of JSON' })
-    .refine(isCleanJson, { message: 'contains characters that are not allowed' })
     .optional(),
 });
 export type TrackEvent = z.infer<typeof trackEventSchema>;

@@ -140,6 +140,10 @@ describe('POST /api/auth/login', () => {
     const jar = createCookieJar(parseCookieHeader(device));
     expect(isKnownDevice(jar, email)).toBe(true);
     expect(isKnownDevice(jar, uniqueEmail())).toBe(false);
+    // Each sign-in gets its own id and expiry; a cookie past its expiry, or edited, is worth nothing.
+    const [id, expires, signature] = (jar.get('hh_device') ?? '').split('.');
+    expect(isKnownDevice(createCookieJar([{ name: 'hh_device', value: `${id}.${Number(expires) + 1}.${signature}` }]), email)).toBe(false);
+    expect(isKnownDevice(createCookieJar([{ name: 'hh_device', value: `${id}.1.${signature}` }]), email)).toBe(false);
   }, 30_000);
 
   it('survives many concurrent sign-ins on a small pool (no nested connection, no deadlock)', async () => {

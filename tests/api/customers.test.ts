@@ -66,6 +66,9 @@ describe('GET /api/customers', () => {
     ['1728   Moreau', ['zoe.moreau.1728@example.test']],
     ['zoé 17', ['zoe.martin.17@example.test', 'zoe.moreau.1728@example.test']],
     ['moreau martin', []],
+    // Fullwidth ％ folds to % and must still be a literal character, not a wildcard.
+    ['％', []],
+    ['＿', []],
   ])('finds %j ignoring accents and case, every word required', async (search, expected) => {
     const res = await listA(`?search=${encodeURIComponent(search)}`, b);
     expect(res.status).toBe(200);
@@ -122,6 +125,25 @@ describe('GET /api/customers/[id]/journey', () => {
     const second = await call<Journey>(journey, `/api/customers/${id}/journey?limit=1&before=${first.body.nextCursor}`, { cookie: a.cookie, params: { id } });
     expect(second.body.touchpoints[0]).toMatchObject({ referenceId: 'a-5' });
     expect(second.body.nextCursor).toBeNull();
+  });
+
+  it('pages through touchpoints of the same millisecond without skipping or repeating any', async () => {
+    const [c] = await db()<{ id: string }[]>`select id from public.customers where user_id = ${a.userId} and email = 'lead@example.test'`;
+    const id = c?.id ?? '';
+    await db()`
+      insert into public.touchpoints (user_id, customer_id, type, channel, occurred_at)
+      select ${a.userId}, ${id}, 'page_view', 'direct', '2026-01-01T10:00:00.123000Z'::timestamptz + make_interval(secs => g / 1000000.0)
+        from generate_series(1, 5) g`;
+    const seen: string[] = [];
+    let before: string | null = '';
+    while (before !== null) {
+      const page: { status: number; body: Journey } = await call<Journey>(journey, `/api/customers/${id}/journey?limit=2${before ? `&before=${before}` : ''}`, { cookie: a.cookie, params: { id } });
+      seen.push(...page.body.touchpoints.map((t) => t.id));
+      before = page.body.nextCursor;
+    }
+    const [all] = await db()<{ n: number }[]>`select count(*)::int as n from public.touchpoints where user_id = ${a.userId} and customer_id = ${id}`;
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toHaveLength(all?.n ?? -1);
   });
 
   it("answers 404 for B asking for A's customer, and 400 for a bad id or cursor", async () => {

@@ -92,6 +92,7 @@ beforeAll(async () => {
   const criteria = { stages: ['customer'], collections: ['growth'], min_ltv: 1, max_ltv: 500, min_orders: 1, max_days_since_purchase: 90 };
   const terms = { discountType: 'percentage', discountValue: 10, usageLimit: 5, minimumPurchase: 20, productIds: ['p-1'], description: 'Fuzz', expiresAt: '2099-01-01T00:00:00Z' };
   cases = [
+    { file: 'analytics/trends', method: 'GET', query: { from: '2026-03-01', to: '2026-03-07', interval: 'day' } },
     { file: 'auth/login', method: 'POST', as: 'anyone', body: { email: m.email, password: 'wrong password' } },
     { file: 'auth/signup', method: 'POST', as: 'anyone', body: { email: 'fuzz-new@example.test', password: 'long enough password' } },
     { file: 'auth/logout', method: 'POST', as: 'merchant' },
@@ -220,6 +221,18 @@ describe('no input gives a 5xx, on any route', () => {
     expect(seen.get(400) ?? 0).toBeGreaterThan(500);
     expect([...seen].filter(([s]) => s < 300).reduce((n, [, k]) => n + k, 0)).toBeGreaterThan(50);
   }, 300_000);
+
+  it('refuses JSON nested 100,000 levels deep with a 400, not a stack overflow', async () => {
+    await refreshTrackingKey();
+    const track = cases.find((c) => c.file === 'track');
+    const key = track?.body && typeof track.body === 'object' && !Array.isArray(track.body) ? String(track.body.key) : '';
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const rawBody = `{"key":${JSON.stringify(key)},"events":[{"type":"page_view","channel":"direct","email":"deep@example.test","metadata":${deep}}]}`;
+    const { POST } = await import('@/app/api/track/route');
+    const res = await call<{ field?: string }>(POST, '/api/track', { rawBody, headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(res.body.field).toBe('events.0.metadata');
+  });
 
   it('applies or refuses a signed Shopify order whatever its fields hold, never a 5xx', async () => {
     // The settings cases above may have cleared the secret (null is allowed): connect again.

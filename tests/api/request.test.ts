@@ -56,6 +56,14 @@ describe('the caller address rate limits key on', () => {
     expect(clientIp(req('6.6.6.6, 203.0.113.5, 10.0.0.2'))).toBe('203.0.113.5');
     setEnv({ TRUSTED_PROXY_HOPS: '2' });
     expect(clientIp(req('6.6.6.6, 203.0.113.5, 10.0.0.3, 10.0.0.2'))).toBe('203.0.113.5');
+    // An IPv6 client is one /64, however many of its 2^64 addresses it uses; IPv4-mapped is IPv4.
+    setEnv({ TRUSTED_PROXY_HOPS: undefined });
+    expect(clientIp(req('2001:db8:1:2:aaaa::1'))).toBe('2001:db8:1:2::/64');
+    expect(clientIp(req('2001:0db8:0001:0002:ffff:ffff:ffff:fffe'))).toBe('2001:db8:1:2::/64');
+    expect(clientIp(req('::ffff:203.0.113.5'))).toBe('203.0.113.5');
+    // Fewer entries than trusted hops: the peer, never the client-written leftmost entry.
+    setEnv({ TRUSTED_PROXY_HOPS: '2' });
+    expect(clientIp(req('6.6.6.6, 203.0.113.5'))).toBe('203.0.113.5');
     // On Vercel the edge writes the header: its first entry is the client.
     setEnv({ TRUSTED_PROXY_HOPS: undefined, VERCEL: '1' });
     expect(clientIp(req('203.0.113.5'))).toBe('203.0.113.5');

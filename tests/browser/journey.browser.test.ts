@@ -46,8 +46,19 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     await expect(ltv.getAttribute('aria-expanded')).resolves.toBe('true');
     await page.getByText(/divided by the customers with at least one order/).waitFor();
     await page.getByText(/^Per buyer · /).waitFor();
-    await expect(page.getByRole('button', { name: /^What “.+” means$/ }).count()).resolves.toBe(4);
+    await expect(page.getByRole('region', { name: 'Key figures' }).getByRole('button', { name: /^What “.+” means$/ }).count()).resolves.toBe(4);
     await snap(page, 'journey-overview');
+  });
+
+  it('charts revenue, orders, new customers and leads over a chosen period against the one before', async () => {
+    const trends = page.getByTestId('chart-revenue');
+    await trends.locator('.recharts-bar-rectangle').first().waitFor();
+    expect(await trends.locator('.recharts-bar-rectangle').count()).toBeGreaterThan(10);
+    await page.getByText(/vs the previous 30 days|none in the previous 30 days/).first().waitFor();
+    await page.getByLabel('Period', { exact: true }).selectOption('365');
+    await page.getByText('Revenue and orders per week').waitFor();
+    await expect.poll(async () => page.getByTestId('chart-customers').locator('.recharts-line').count()).toBe(2);
+    await snap(page, 'journey-trends');
   });
 
   it('filters the customer list by stage, keeping the filter in the URL', async () => {
