@@ -100,6 +100,14 @@ describe('POST /api/webhooks/shopify/<key>', () => {
     expect(n?.n).toBe(0);
   });
 
+  it('does not cancel a live order when its signed orders/create body is replayed under the orders/cancelled topic', async () => {
+    const body = shopifyOrder(1300, 'replayed@example.test', '30.00');
+    await send(shopifyWebhook(body, { secret: SECRET, shop: SHOP }));
+    const replay = await send(shopifyWebhook(body, { secret: SECRET, shop: SHOP, topic: 'orders/cancelled' }));
+    expect(replay.body).toMatchObject({ status: 'ignored', detail: 'the order is not cancelled' });
+    expect(await customerRow('replayed@example.test')).toMatchObject({ totalOrders: 1, lifetimeValue: 30 });
+  });
+
   it('acknowledges an order without any email and topics it does not use, without effect', async () => {
     const noEmail = shopifyOrder(1007, '', '10.00', { email: null, customer: null });
     expect((await send(shopifyWebhook(noEmail, { secret: SECRET, shop: SHOP }))).body).toMatchObject({ status: 'ignored' });
