@@ -41,7 +41,7 @@ function customerQuery(tx: Tx, userId: string, q: CustomerFilter) {
     user_id = ${userId}
     ${q.stage ? tx`and stage = ${q.stage}` : tx``}
     ${q.collection ? tx`and primary_collection = ${q.collection}` : tx``}
-    ${searchWords(q.search).reduce((all, w) => tx`${all} and public.customer_search_text(email, first_name, last_name) like ${foldedPattern(tx, w)}`, tx``)}`;
+    ${searchWords(q.search).reduce((all, w) => tx`${all} and search_text like ${foldedPattern(tx, w)}`, tx``)}`;
   return { where, orderBy };
 }
 
