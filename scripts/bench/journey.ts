@@ -97,9 +97,9 @@ async function benchSegments(userId: string) {
   const first = await timed(() => withSystem((tx) => tx<{ added: number }[]>`select added from public.evaluate_segment(${userId}, ${a?.id ?? ''})`));
   const again = await timed(() => withSystem((tx) => tx`select * from public.evaluate_segment(${userId}, ${b?.id ?? ''}, now())`.then(() => tx`select * from public.evaluate_segment(${userId}, ${a?.id ?? ''})`)));
   // The seed's method (17.2 evaluateSegmentMembership): one query for matches, one for
-  // members, then one INSERT round trip per new member.
+  // members, then one INSERT round trip per new member (as the server, which alone writes memberships).
   const baseline = await timed(() =>
-    withTenant(userId, async (tx) => {
+    withSystem(async (tx) => {
       await tx`delete from public.segment_memberships where user_id = ${userId} and segment_id = ${b?.id ?? ''}`;
       const matching = await tx<{ id: string }[]>`
         select id from public.customers where user_id = ${userId} and total_orders >= 1
