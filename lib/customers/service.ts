@@ -42,14 +42,20 @@ function customerQuery(tx: Tx, userId: string, q: CustomerFilter) {
     ${q.stage ? tx`and stage = ${q.stage}` : tx``}
     ${q.collection ? tx`and primary_collection = ${q.collection}` : tx``}
     ${searchWords(q.search).reduce((all, w) => tx`${all} and search_text like ${foldedPattern(tx, w)}`, tx``)}`;
-  return { where, orderBy };
+  // A search is answered from its matches (the trigram index), then sorted: left to itself the
+  // planner may walk the sort index testing every row, since it cannot know how few match.
+  // OFFSET 0 keeps the inner query whole.
+  const from = searchWords(q.search).length > 0
+    ? tx`(select * from public.customers where ${where} offset 0) as matches`
+    : tx`public.customers where ${where}`;
+  return { where, orderBy, from };
 }
 
 /** One page of a merchant's customers, filtered, searched and sorted in SQL. */
 export async function listCustomers(tx: Tx, userId: string, q: Omit<CustomerListQuery, 'format'>): Promise<CustomerList> {
-  const { where, orderBy } = customerQuery(tx, userId, q);
+  const { where, orderBy, from } = customerQuery(tx, userId, q);
   const customers = await tx<Customer[]>`
-    select ${tx(CUSTOMER)} from public.customers where ${where}
+    select ${tx(CUSTOMER)} from ${from}
     order by ${orderBy} limit ${q.limit} offset ${q.offset}`;
   const [count] = await tx<{ n: number }[]>`select count(*)::int as n from public.customers where ${where}`;
   return { customers, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
@@ -73,11 +79,11 @@ const EXPORT_COLUMNS = ['email', 'firstName', 'lastName', 'stage', 'totalOrders'
  * `truncated` when more rows matched than one export holds.
  */
 export async function customersCsv(tx: Tx, userId: string, q: CustomerFilter): Promise<{ csv: string; rows: number; truncated: boolean }> {
-  const { where, orderBy } = customerQuery(tx, userId, q);
+  const { orderBy, from } = customerQuery(tx, userId, q);
   const lines = [csvRow(EXPORT_COLUMNS.map((c) => c.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`)))];
   let rows = 0;
   const cursor = tx<Pick<Customer, (typeof EXPORT_COLUMNS)[number]>[]>`
-    select ${tx(EXPORT_COLUMNS)} from public.customers where ${where}
+    select ${tx(EXPORT_COLUMNS)} from ${from}
     order by ${orderBy} limit ${CUSTOMER_EXPORT_LIMIT + 1}`.cursor(2000);
   for await (const batch of cursor) {
     for (const c of batch) {

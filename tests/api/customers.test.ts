@@ -75,6 +75,14 @@ describe('GET /api/customers', () => {
     expect(res.body.customers.map((c) => c.email).sort()).toEqual(expected);
   });
 
+  it('finds a customer by a name changed after they were first seen', async () => {
+    const [c] = await db()<{ id: string }[]>`select id from public.customers where user_id = ${b.userId} and email = 'zoe.martin.17@example.test'`;
+    const id = c?.id ?? '';
+    await call(patchCustomer, `/api/customers/${id}`, { method: 'PATCH', cookie: b.cookie, params: { id }, body: { lastName: 'Lefèvre' } });
+    const res = await listA(`?search=${encodeURIComponent('lefevre')}`, b);
+    expect(res.body.customers.map((x) => x.email)).toEqual(['zoe.martin.17@example.test']);
+  });
+
   it('exports the filtered list as CSV in the list order, one merchant only', async () => {
     const res = await call<string>(list, '/api/customers?format=csv&sort=ltv&order=desc', { cookie: a.cookie });
     expect(res.status).toBe(200);
