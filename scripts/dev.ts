@@ -28,6 +28,13 @@ async function main(): Promise<void> {
   }
 
   const sql = connect(databaseUrl, 2);
+  // A failure from here on (drift, a bad seed) must not leave the embedded server running:
+  // the next `npm run dev` would find its port taken.
+  const stopOnFailure = async (err: unknown) => {
+    await sql.end({ timeout: 1 }).catch(() => undefined);
+    if (server) await server.stop().catch(() => undefined);
+    throw err;
+  };
   try {
     const resetHint = server
       ? `This is the embedded development database: \`npm run db:reset\` deletes ${path.relative('.', dataDir) || dataDir}/ and the next \`npm run dev\` builds it afresh.`
@@ -36,8 +43,10 @@ async function main(): Promise<void> {
     if (applied.length === 0) log('migrations up to date');
     const demo = await seedDemo(sql);
     log(!demo ? 'not the local auth store: no demo merchant' : demo.created ? 'demo merchant created' : 'demo merchant ready');
+  } catch (err) {
+    await stopOnFailure(err);
   } finally {
-    await sql.end();
+    await sql.end().catch(() => undefined);
   }
 
   const child = spawn(path.resolve('node_modules/.bin/next'), ['dev', '--port', port], {
@@ -70,6 +79,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('[dev] failed to start:', err instanceof Error ? err.message : err);
+  console.error('[dev] failed to start:', err instanceof Error ? err.message : (JSON.stringify(err) ?? String(err)));
   process.exit(1);
 });
