@@ -15,6 +15,11 @@ export function isCleanText(value: string): boolean {
   return !CONTROL.test(value) && !LONE_SURROGATE.test(value);
 }
 
+/** The string without the characters text may not hold (for input that is cleaned, not refused). */
+export function stripUncleanText(value: string): string {
+  return value.replace(new RegExp(CONTROL.source, 'g'), '').replace(new RegExp(LONE_SURROGATE.source, 'g'), '');
+}
+
 /**
  * True when a JSON value nests at most `maxDepth` levels and every key and string in it is clean
  * text (jsonb refuses `\u0000`). Walked with a stack, so no input can exhaust the call stack.

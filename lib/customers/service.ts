@@ -1,4 +1,5 @@
 import 'server-only';
+import postgres from 'postgres';
 import { AppError } from '@/lib/errors';
 import {
   STAGES, customerSchema, stageTransitionSchema, touchpointSchema, type Customer, type CustomerList, type CustomerListQuery,
@@ -80,7 +81,8 @@ const EXPORT_COLUMNS = ['email', 'firstName', 'lastName', 'stage', 'totalOrders'
  */
 export async function customersCsv(tx: Tx, userId: string, q: CustomerFilter): Promise<{ csv: string; rows: number; truncated: boolean }> {
   const { orderBy, from } = customerQuery(tx, userId, q);
-  const lines = [csvRow(EXPORT_COLUMNS.map((c) => c.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`)))];
+  // The header names the columns as the database does (postgres.js's own camelCase -> snake_case).
+  const lines = [csvRow(EXPORT_COLUMNS.map(postgres.fromCamel))];
   let rows = 0;
   const cursor = tx<Pick<Customer, (typeof EXPORT_COLUMNS)[number]>[]>`
     select ${tx(EXPORT_COLUMNS)} from ${from}

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AppError } from '@/lib/errors';
 import { jsonb, type Tx } from '@/lib/db';
 import { decryptCredential } from '@/lib/settings/integrations';
+import { stripUncleanText } from '@/lib/fields';
 import { shopDomainSchema } from '@/lib/settings/schemas';
 
 export const ORDER_TOPICS = ['orders/create', 'orders/paid'] as const;
@@ -68,15 +69,11 @@ export async function authenticateShopifyWebhook(
  * A webhook is never refused for that (the shop would retry it, then drop the subscription):
  * such characters are removed and the order applied.
  */
-function cleanText(value: string): string {
-  return value.replace(/\u0000/g, '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '');
-}
-
 function cleanDeep(value: unknown): unknown {
-  if (typeof value === 'string') return cleanText(value);
+  if (typeof value === 'string') return stripUncleanText(value);
   if (Array.isArray(value)) return value.map(cleanDeep);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [cleanText(k), cleanDeep(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [stripUncleanText(k), cleanDeep(v)]));
   }
   return value;
 }
