@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-client';
-import type { IntegrationsUpdate, IntegrationsView } from '@/lib/settings/schemas';
+import type { IntegrationsUpdate, IntegrationsView, StoreSettings, StoreSettingsUpdate } from '@/lib/settings/schemas';
 
 export function useIntegrations() {
   return useQuery({
@@ -33,5 +33,24 @@ export function useRotateServerKey() {
   return useMutation({
     mutationFn: () => api.post<{ serverKey: string }>('/api/settings/server-key/rotate'),
     onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.integrations }),
+  });
+}
+
+export function useStoreSettings() {
+  return useQuery({
+    queryKey: queryKeys.store,
+    queryFn: ({ signal }) => api.get<StoreSettings>('/api/settings/store', signal),
+  });
+}
+
+/** A new time zone recomputes every daily and monthly figure, so those are fetched again. */
+export function useUpdateStoreSettings() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (input: StoreSettingsUpdate) => api.put<StoreSettings>('/api/settings/store', input),
+    onSuccess: (data) => {
+      qc.setQueryData(queryKeys.store, data);
+      void qc.invalidateQueries({ queryKey: queryKeys.analytics.all });
+    },
   });
 }

@@ -22,6 +22,13 @@ export function makeQueryClient(): QueryClient {
 export const queryKeys = {
   session: ['session'] as const,
   integrations: ['settings', 'integrations'] as const,
+  store: ['settings', 'store'] as const,
+  /** Figures by day and month: all of them move when the store's time zone does. */
+  analytics: {
+    all: ['analytics'] as const,
+    trends: (period: Record<string, string | number>) => ['analytics', 'trends', period] as const,
+    cohorts: (months: number) => ['analytics', 'cohorts', months] as const,
+  },
   collections: {
     all: ['collections'] as const,
     list: ['collections', 'list'] as const,
@@ -33,7 +40,6 @@ export const queryKeys = {
     list: (query: Omit<CustomerListQuery, 'format'>) => ['customers', 'list', query] as const,
     journey: (id: string) => ['customers', 'journey', id] as const,
     analytics: ['customers', 'analytics'] as const,
-    trends: (from: string, to: string, interval: string) => ['customers', 'trends', from, to, interval] as const,
   },
   segments: {
     all: ['segments'] as const,

@@ -182,6 +182,8 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
     });
   }
   await sql`select private.evaluate_stages(${userId}, ${now}, 100000)`;
+  // What the rollups cron does every few minutes: fold the analytics deltas into the totals.
+  await sql`select private.compact_customer_rollups(1000000), private.compact_trends(1000000)`;
   await sql`
     insert into public.customer_segments (user_id, name, description, criteria)
     values (${userId}, 'VIPs', 'High-value repeat customers', '{"stages": ["vip"]}'),

@@ -19,7 +19,9 @@ export async function seedDemo(sql: Sql, options: { customers?: number } = {}): 
     if (existing) return { userId: existing.userId, created: false };
     const created = await createLocalUser(tx, DEMO_EMAIL, DEMO_PASSWORD);
     if (!created) throw new Error(`${DEMO_EMAIL} exists with another password; remove it or use another DATA_DIR`);
-    await tx`update public.merchant_settings set shop_domain = 'haven-demo.myshopify.com' where user_id = ${created.userId}`;
+    // A store in New York: days and months on the Overview are New York's (set before any data, so nothing to recompute).
+    await tx`update public.merchant_settings set shop_domain = 'haven-demo.myshopify.com', time_zone = 'America/New_York'
+              where user_id = ${created.userId}`;
     await tx`select public.log_activity(${created.userId}, 'demo.seeded')`;
     return { userId: created.userId, created: true };
   }) as { userId: string; created: boolean };

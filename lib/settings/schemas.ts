@@ -45,3 +45,23 @@ export const integrationsViewSchema = z.object({
 });
 export type IntegrationsView = z.infer<typeof integrationsViewSchema>;
 
+
+/** An IANA time zone name as PostgreSQL knows it (checked against its list by the server). */
+export const timeZoneField = z
+  .string()
+  .trim()
+  .min(1, 'Choose a time zone')
+  .max(64, 'That is not a time zone name')
+  .regex(/^[A-Za-z0-9_+\-/]+$/, 'That is not a time zone name, e.g. Europe/Paris');
+
+/** PUT /api/settings/store: the store's time zone, the one every daily and monthly figure uses. */
+export const storeSettingsUpdateSchema = z.object({ timeZone: timeZoneField });
+export type StoreSettingsUpdate = z.infer<typeof storeSettingsUpdateSchema>;
+
+export const storeSettingsSchema = z.object({
+  timeZone: z.string(),
+  currency: z.string(),
+  /** Every time zone name the server accepts. */
+  timeZones: z.array(z.string()),
+});
+export type StoreSettings = z.infer<typeof storeSettingsSchema>;

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { GET as cohorts } from '@/app/api/analytics/cohorts/route';
+import { GET as trends } from '@/app/api/analytics/trends/route';
 import { GET as listCollections } from '@/app/api/collections/route';
 import { GET as couponUses } from '@/app/api/coupons/[id]/uses/route';
 import { GET as getCoupon } from '@/app/api/coupons/[id]/route';
@@ -13,10 +15,13 @@ import { PATCH as patchCustomer } from '@/app/api/customers/[id]/route';
 import { GET as listCustomers } from '@/app/api/customers/route';
 import { GET as members } from '@/app/api/segments/[id]/members/route';
 import { GET as listSegments, POST as createSegment } from '@/app/api/segments/route';
+import { GET as storeSettings } from '@/app/api/settings/store/route';
+import { cohortsSchema, trendsSchema } from '@/lib/analytics/schemas';
 import { collectionSchema } from '@/lib/collections/schemas';
 import { couponBatchListSchema, couponListSchema, couponSchema, couponUsesSchema, couponValidationSchema } from '@/lib/coupons/schemas';
 import { customerListSchema, customerSchema, journeyAnalyticsSchema, journeySchema } from '@/lib/customers/schemas';
 import { segmentListSchema, segmentMembersSchema, segmentSchema } from '@/lib/segments/schemas';
+import { storeSettingsSchema } from '@/lib/settings/schemas';
 import { makeCoupon, orderWithCode } from '@/tests/helpers/coupons';
 import { call } from '@/tests/helpers/http';
 import { DAY, track } from '@/tests/helpers/journey';
@@ -100,5 +105,13 @@ describe('responses have exactly the shape their schema declares', () => {
     const res = await call<{ collections: unknown[] }>(listCollections, '/api/collections', { cookie: m.cookie });
     expect(res.body.collections.length).toBe(3);
     for (const c of res.body.collections) expectShape(collectionSchema, c);
+  });
+
+  it('trends, cohorts and the store settings', async () => {
+    const t = await call<{ totals: { orders: number } }>(trends, '/api/analytics/trends?days=7', { cookie: m.cookie });
+    expectShape(trendsSchema, t.body);
+    expect(t.body.totals.orders).toBe(2);
+    expectShape(cohortsSchema, (await call(cohorts, '/api/analytics/cohorts', { cookie: m.cookie })).body);
+    expectShape(storeSettingsSchema, (await call(storeSettings, '/api/settings/store', { cookie: m.cookie })).body);
   });
 });

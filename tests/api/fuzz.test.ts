@@ -92,7 +92,9 @@ beforeAll(async () => {
   const criteria = { stages: ['customer'], collections: ['growth'], min_ltv: 1, max_ltv: 500, min_orders: 1, max_days_since_purchase: 90 };
   const terms = { discountType: 'percentage', discountValue: 10, usageLimit: 5, minimumPurchase: 20, productIds: ['p-1'], description: 'Fuzz', expiresAt: '2099-01-01T00:00:00Z' };
   cases = [
+    { file: 'analytics/cohorts', method: 'GET', query: { months: '12' } },
     { file: 'analytics/trends', method: 'GET', query: { from: '2026-03-01', to: '2026-03-07', interval: 'day' } },
+    { file: 'analytics/trends', method: 'GET', query: { days: '30', interval: 'week' } },
     { file: 'auth/login', method: 'POST', as: 'anyone', body: { email: m.email, password: 'wrong password' } },
     { file: 'auth/signup', method: 'POST', as: 'anyone', body: { email: 'fuzz-new@example.test', password: 'long enough password' } },
     { file: 'auth/logout', method: 'POST', as: 'merchant' },
@@ -130,6 +132,8 @@ beforeAll(async () => {
     { file: 'segments/[id]/evaluate', method: 'POST', params: { id: segment.body.id } },
     { file: 'segments/[id]/members', method: 'GET', params: { id: segment.body.id }, query: { limit: '10', offset: '0', format: 'json' } },
     { file: 'settings/integrations', method: 'GET' },
+    { file: 'settings/store', method: 'GET' },
+    { file: 'settings/store', method: 'PUT', body: { timeZone: 'Europe/Paris' } },
     {
       file: 'settings/integrations', method: 'PUT',
       body: { shopifyShopDomain: 'fuzz.myshopify.com', klaviyoApiKey: 'pk_fuzz_0123456789', shopifyWebhookSecret: secret },

@@ -84,11 +84,22 @@ describe('foundation in a real browser', () => {
     await page.goto('/dashboard/settings');
   });
 
-  it('shows the overview with setup progress', async () => {
+  it('sets the store time zone from the keyboard, and says what it changes', async () => {
+    const zone = page.getByLabel('Time zone', { exact: true });
+    await expect(zone.inputValue()).resolves.toBe('UTC');
+    await zone.focus();
+    await zone.selectOption('Europe/Paris');
+    await page.getByRole('form', { name: 'Store time zone' }).getByRole('button', { name: 'Save' }).press('Enter');
+    await page.getByText('Trends and cohorts are now counted in Europe/Paris.').waitFor();
+  });
+
+  it('shows the overview with setup progress, trends in the store time zone and no cohorts yet', async () => {
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.waitForURL(/\/dashboard$/);
     await page.getByText('Get set up').waitFor();
     await page.getByText('1 of 2 steps left.').waitFor();
+    await page.getByText(/Days of your store’s time zone \(Europe\/Paris\)/).waitFor();
+    await page.getByText('No first orders in these months').waitFor();
     await snap(page, 'overview');
   });
 

@@ -50,15 +50,47 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     await snap(page, 'journey-overview');
   });
 
-  it('charts revenue, orders, new customers and leads over a chosen period against the one before', async () => {
+  it('charts revenue, orders, repeat rate, new customers, leads and stage movements over a chosen period against the one before', async () => {
     const trends = page.getByTestId('chart-revenue');
     await trends.locator('.recharts-bar-rectangle').first().waitFor();
     expect(await trends.locator('.recharts-bar-rectangle').count()).toBeGreaterThan(10);
-    await page.getByText(/vs the previous 30 days|none in the previous 30 days/).first().waitFor();
+    await page.getByText(/% vs [A-Z][a-z]{2} \d+ – |none in [A-Z][a-z]{2} \d+ – /).first().waitFor();
+    // Stage movements and the repeat rate are charted too; every figure says its time zone.
+    await expect.poll(async () => page.getByTestId('chart-stages').locator('.recharts-bar-rectangle').count()).toBeGreaterThan(3);
+    await expect.poll(async () => page.getByTestId('chart-repeat').locator('.recharts-line').count()).toBe(1);
+    await page.getByText(/Days of your store’s time zone \(America\/New_York\)/).waitFor();
+    const wonBack = page.getByRole('button', { name: 'What “Won back” means' });
+    await wonBack.click();
+    await page.getByText(/came back from “at risk” or “churned”.*America\/New_York\./).waitFor();
+
     await page.getByLabel('Period', { exact: true }).selectOption('365');
-    await page.getByText('Revenue and orders per week').waitFor();
+    await page.getByText('Revenue and orders per week (from Monday)').waitFor();
     await expect.poll(async () => page.getByTestId('chart-customers').locator('.recharts-line').count()).toBe(2);
+
+    // A custom period: two dates, the charts follow; a start after the end is refused in place.
+    await page.getByLabel('Period', { exact: true }).selectOption('custom');
+    await page.getByLabel('From', { exact: true }).fill('2026-01-01');
+    await page.getByLabel('To (included)', { exact: true }).fill('2026-01-14');
+    await page.getByRole('img', { name: /^Revenue and orders per day, Jan 1, 2026 – Jan 14, 2026/ }).waitFor();
+    await expect.poll(async () => page.getByTestId('chart-revenue').locator('.recharts-bar-rectangle').count()).toBeGreaterThan(3);
+    await page.getByLabel('From', { exact: true }).fill('2026-02-01');
+    await page.getByRole('alert').filter({ hasText: 'The start must not be after the end' }).waitFor();
     await snap(page, 'journey-trends');
+  });
+
+  it('shows cohort retention by first-order month', async () => {
+    const cohorts = page.getByTestId('cohort-table');
+    await cohorts.waitFor();
+    const rows = cohorts.locator('tbody tr');
+    await expect(rows.count()).resolves.toBe(12);
+    // The oldest cohort has eleven later months, some of them with customers who came back.
+    const first = await rows.first().locator('td').allTextContents();
+    expect(first).toHaveLength(12);
+    expect(countOf(first[0] ?? '')).toBeGreaterThan(0);
+    expect(first.slice(1).some((c) => /^[1-9]\d*%$/.test(c))).toBe(true);
+    await page.getByLabel('Cohorts', { exact: true }).selectOption('6');
+    await expect.poll(async () => rows.count()).toBe(6);
+    await snap(page, 'journey-cohorts');
   });
 
   it('filters the customer list by stage, keeping the filter in the URL', async () => {

@@ -57,4 +57,11 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
   customer_rollups: (tx, userId) => tx`select private.compact_customer_rollups(1000)`.then(() => tx`
     insert into public.customer_rollup_deltas (user_id, stage, collection, customers, leads, buyers, repeaters, lifetime_value)
     select user_id, stage, collection, 0, 0, 0, 0, 0 from public.customer_rollups where user_id = ${userId} limit 1`),
+  // Trends: written by the orders and customers above; compaction folds the deltas, and one
+  // more order leaves a delta of each kind pending.
+  daily_metrics: (tx) => tx`select private.compact_trends(100000)`,
+  cohort_months: async () => undefined,
+  daily_metric_deltas: (tx, userId) => tx`
+    select private.apply_order(${userId}, ${tx.json({ shopOrderId: 'fixture-3', email: 'fixture-new@example.test', total: 5, orderedAt: '2026-02-01T00:00:00Z' })})`,
+  cohort_month_deltas: async () => undefined,
 };

@@ -3,6 +3,7 @@ import { PageContainer } from '@/components/layout/page-container';
 import { CollectionMapping } from '@/components/settings/collection-mapping';
 import { CollectionsEditor } from '@/components/settings/collections-editor';
 import { IntegrationsForm } from '@/components/settings/integrations-form';
+import { StoreSettingsCard } from '@/components/settings/store-settings';
 
 export const metadata: Metadata = { title: 'Settings' };
 
@@ -10,6 +11,7 @@ export default function SettingsPage() {
   return (
     <PageContainer title="Settings" description="Connect your shop and email provider. Secrets are stored encrypted and never shown again.">
       <IntegrationsForm />
+      <StoreSettingsCard />
       <CollectionsEditor />
       <CollectionMapping />
     </PageContainer>
