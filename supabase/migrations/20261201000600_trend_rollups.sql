@@ -103,54 +103,73 @@ set search_path = ''
 as $$ select coalesce((select s.time_zone from public.merchant_settings s where s.user_id = p_user_id), 'UTC') $$;
 
 /**
- * What one order adds to its customer's figures, given the customer's other standing orders:
- * the first-order day moves (or appears), and the customer's cohort row set changes. p_sign is
- * 1 when the order starts counting and -1 when it stops (cancelled). The result is the
- * difference between the customer's contribution with and without the order, so it is exact
- * whatever order orders arrive in.
+ * What one order changes in the rollup, in one statement: the order on the day it was placed
+ * (its total less refunds), and its customer's figures given the customer's other standing
+ * orders: the first-order day, and the cohort's cells (the cohort is the month of the first
+ * standing order, a cell each month the customer ordered in). p_sign is 1 when the order
+ * starts counting and -1 when it stops (cancelled). The customer's part is the difference
+ * between its contribution with and without the order, so it is exact whatever order orders
+ * arrive in. The caller holds the customer's row, so two orders of one customer are counted
+ * one after the other and each sees the other. (plpgsql, so the plan is kept between calls.)
  */
-create or replace function private.trends_customer_change(p_user_id uuid, p_customer_id uuid, p_order_id uuid, p_sign integer, p_tz text)
+create or replace function private.trends_order_change(p_user_id uuid, p_order_id uuid, p_sign integer, p_tz text)
 returns void
 language plpgsql
 volatile
 set search_path = ''
 as $$
 begin
-  -- Two orders of one customer are counted one after the other (the journey handler holds this
-  -- row too), so each sees the other's order.
-  perform 1 from public.customers c where c.user_id = p_user_id and c.id = p_customer_id for no key update;
-
-  with standing as (
-    select o.ordered_at from public.orders o
-     where o.user_id = p_user_id and o.customer_id = p_customer_id and o.cancelled_at is null and o.id <> p_order_id
-  ), this as (
-    select o.ordered_at from public.orders o where o.user_id = p_user_id and o.id = p_order_id
-  ), without_it as (
-    select (min(s.ordered_at) at time zone p_tz)::date as first_day from standing s having count(*) > 0
+  with o as (
+    select x.ordered_at, x.customer_id, x.total - x.refunded_total as net
+      from public.orders x where x.user_id = p_user_id and x.id = p_order_id
+  ), standing as (
+    select x.ordered_at from public.orders x, o
+     where x.user_id = p_user_id and x.customer_id = o.customer_id and x.cancelled_at is null and x.id <> p_order_id
   ), with_it as (
-    select (min(x.ordered_at) at time zone p_tz)::date as first_day
-      from (select ordered_at from standing union all select ordered_at from this) x having count(*) > 0
-  ), d as (
-    select first_day, 1 as n from with_it union all select first_day, -1 from without_it
-  )
-  insert into public.daily_metric_deltas (user_id, day, first_orders)
-  select p_user_id, d.first_day, sum(d.n)::integer * p_sign from d group by d.first_day having sum(d.n) <> 0;
-
-  with standing as (
-    select date_trunc('month', o.ordered_at at time zone p_tz)::date as month from public.orders o
-     where o.user_id = p_user_id and o.customer_id = p_customer_id and o.cancelled_at is null and o.id <> p_order_id
-  ), this as (
-    select date_trunc('month', o.ordered_at at time zone p_tz)::date as month from public.orders o
-     where o.user_id = p_user_id and o.id = p_order_id
-  ), with_it as (
-    select distinct m.month, min(m.month) over () as cohort from (select month from standing union all select month from this) m
-  ), without_it as (
-    select distinct s.month, min(s.month) over () as cohort from standing s
-  ), d as (
-    select cohort, month, 1 as n from with_it union all select cohort, month, -1 from without_it
+    select ordered_at from standing union all select ordered_at from o where o.customer_id is not null
+  ), first_day as (
+    select (min(ordered_at) at time zone p_tz)::date as day, 1 as n from with_it having count(*) > 0
+    union all
+    select (min(ordered_at) at time zone p_tz)::date, -1 from standing having count(*) > 0
+  ), daily as (
+    select (o.ordered_at at time zone p_tz)::date as day, 1 as orders, o.net as revenue, 0 as first_orders from o
+    union all
+    select day, 0, 0, n from first_day
+  ), daily_insert as (
+    insert into public.daily_metric_deltas (user_id, day, orders, revenue, first_orders)
+    select p_user_id, d.day, sum(d.orders)::integer * p_sign, sum(d.revenue) * p_sign, sum(d.first_orders)::integer * p_sign
+      from daily d group by d.day having sum(d.orders) <> 0 or sum(d.revenue) <> 0 or sum(d.first_orders) <> 0
+    returning 1
+  ), months_with as (
+    select distinct date_trunc('month', ordered_at at time zone p_tz)::date as month from with_it
+  ), months_without as (
+    select distinct date_trunc('month', ordered_at at time zone p_tz)::date as month from standing
+  ), cells as (
+    select (select min(month) from months_with) as cohort, month, 1 as n from months_with
+    union all
+    select (select min(month) from months_without), month, -1 from months_without
   )
   insert into public.cohort_month_deltas (user_id, cohort, month, customers)
-  select p_user_id, d.cohort, d.month, sum(d.n)::integer * p_sign from d group by d.cohort, d.month having sum(d.n) <> 0;
+  select p_user_id, c.cohort, c.month, sum(c.n)::integer * p_sign from cells c group by c.cohort, c.month having sum(c.n) <> 0;
+end
+$$;
+
+/** The order's customer (locked, as the journey handler already holds it) and the merchant's time zone. */
+create or replace function private.trends_order_context(p_user_id uuid, p_order_id uuid)
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_tz text;
+begin
+  perform private.lock_trends(p_user_id);
+  perform 1 from public.customers c
+   where c.user_id = p_user_id and c.id = (select o.customer_id from public.orders o where o.user_id = p_user_id and o.id = p_order_id)
+   for no key update;
+  select coalesce(s.time_zone, 'UTC') into v_tz from public.merchant_settings s where s.user_id = p_user_id;
+  return coalesce(v_tz, 'UTC');
 end
 $$;
 
@@ -161,21 +180,11 @@ language plpgsql
 volatile
 set search_path = ''
 as $$
-declare
-  v_order public.orders;
-  v_tz text;
 begin
-  perform private.lock_trends(p_user_id);
-  v_tz := private.merchant_time_zone(p_user_id);
-  select * into v_order from public.orders o where o.user_id = p_user_id and o.id = p_order_id;
-  if v_order.cancelled_at is not null then
+  if exists (select 1 from public.orders o where o.user_id = p_user_id and o.id = p_order_id and o.cancelled_at is not null) then
     return jsonb_build_object('counted', false);
   end if;
-  insert into public.daily_metric_deltas (user_id, day, orders, revenue)
-  values (p_user_id, (v_order.ordered_at at time zone v_tz)::date, 1, v_order.total - v_order.refunded_total);
-  if v_order.customer_id is not null then
-    perform private.trends_customer_change(p_user_id, v_order.customer_id, p_order_id, 1, v_tz);
-  end if;
+  perform private.trends_order_change(p_user_id, p_order_id, 1, private.trends_order_context(p_user_id, p_order_id));
   return jsonb_build_object('counted', true);
 end
 $$;
@@ -191,15 +200,15 @@ declare
   v record;
 begin
   perform private.lock_trends(p_user_id);
-  select r.amount, o.ordered_at, o.cancelled_at into v
+  select r.amount, o.ordered_at, o.cancelled_at, coalesce(s.time_zone, 'UTC') as tz into v
     from public.order_refunds r
     join public.orders o on o.user_id = r.user_id and o.id = r.order_id
+    left join public.merchant_settings s on s.user_id = r.user_id
    where r.user_id = p_user_id and r.id = p_refund_id;
   if v.cancelled_at is not null or coalesce(v.amount, 0) = 0 then
     return jsonb_build_object('revenue', 0);
   end if;
-  insert into public.daily_metric_deltas (user_id, day, revenue)
-  values (p_user_id, (v.ordered_at at time zone private.merchant_time_zone(p_user_id))::date, -v.amount);
+  insert into public.daily_metric_deltas (user_id, day, revenue) values (p_user_id, (v.ordered_at at time zone v.tz)::date, -v.amount);
   return jsonb_build_object('revenue', -v.amount);
 end
 $$;
@@ -211,18 +220,8 @@ language plpgsql
 volatile
 set search_path = ''
 as $$
-declare
-  v_order public.orders;
-  v_tz text;
 begin
-  perform private.lock_trends(p_user_id);
-  v_tz := private.merchant_time_zone(p_user_id);
-  select * into v_order from public.orders o where o.user_id = p_user_id and o.id = p_order_id;
-  insert into public.daily_metric_deltas (user_id, day, orders, revenue)
-  values (p_user_id, (v_order.ordered_at at time zone v_tz)::date, -1, -(v_order.total - v_order.refunded_total));
-  if v_order.customer_id is not null then
-    perform private.trends_customer_change(p_user_id, v_order.customer_id, p_order_id, -1, v_tz);
-  end if;
+  perform private.trends_order_change(p_user_id, p_order_id, -1, private.trends_order_context(p_user_id, p_order_id));
   return jsonb_build_object('counted', false);
 end
 $$;
@@ -296,7 +295,11 @@ create trigger customers_trends_update after update of created_at, became_lead_a
   for each row when (old.created_at is distinct from new.created_at or old.became_lead_at is distinct from new.became_lead_at)
   execute function private.customers_trends_update();
 
-/** Statement trigger on the stage log: customers into at risk, back from at risk or churned, and into churned, per day. */
+/**
+ * Trigger on the stage log: customers into at risk, back from at risk or churned, and into
+ * churned, on the day they moved. Row by row, and only for moves from or to those stages (the
+ * WHEN clause leaves every other move free: most moves are a purchase's).
+ */
 create or replace function private.stage_transitions_trends_delta()
 returns trigger
 language plpgsql
@@ -304,22 +307,20 @@ security definer
 set search_path = ''
 as $$
 begin
-  perform private.lock_trends(u.user_id) from (select distinct n.user_id from new_rows n) u;
+  perform private.lock_trends(new.user_id);
   insert into public.daily_metric_deltas (user_id, day, into_at_risk, won_back, into_churned)
-  select n.user_id, (n.transitioned_at at time zone coalesce(s.time_zone, 'UTC'))::date,
-         count(*) filter (where n.to_stage = 'at_risk')::integer,
-         count(*) filter (where n.from_stage in ('at_risk', 'churned') and n.to_stage not in ('at_risk', 'churned'))::integer,
-         count(*) filter (where n.to_stage = 'churned')::integer
-    from new_rows n left join public.merchant_settings s on s.user_id = n.user_id
-   where n.to_stage in ('at_risk', 'churned') or n.from_stage in ('at_risk', 'churned')
-   group by 1, 2;
+  values (new.user_id, (new.transitioned_at at time zone private.merchant_time_zone(new.user_id))::date,
+          (new.to_stage = 'at_risk')::integer,
+          (new.from_stage in ('at_risk', 'churned') and new.to_stage not in ('at_risk', 'churned'))::integer,
+          (new.to_stage = 'churned')::integer);
   return null;
 end
 $$;
 revoke execute on function private.stage_transitions_trends_delta() from public, anon, authenticated;
 
 create trigger stage_transitions_trends after insert on public.stage_transitions
-  referencing new table as new_rows for each statement execute function private.stage_transitions_trends_delta();
+  for each row when (new.to_stage in ('at_risk', 'churned') or new.from_stage in ('at_risk', 'churned'))
+  execute function private.stage_transitions_trends_delta();
 
 /**
  * The merchant's trends recomputed from the stored rows in its current time zone: what the
