@@ -64,4 +64,19 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
   daily_metric_deltas: (tx, userId) => tx`
     select private.apply_order(${userId}, ${tx.json({ shopOrderId: 'fixture-3', email: 'fixture-new@example.test', total: 5, orderedAt: '2026-02-01T00:00:00Z' })})`,
   cohort_month_deltas: async () => undefined,
+  // Loyalty: the program and its default tiers, then an order that makes a member with a
+  // ledger row, a lot and a first tier, and a reward redeemed for it.
+  loyalty_programs: (tx, userId) => tx`select private.loyalty_setup(${userId})`,
+  loyalty_tiers: async () => undefined,
+  loyalty_members: (tx, userId) => tx`
+    select private.apply_order(${userId}, ${tx.json({ shopOrderId: 'fixture-4', email: 'fixture@example.test', total: 120, orderedAt: '2026-02-02T00:00:00Z' })})`,
+  points_transactions: async () => undefined,
+  points_lots: async () => undefined,
+  loyalty_tier_changes: async () => undefined,
+  loyalty_rewards: (tx, userId) => tx`
+    insert into public.loyalty_rewards (user_id, name, points_cost, reward_type, reward_value) values (${userId}, 'Fixture', 10, 'fixed_discount', 5)`,
+  reward_redemptions: (tx, userId) => tx`
+    select private.loyalty_redeem(${userId}, c.id, r.id)
+      from public.customers c, public.loyalty_rewards r
+     where c.user_id = ${userId} and c.email = 'fixture@example.test' and r.user_id = ${userId}`,
 };
