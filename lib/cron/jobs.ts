@@ -32,6 +32,18 @@ export const CRON_JOBS: Record<string, CronJob> = {
     const [row] = await tx<{ n: number }[]>`select private.expire_coupons(${now}, 5000) as n`;
     return { expired: row?.n ?? 0 };
   }),
+  // Loyalty: points past their date expire, birthdays earn their points, unused reward codes expire.
+  loyalty: inSystem(async (tx, now) => {
+    const [row] = await tx<{ expired: { members: number; points: number }; birthdays: number; codes: number }[]>`
+      select private.loyalty_expire(${now}, 5000) as expired, private.loyalty_birthdays(${now}, 5000) as birthdays,
+             private.loyalty_expire_codes(${now}, 5000) as codes`;
+    return {
+      expiredMembers: row?.expired.members ?? 0,
+      expiredPoints: row?.expired.points ?? 0,
+      birthdays: row?.birthdays ?? 0,
+      expiredCodes: row?.codes ?? 0,
+    };
+  }),
   // Dynamic segment membership, least recently evaluated first.
   segments: inSystem(async (tx, now) => {
     const [row] = await tx<{ r: { segments: number; added: number; removed: number } }[]>`

@@ -681,14 +681,17 @@ begin
 end
 $$;
 
-/** The points an order earned, and what refunds and a cancellation have taken back of them so far. */
+/**
+ * The points an order earned a member (its buyer's purchase points, or its referrer's referral
+ * points), and what refunds and a cancellation have taken back of them so far.
+ */
 create or replace function private.loyalty_order_points(p_user_id uuid, p_customer_id uuid, p_order_id uuid)
 returns table (earned integer, taken integer)
 language sql
 stable
 set search_path = ''
 as $$
-  select coalesce(sum(t.points) filter (where t.type = 'earn_purchase'), 0)::integer,
+  select coalesce(sum(t.points) filter (where t.type like 'earn\_%'), 0)::integer,
          coalesce(sum(-t.points + t.shortfall) filter (where t.type = 'clawback'), 0)::integer
     from public.points_transactions t
    where t.user_id = p_user_id and t.customer_id = p_customer_id and t.order_id = p_order_id

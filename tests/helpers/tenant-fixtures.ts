@@ -79,4 +79,7 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
     select private.loyalty_redeem(${userId}, c.id, r.id)
       from public.customers c, public.loyalty_rewards r
      where c.user_id = ${userId} and c.email = 'fixture@example.test' and r.user_id = ${userId}`,
+  referrals: (tx, userId) => tx`
+    select private.referral_claim(${userId}, m.referral_code, 'fixture-friend@example.test')
+      from public.loyalty_members m where m.user_id = ${userId} limit 1`,
 };

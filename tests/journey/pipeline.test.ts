@@ -53,15 +53,18 @@ describe('the order pipeline', () => {
       { event: 'cancel', module: 'trends', position: 150, handler: 'private.trends_on_cancel(uuid,uuid,timestamp with time zone)' },
       { event: 'cancel', module: 'coupons', position: 200, handler: 'private.coupons_on_cancel(uuid,uuid,timestamp with time zone)' },
       { event: 'cancel', module: 'loyalty', position: 300, handler: 'private.loyalty_on_cancel(uuid,uuid,timestamp with time zone)' },
+      { event: 'cancel', module: 'referrals', position: 310, handler: 'private.referrals_on_cancel(uuid,uuid,timestamp with time zone)' },
       { event: 'cancel', module: 'probe', position: 900, handler: 'private.probe_cancel(uuid,uuid,timestamp with time zone)' },
       { event: 'order', module: 'journey', position: 100, handler: 'private.journey_on_order(uuid,uuid,timestamp with time zone)' },
       { event: 'order', module: 'trends', position: 150, handler: 'private.trends_on_order(uuid,uuid,timestamp with time zone)' },
       { event: 'order', module: 'coupons', position: 200, handler: 'private.coupons_on_order(uuid,uuid,timestamp with time zone)' },
       { event: 'order', module: 'loyalty', position: 300, handler: 'private.loyalty_on_order(uuid,uuid,timestamp with time zone)' },
+      { event: 'order', module: 'referrals', position: 310, handler: 'private.referrals_on_order(uuid,uuid,timestamp with time zone)' },
       { event: 'order', module: 'probe', position: 900, handler: 'private.probe_order(uuid,uuid,timestamp with time zone)' },
       { event: 'refund', module: 'journey', position: 100, handler: 'private.journey_on_refund(uuid,uuid,timestamp with time zone)' },
       { event: 'refund', module: 'trends', position: 150, handler: 'private.trends_on_refund(uuid,uuid,timestamp with time zone)' },
       { event: 'refund', module: 'loyalty', position: 300, handler: 'private.loyalty_on_refund(uuid,uuid,timestamp with time zone)' },
+      { event: 'refund', module: 'referrals', position: 310, handler: 'private.referrals_on_refund(uuid,uuid,timestamp with time zone)' },
       { event: 'refund', module: 'probe', position: 900, handler: 'private.probe_refund(uuid,uuid,timestamp with time zone)' },
     ]);
   });
