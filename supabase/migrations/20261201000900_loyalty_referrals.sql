@@ -432,3 +432,54 @@ $$;
 select private.register_order_handler('order', 'referrals', 310, 'private.referrals_on_order(uuid,uuid,timestamptz)');
 select private.register_order_handler('refund', 'referrals', 310, 'private.referrals_on_refund(uuid,uuid,timestamptz)');
 select private.register_order_handler('cancel', 'referrals', 310, 'private.referrals_on_cancel(uuid,uuid,timestamptz)');
+
+/**
+ * Every member's tier recomputed at once (set-based), after the merchant changes the tiers or
+ * the program's basis; changes are logged as they are one by one. Returns the members moved.
+ */
+create or replace function private.loyalty_refresh_tiers(p_user_id uuid, p_now timestamptz default now())
+returns integer
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_basis text;
+  v_moved integer;
+begin
+  select p.tier_basis into v_basis from public.loyalty_programs p where p.user_id = p_user_id;
+  with measure as (
+    select m.customer_id, m.tier_id as old_tier,
+           case coalesce(v_basis, 'points') when 'points' then m.points_earned::numeric
+                                            when 'spend' then c.lifetime_value
+                                            else c.total_orders::numeric end as v
+      from public.loyalty_members m
+      join public.customers c on c.user_id = m.user_id and c.id = m.customer_id
+     where m.user_id = p_user_id
+  ), tiers as (
+    select t.id, t.tier_order, t.threshold from public.loyalty_tiers t where t.user_id = p_user_id
+  ), decided as (
+    select me.customer_id, me.old_tier, me.v, t.id as tier_id, n.id as next_id, n.threshold as next_threshold
+      from measure me
+      left join lateral (select x.id, x.tier_order from tiers x where x.threshold <= me.v order by x.tier_order desc limit 1) t on true
+      left join lateral (select x.id, x.threshold from tiers x where x.tier_order > coalesce(t.tier_order, -1) order by x.tier_order limit 1) n on true
+  ), moved as (
+    update public.loyalty_members m
+       set tier_id = d.tier_id,
+           tier_achieved_at = case when d.tier_id is distinct from m.tier_id then p_now else m.tier_achieved_at end,
+           next_tier_id = d.next_id,
+           to_next_tier = case when d.next_id is null then null else greatest(d.next_threshold - d.v, 0) end
+      from decided d
+     where m.user_id = p_user_id and m.customer_id = d.customer_id
+       and (m.tier_id is distinct from d.tier_id or m.next_tier_id is distinct from d.next_id
+            or m.to_next_tier is distinct from case when d.next_id is null then null else greatest(d.next_threshold - d.v, 0) end)
+    returning m.customer_id, d.old_tier, d.tier_id
+  ), logged as (
+    insert into public.loyalty_tier_changes (user_id, customer_id, from_tier_id, to_tier_id, changed_at)
+    select p_user_id, mv.customer_id, mv.old_tier, mv.tier_id, p_now from moved mv where mv.old_tier is distinct from mv.tier_id
+    returning 1
+  )
+  select count(*)::integer into v_moved from logged;
+  return v_moved;
+end
+$$;

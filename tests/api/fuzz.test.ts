@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RouteHandler } from '@/lib/api/handler';
+import { withSystem } from '@/lib/db';
 import { makeCoupon } from '@/tests/helpers/coupons';
 import { call } from '@/tests/helpers/http';
 import { applyOrder } from '@/tests/helpers/journey';
@@ -89,12 +90,36 @@ beforeAll(async () => {
   const secret = 'fuzz-webhook-secret-0123456789';
   shop = { address: await connectShop(m, 'fuzz.myshopify.com', secret), secret, domain: 'fuzz.myshopify.com' };
 
+  // Loyalty: the program, a member with points, a tier and a reward to address.
+  await withSystem((tx) => tx`select private.loyalty_setup(${m.userId})`);
+  await withSystem((tx) => tx`select private.loyalty_bonus(${m.userId}, ${customerId}, 100000, 'fuzz', ${m.userId})`);
+  const [tier] = await withSystem((tx) => tx<{ id: string }[]>`select id from public.loyalty_tiers where user_id = ${m.userId} and name = 'Gold'`);
+  const [reward] = await withSystem((tx) => tx<{ id: string }[]>`
+    insert into public.loyalty_rewards (user_id, name, points_cost, reward_type, reward_value) values (${m.userId}, 'Fuzz', 10, 'fixed_discount', 5) returning id`);
+  const tierId = tier?.id ?? '';
+  const rewardId = reward?.id ?? '';
+
   const criteria = { stages: ['customer'], collections: ['growth'], min_ltv: 1, max_ltv: 500, min_orders: 1, max_days_since_purchase: 90 };
   const terms = { discountType: 'percentage', discountValue: 10, usageLimit: 5, minimumPurchase: 20, productIds: ['p-1'], description: 'Fuzz', expiresAt: '2099-01-01T00:00:00Z' };
   cases = [
     { file: 'analytics/cohorts', method: 'GET', query: { months: '12' } },
     { file: 'analytics/trends', method: 'GET', query: { from: '2026-03-01', to: '2026-03-07', interval: 'day' } },
     { file: 'analytics/trends', method: 'GET', query: { days: '30', interval: 'week' } },
+    { file: 'loyalty/setup', method: 'POST' },
+    { file: 'loyalty/program', method: 'GET' },
+    { file: 'loyalty/program', method: 'PATCH', body: { pointsPerUnit: 1, pointValue: 0.01, expiryMonths: 12, signupPoints: 10, tierBasis: 'points', friendRewardType: 'percentage', friendRewardValue: 10 } },
+    { file: 'loyalty/tiers', method: 'GET' },
+    { file: 'loyalty/tiers', method: 'POST', body: { name: 'Fuzz tier', tierOrder: 9, threshold: 100000, pointsMultiplier: 2, perks: ['p'], badgeColor: '#112233', description: 'd' } },
+    { file: 'loyalty/tiers/[id]', method: 'PATCH', params: { id: tierId }, body: { name: 'Gold', threshold: 1500, perks: ['Free shipping'] } },
+    { file: 'loyalty/tiers/[id]', method: 'DELETE', params: { id: '00000000-0000-4000-8000-000000000000' } },
+    { file: 'loyalty/rewards', method: 'GET' },
+    { file: 'loyalty/rewards', method: 'POST', body: { name: 'Fuzz new', pointsCost: 10, rewardType: 'percentage_discount', rewardValue: 5, minOrders: 1, codeValidDays: 30, description: 'd', startsAt: '2026-01-01T00:00:00Z' } },
+    { file: 'loyalty/rewards/[id]', method: 'PATCH', params: { id: rewardId }, body: { name: 'Fuzz', pointsCost: 10, description: 'x' } },
+    { file: 'loyalty/rewards/[id]', method: 'DELETE', params: { id: '00000000-0000-4000-8000-000000000000' } },
+    { file: 'loyalty/members', method: 'GET', query: { sort: 'balance', order: 'desc', search: 'fz', limit: '10', offset: '0', tierId: tierId } },
+    { file: 'loyalty/members/[customerId]', method: 'GET', params: { customerId }, query: { limit: '10', offset: '0' } },
+    { file: 'loyalty/members/[customerId]/redeem', method: 'POST', params: { customerId }, body: { rewardId } },
+    { file: 'loyalty/members/[customerId]/adjust', method: 'POST', params: { customerId }, body: { kind: 'adjustment', points: 5, reason: 'Fuzz' } },
     { file: 'auth/login', method: 'POST', as: 'anyone', body: { email: m.email, password: 'wrong password' } },
     { file: 'auth/signup', method: 'POST', as: 'anyone', body: { email: 'fuzz-new@example.test', password: 'long enough password' } },
     { file: 'auth/logout', method: 'POST', as: 'merchant' },
