@@ -21,11 +21,12 @@ export const CRON_JOBS: Record<string, CronJob> = {
       select private.evaluate_stages(null, ${now}, 5000) as r`;
     return row?.r ?? { checked: 0, changed: 0 };
   }),
-  // Fold analytics deltas (customer counts, daily trends, cohorts) into the per-merchant totals.
+  // Fold analytics deltas (customer counts, daily trends, cohorts, loyalty days and tiers) into the per-merchant totals.
   rollups: inSystem(async (tx) => {
-    const [row] = await tx<{ customers: number; trends: number }[]>`
-      select private.compact_customer_rollups(100000) as customers, private.compact_trends(100000) as trends`;
-    return { folded: row?.customers ?? 0, trends: row?.trends ?? 0 };
+    const [row] = await tx<{ customers: number; trends: number; loyalty: number }[]>`
+      select private.compact_customer_rollups(100000) as customers, private.compact_trends(100000) as trends,
+             private.compact_loyalty(100000) as loyalty`;
+    return { folded: row?.customers ?? 0, trends: row?.trends ?? 0, loyalty: row?.loyalty ?? 0 };
   }),
   // Coupons past their end date become expired.
   coupons: inSystem(async (tx, now) => {

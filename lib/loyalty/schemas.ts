@@ -280,3 +280,89 @@ export const adjustBody = z
   .strict()
   .refine((b) => b.kind !== 'bonus' || b.points > 0, { message: 'A bonus adds points', path: ['points'] });
 export type AdjustBody = z.infer<typeof adjustBody>;
+
+// ---- Dashboard and referrals --------------------------------------------------------------
+
+const pointsFigures = {
+  /** Points earned by members, every way (purchases, referrals, reviews, birthdays, signups, bonuses). */
+  issued: z.number().int(),
+  /** Points spent on rewards. */
+  redeemed: z.number().int(),
+  /** Points that reached their expiry date unspent. */
+  expired: z.number().int(),
+  /** Points taken back because their order was refunded or cancelled. */
+  clawedBack: z.number().int(),
+};
+
+export const loyaltyDashboardSchema = z.object({
+  timeZone: z.string(),
+  members: z.number().int(),
+  totals: z.object({
+    ...pointsFigures,
+    /** Manual adjustments, either way. */
+    adjusted: z.number().int(),
+    /** Points members hold now: issued - redeemed - expired - clawed back + adjusted. */
+    outstanding: z.number().int(),
+    /** Outstanding points at the program's point value: what the merchant owes in rewards. */
+    liability: z.number(),
+  }),
+  pointValue: z.number(),
+  tiers: z.array(z.object({ id: z.uuid(), name: z.string(), tierOrder: z.number().int(), badgeColor: z.string().nullable(), members: z.number().int() })),
+  /** Issued and redeemed per week (from Monday) over the last 12 weeks, empty weeks included. */
+  weeks: z.array(z.object({ week: z.iso.date(), ...pointsFigures })),
+  recentRedemptions: z.array(z.object({
+    id: z.uuid(), customerId: z.uuid(), email: z.string(), rewardName: z.string(), pointsSpent: z.number().int(),
+    status: z.enum(REDEMPTION_STATUSES), createdAt: iso,
+  })),
+});
+export type LoyaltyDashboard = z.infer<typeof loyaltyDashboardSchema>;
+
+export const REFERRAL_STATUSES = ['pending', 'converted', 'rejected', 'reversed'] as const;
+export const REFERRAL_REASONS = ['self_referral', 'existing_customer', 'already_referred'] as const;
+
+export const referralStatsSchema = z.object({
+  /** Referrals that stand: pending, converted or reversed (refusals are counted apart). */
+  totalReferrals: z.number().int(),
+  pendingReferrals: z.number().int(),
+  convertedReferrals: z.number().int(),
+  /** Converted referrals whose order was later cancelled. */
+  reversedReferrals: z.number().int(),
+  rejectedReferrals: z.number().int(),
+  rejectedByReason: z.object({ self_referral: z.number().int(), existing_customer: z.number().int(), already_referred: z.number().int() }),
+  /** converted / (pending + converted + reversed); null with no referrals. */
+  conversionRate: z.number().nullable(),
+  /** Order totals of the friends' first orders that converted a referral. */
+  totalRevenueGenerated: z.number(),
+  /** Referral points the referrers hold for those orders (after refunds). */
+  pointsGiven: z.number().int(),
+  topReferrers: z.array(z.object({
+    customerId: z.uuid(), email: z.string(), referrals: z.number().int(), conversions: z.number().int(), revenue: z.number(),
+  })),
+});
+export type ReferralStats = z.infer<typeof referralStatsSchema>;
+
+export const referralListQuery = z.object({
+  status: z.enum(REFERRAL_STATUSES).optional(),
+  referrerId: z.uuid('Not a customer id').optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+export type ReferralListQuery = z.infer<typeof referralListQuery>;
+
+export const referralSchema = z.object({
+  id: z.uuid(),
+  referrerId: z.uuid(),
+  referrerEmail: z.string(),
+  code: z.string(),
+  friendEmail: z.string(),
+  status: z.enum(REFERRAL_STATUSES),
+  rejectionReason: z.enum(REFERRAL_REASONS).nullable(),
+  orderRevenue: z.number().nullable(),
+  pointsGiven: z.number().int(),
+  friendCode: z.string().nullable(),
+  createdAt: iso,
+  convertedAt: iso.nullable(),
+});
+export type Referral = z.infer<typeof referralSchema>;
+export const referralListSchema = z.object({ referrals: z.array(referralSchema), ...pageFields });
+export type ReferralList = z.infer<typeof referralListSchema>;

@@ -82,4 +82,13 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
   referrals: (tx, userId) => tx`
     select private.referral_claim(${userId}, m.referral_code, 'fixture-friend@example.test')
       from public.loyalty_members m where m.user_id = ${userId} limit 1`,
+  // Loyalty rollups: written by the ledger, member and tier triggers above; folded, then one
+  // more bonus leaves a day delta pending, and a tier's delta is left by a second member.
+  loyalty_daily: (tx) => tx`select private.compact_loyalty(100000)`,
+  loyalty_tier_counts: async () => undefined,
+  loyalty_daily_deltas: (tx, userId) => tx`
+    select private.loyalty_bonus(${userId}, c.id, 5, 'fixture', ${userId}) from public.customers c
+     where c.user_id = ${userId} and c.email = 'fixture@example.test'`,
+  loyalty_tier_count_deltas: (tx, userId) => tx`
+    select private.apply_order(${userId}, ${tx.json({ shopOrderId: 'fixture-5', email: 'fixture-tier@example.test', total: 10, orderedAt: '2026-02-03T00:00:00Z' })})`,
 };

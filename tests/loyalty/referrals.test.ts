@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { db, jsonb, withSystem } from '@/lib/db';
 import { applyOrder, applyRefund, DAY, track } from '@/tests/helpers/journey';
 import { customerId, ledger, makeReward, member, redeem, setupLoyalty, brokenLedgers } from '@/tests/helpers/loyalty';
+import { call } from '@/tests/helpers/http';
 import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
 import { closeRacePools, openRacePools, raceOn } from '@/tests/helpers/race';
 
@@ -23,12 +24,19 @@ const referrals = (userId: string) => db()<{ friendEmail: string; status: string
   select friend_email, status, rejection_reason, order_revenue, points_given, friend_code from public.referrals
    where user_id = ${userId} order by created_at, friend_email`;
 
+let shared: TestMerchant | undefined;
+const referralMerchant = (): TestMerchant => {
+  if (!shared) throw new Error('the referrals cases run first');
+  return shared;
+};
+
 describe('referrals', () => {
   let m: TestMerchant;
   let ann: string;
   let code: string;
   beforeAll(async () => {
     m = await createMerchant('referrals');
+    shared = m;
     await setupLoyalty(m.userId);
     await applyOrder(m.userId, { shopOrderId: 'ann-1', email: 'ann@example.test', total: 100, orderedAt: T0 });
     await applyOrder(m.userId, { shopOrderId: 'bob-1', email: 'bob@example.test', total: 100, orderedAt: T0 });
@@ -104,6 +112,27 @@ describe('referrals', () => {
     const fay = (await referrals(m.userId)).find((r) => r.friendEmail === 'fay@example.test');
     expect(fay).toMatchObject({ status: 'reversed', pointsGiven: 0 });
     expect(await brokenLedgers(m.userId)).toEqual([]);
+  });
+});
+
+describe('referral figures', () => {
+  it('are counted from the referral rows: equal to the hand count of the cases above', async () => {
+    const { GET: statsRoute } = await import('@/app/api/loyalty/referrals/stats/route');
+    const { GET: listRoute } = await import('@/app/api/loyalty/referrals/route');
+    const m = referralMerchant();
+    const res = await call<Record<string, unknown>>(statsRoute, '/api/loyalty/referrals/stats', { cookie: m.cookie });
+    expect(res.status).toBe(200);
+    // Standing: friend, dan, eve (converted), tabs (pending), fay (reversed); refused: ann, bob, dan's second order.
+    expect(res.body).toEqual({
+      totalReferrals: 5, pendingReferrals: 1, convertedReferrals: 3, reversedReferrals: 1, rejectedReferrals: 3,
+      rejectedByReason: { self_referral: 1, existing_customer: 1, already_referred: 1 },
+      conversionRate: 0.6, totalRevenueGenerated: 390, pointsGiven: 39,
+      topReferrers: [{ customerId: expect.any(String), email: 'ann@example.test', referrals: 5, conversions: 3, revenue: 390 }],
+    });
+    const pending = await call<{ referrals: { friendEmail: string }[]; total: number }>(listRoute, '/api/loyalty/referrals?status=pending', { cookie: m.cookie });
+    expect(pending.body).toMatchObject({ total: 1, referrals: [{ friendEmail: 'tabs@example.test' }] });
+    const other = await call<{ totalReferrals: number }>(statsRoute, '/api/loyalty/referrals/stats', { cookie: (await createMerchant('referrals-other')).cookie });
+    expect(other.body.totalReferrals).toBe(0);
   });
 });
 
