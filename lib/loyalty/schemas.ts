@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailSchema } from '@/lib/auth/schemas';
 import { decimal, pageFields, text, wholeNumber } from '@/lib/fields';
 
 /** What a tier's threshold measures. */
@@ -366,3 +367,31 @@ export const referralSchema = z.object({
 export type Referral = z.infer<typeof referralSchema>;
 export const referralListSchema = z.object({ referrals: z.array(referralSchema), ...pageFields });
 export type ReferralList = z.infer<typeof referralListSchema>;
+
+// ---- The merchant's storefront or checkout backend (secret server key) ----------------------
+
+const storefrontEmail = emailSchema;
+
+export const storefrontMemberQuery = z.object({ email: storefrontEmail });
+
+export const storefrontMemberSchema = z.object({
+  email: z.string(),
+  pointsBalance: z.number().int(),
+  tierName: z.string().nullable(),
+  nextTierName: z.string().nullable(),
+  toNextTier: z.number().nullable(),
+  tierBasis: z.enum(TIER_BASES),
+  referralCode: z.string(),
+  /** The shop's address with ?ref=CODE, when the shop domain is known. */
+  referralUrl: z.string().nullable(),
+  /** Rewards this member can redeem now: open to its tier, in their window, in stock and affordable. */
+  rewards: z.array(rewardSchema.pick({ id: true, name: true, description: true, pointsCost: true, rewardType: true, rewardValue: true })),
+});
+export type StorefrontMember = z.infer<typeof storefrontMemberSchema>;
+
+export const storefrontRedeemBody = z.object({ email: storefrontEmail, rewardId: z.uuid('Not a reward id') }).strict();
+export const storefrontReviewBody = z.object({ email: storefrontEmail, reviewId: text({ min: 1, max: 120, required: 'Give the review id' }) }).strict();
+export const storefrontReferralBody = z.object({
+  code: z.string().trim().toUpperCase().regex(/^[A-Z0-9]{4,16}$/, 'Not a referral code'),
+  email: storefrontEmail,
+}).strict();

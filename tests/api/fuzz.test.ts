@@ -65,11 +65,12 @@ interface RouteCase {
   params?: Record<string, string>;
   query?: Record<string, string>;
   body?: Json;
-  as?: 'merchant' | 'anyone' | 'cron';
+  as?: 'merchant' | 'anyone' | 'cron' | 'key';
 }
 
 let m: TestMerchant;
 let cases: RouteCase[];
+let serverKey = '';
 let shop: { address: { path: string; key: string }; secret: string; domain: string };
 
 beforeAll(async () => {
@@ -98,6 +99,9 @@ beforeAll(async () => {
     insert into public.loyalty_rewards (user_id, name, points_cost, reward_type, reward_value) values (${m.userId}, 'Fuzz', 10, 'fixed_discount', 5) returning id`);
   const tierId = tier?.id ?? '';
   const rewardId = reward?.id ?? '';
+  const [member] = await withSystem((tx) => tx<{ referralCode: string }[]>`
+    select referral_code from public.loyalty_members where user_id = ${m.userId} and customer_id = ${customerId}`);
+  await rotateKey();
 
   const criteria = { stages: ['customer'], collections: ['growth'], min_ltv: 1, max_ltv: 500, min_orders: 1, max_days_since_purchase: 90 };
   const terms = { discountType: 'percentage', discountValue: 10, usageLimit: 5, minimumPurchase: 20, productIds: ['p-1'], description: 'Fuzz', expiresAt: '2099-01-01T00:00:00Z' };
@@ -106,6 +110,10 @@ beforeAll(async () => {
     { file: 'analytics/trends', method: 'GET', query: { from: '2026-03-01', to: '2026-03-07', interval: 'day' } },
     { file: 'analytics/trends', method: 'GET', query: { days: '30', interval: 'week' } },
     { file: 'loyalty/setup', method: 'POST' },
+    { file: 'loyalty/storefront/member', method: 'GET', as: 'key', query: { email: 'fz@example.test' } },
+    { file: 'loyalty/storefront/redeem', method: 'POST', as: 'key', body: { email: 'fz@example.test', rewardId } },
+    { file: 'loyalty/storefront/reviews', method: 'POST', as: 'key', body: { email: 'fz@example.test', reviewId: 'review-1' } },
+    { file: 'loyalty/storefront/referrals', method: 'POST', as: 'key', body: { code: member?.referralCode ?? '', email: 'fz-friend@example.test' } },
     { file: 'loyalty/dashboard', method: 'GET' },
     { file: 'loyalty/referrals', method: 'GET', query: { status: 'pending', referrerId: customerId, limit: '10', offset: '0' } },
     { file: 'loyalty/referrals/stats', method: 'GET' },
@@ -179,8 +187,15 @@ beforeAll(async () => {
   ];
 });
 
+/** A fresh server key for the storefront cases (the rotate case, run last, replaces it too). */
+async function rotateKey(): Promise<void> {
+  const { POST } = await import('@/app/api/settings/server-key/rotate/route');
+  serverKey = (await call<{ serverKey: string }>(POST, '/api/settings/server-key/rotate', { method: 'POST', cookie: m.cookie })).body.serverKey;
+}
+
 /** The track case carries the current tracking key (the rotate case, run last, replaces it). */
 async function refreshTrackingKey(): Promise<void> {
+  await rotateKey();
   const { GET } = await import('@/app/api/settings/integrations/route');
   const res = await call<{ tracking: { publishableKey: string } }>(GET, '/api/settings/integrations', { cookie: m.cookie });
   const track = cases.find((c) => c.file === 'track');
@@ -209,8 +224,12 @@ async function send(c: RouteCase, body: Json | undefined, params = c.params, que
   const res = await call(handler, url, {
     method: c.method,
     params,
-    cookie: c.as === 'anyone' || c.as === 'cron' ? undefined : m.cookie,
-    headers: { 'content-type': 'application/json', ...(c.as === 'cron' ? { authorization: `Bearer ${process.env.CRON_SECRET}` } : {}) },
+    cookie: c.as === 'anyone' || c.as === 'cron' || c.as === 'key' ? undefined : m.cookie,
+    headers: {
+      'content-type': 'application/json',
+      ...(c.as === 'cron' ? { authorization: `Bearer ${process.env.CRON_SECRET}` } : {}),
+      ...(c.as === 'key' ? { authorization: `Bearer ${serverKey}` } : {}),
+    },
     ...(body !== undefined ? { rawBody: encode(body) } : {}),
   });
   return res.status;
