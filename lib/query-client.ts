@@ -23,6 +23,18 @@ export const queryKeys = {
   session: ['session'] as const,
   integrations: ['settings', 'integrations'] as const,
   store: ['settings', 'store'] as const,
+  /** Every loyalty query starts with 'loyalty': a write refreshes them all (balances move figures everywhere). */
+  loyalty: {
+    all: ['loyalty'] as const,
+    program: ['loyalty', 'program'] as const,
+    dashboard: ['loyalty', 'dashboard'] as const,
+    tiers: ['loyalty', 'tiers'] as const,
+    rewards: ['loyalty', 'rewards'] as const,
+    members: (query: Record<string, string | number | undefined>) => ['loyalty', 'members', query] as const,
+    member: (customerId: string, offset: number) => ['loyalty', 'member', customerId, offset] as const,
+    referralStats: ['loyalty', 'referrals', 'stats'] as const,
+    referrals: (query: Record<string, string | number | undefined>) => ['loyalty', 'referrals', 'list', query] as const,
+  },
   /** Figures by day and month: all of them move when the store's time zone does. */
   analytics: {
     all: ['analytics'] as const,

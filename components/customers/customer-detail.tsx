@@ -3,6 +3,7 @@
 import { ArrowLeft, CalendarClock, DollarSign, ShoppingBag, UserX, Wallet } from 'lucide-react';
 import Link from 'next/link';
 import { CollectionAffinity } from '@/components/customers/collection-affinity';
+import { LoyaltyMemberCard } from '@/components/loyalty/member-card';
 import { customerName } from '@/components/customers/labels';
 import { StageBadge } from '@/components/customers/stage-badge';
 import { sortTransitions, StageHistory, WhyThisStage } from '@/components/customers/stage-history';
@@ -95,6 +96,7 @@ export function CustomerDetail({ id }: { id: string }) {
         </div>
         <div className="min-w-0 space-y-6">
           <SubscriptionToggles customer={customer} />
+          <LoyaltyMemberCard customerId={customer.id} />
           <CollectionAffinity customer={customer} />
           <StageHistory transitions={transitions} />
         </div>

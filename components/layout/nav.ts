@@ -1,4 +1,4 @@
-import { Filter, Home, Settings, Tag, Users, type LucideIcon } from 'lucide-react';
+import { Award, Filter, Home, Settings, Tag, Users, type LucideIcon } from 'lucide-react';
 
 export interface NavItem {
   href: string;
@@ -11,6 +11,7 @@ export const NAV_ITEMS: NavItem[] = [
   { href: '/dashboard', label: 'Overview', icon: Home },
   { href: '/dashboard/customers', label: 'Customers', icon: Users },
   { href: '/dashboard/customers/segments', label: 'Segments', icon: Filter },
+  { href: '/dashboard/loyalty', label: 'Loyalty', icon: Award },
   { href: '/dashboard/campaigns/coupons', label: 'Coupons', icon: Tag },
   { href: '/dashboard/settings', label: 'Settings', icon: Settings },
 ];

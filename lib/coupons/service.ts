@@ -42,7 +42,12 @@ export async function getCoupon(tx: Tx, userId: string, id: string): Promise<Cou
   return findCoupon(tx, userId, id);
 }
 
-/** Coupons newest first; archived ones only when asked for. Stats aggregated in SQL. */
+/**
+ * Coupons newest first; archived ones only when asked for. Codes of a batch, and the
+ * single-use codes other modules issue (a loyalty reward, a referral), stay out of the list
+ * unless asked for by batch, source or search: one merchant's campaign list is not flooded by
+ * a thousand members' codes. Stats aggregated in SQL.
+ */
 export async function listCoupons(
   tx: Tx,
   userId: string,
@@ -53,6 +58,7 @@ export async function listCoupons(
     ${q.status ? tx`and status = ${q.status}` : tx`and status <> 'archived'`}
     ${q.source ? tx`and source = ${q.source}` : tx``}
     ${q.batchId ? tx`and batch_id = ${q.batchId}` : q.search ? tx`` : tx`and batch_id is null`}
+    ${q.source || q.search || q.batchId ? tx`` : tx`and source in ('manual', 'bulk')`}
     ${q.search ? tx`and strpos(code, ${q.search.toUpperCase()}) > 0` : tx``}`;
   const coupons = await tx<Coupon[]>`
     select ${tx(COUPON)} from public.coupons where ${where}

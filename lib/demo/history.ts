@@ -1,5 +1,5 @@
 import 'server-only';
-import type { Sql } from '@/lib/db';
+import type { Sql, Tx } from '@/lib/db';
 import { jsonb } from '@/lib/db';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -151,11 +151,26 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
     values (${userId}, 'WELCOME10', 'percentage', 10, true, null, 1, null, ${new Date(now.getTime() - options.months * 31 * DAY)}, 'First order welcome'),
            (${userId}, 'VIP20', 'percentage', 20, false, 60, null, null, ${new Date(now.getTime() - options.months * 31 * DAY)}, 'Thank-you code for regulars'),
            (${userId}, 'FREESHIP', 'free_shipping', null, false, null, null, 50, ${new Date(now.getTime() - options.months * 31 * DAY)}, 'Free shipping over 50')`;
-  type Item = { at: string; event?: DemoEvent; order?: DemoOrder };
+  // The loyalty program from the start, so the history earns points as it happens: one point a
+  // dollar, sign-up, birthday and review points, points expiring after nine months, four rewards.
+  const start = new Date(now.getTime() - options.months * 31 * DAY);
+  await sql`select private.loyalty_setup(${userId})`;
+  await sql`update public.loyalty_programs set signup_points = 50, birthday_points = 100, review_points = 25, expiry_months = 9,
+              created_at = ${start} where user_id = ${userId}`;
+  await sql`
+    insert into public.loyalty_rewards (user_id, name, description, points_cost, reward_type, reward_value, min_tier_id, redemption_limit, created_at)
+    values (${userId}, '$5 off', 'Five dollars off any order', 500, 'fixed_discount', 5, null, null, ${start}),
+           (${userId}, 'Free shipping', 'Shipping on us', 300, 'free_shipping', null, null, null, ${start}),
+           (${userId}, '10% off', 'Ten percent off an order', 800, 'percentage_discount', 10, null, null, ${start}),
+           (${userId}, '$20 off for Gold', 'Twenty dollars off, once, for Gold members', 1500, 'fixed_discount', 20,
+            (select id from public.loyalty_tiers where user_id = ${userId} and name = 'Gold'), 1, ${start})`;
+  type Item = { at: string; event?: DemoEvent; order?: DemoOrder; referral?: ReferralStep };
   const timeline: Item[] = [
     ...events.map((e) => ({ at: e.occurredAt, event: e })),
     ...orders.map((o) => ({ at: o.orderedAt, order: o })),
+    ...referralSteps(now).map((r) => ({ at: r.at, referral: r })),
   ].sort((x, y) => x.at.localeCompare(y.at));
+  const friendCodes = new Map<number, string>();
   const days = new Map<number, Item[]>();
   for (const item of timeline) {
     const day = Math.floor(Date.parse(item.at) / DAY);
@@ -164,6 +179,7 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
   for (const [day, items] of days) {
     await sql.begin(async (tx) => {
       await tx`select private.evaluate_stages(${userId}, ${new Date(day * DAY)}, 100000)`;
+      await tx`select private.loyalty_expire(${new Date(day * DAY)}, 100000), private.loyalty_expire_codes(${new Date(day * DAY)}, 100000)`;
       let pending: DemoEvent[] = [];
       const flush = async () => {
         const last = pending[pending.length - 1];
@@ -177,17 +193,99 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
           await flush();
           await tx`select private.apply_order(${userId}, ${jsonb(tx, item.order)}, ${new Date(item.order.orderedAt)})`;
         }
+        if (item.referral) {
+          await flush();
+          await referralStep(tx, userId, item.referral, friendCodes);
+        }
       }
       await flush();
+      // Once a week, at the day's end, two members with points to spare take the dearest open reward they can afford.
+      if (day % 7 === 0) {
+        await tx`
+          select private.loyalty_redeem(${userId}, m.customer_id, r.id, ${new Date((day + 1) * DAY - 1000)})
+            from (select customer_id, points_balance from public.loyalty_members
+                   where user_id = ${userId} and points_balance >= 300
+                   order by md5(customer_id::text || ${day}::text) limit 2) m
+            cross join lateral (select id from public.loyalty_rewards
+                                 where user_id = ${userId} and min_tier_id is null and points_cost <= m.points_balance
+                                 order by points_cost desc limit 1) r`;
+      }
     });
   }
+  await seedBirthdays(sql, userId, now);
   await sql`select private.evaluate_stages(${userId}, ${now}, 100000)`;
+  await sql`select private.loyalty_expire(${now}, 100000), private.loyalty_expire_codes(${now}, 100000)`;
   // What the rollups cron does every few minutes: fold the analytics deltas into the totals.
-  await sql`select private.compact_customer_rollups(1000000), private.compact_trends(1000000)`;
+  await sql`select private.compact_customer_rollups(1000000), private.compact_trends(1000000), private.compact_loyalty(1000000)`;
   await sql`
     insert into public.customer_segments (user_id, name, description, criteria)
     values (${userId}, 'VIPs', 'High-value repeat customers', '{"stages": ["vip"]}'),
            (${userId}, 'Lapsing buyers', 'Bought before, quiet for 60 to 180 days', '{"min_orders": 1, "min_days_since_purchase": 60, "max_days_since_purchase": 180}'),
            (${userId}, 'Growth fans', 'Prefer the growth collection', '{"collections": ["growth"]}')`;
   await sql`select public.evaluate_segment(user_id, id, ${now}) from public.customer_segments where user_id = ${userId}`;
+}
+
+interface ReferralStep {
+  at: string;
+  n: number;
+  kind: 'claim' | 'order' | 'self' | 'existing';
+}
+
+/**
+ * The program's referrals over its last two months: friends claim a top member's code and most
+ * place a first order with the code they were given three days later, a few only claim it, and
+ * two attempts are refused (a member's own code, a customer who had bought before).
+ */
+function referralSteps(now: Date): ReferralStep[] {
+  const steps: ReferralStep[] = [];
+  for (let n = 1; n <= 24; n++) {
+    const claimedAt = new Date(now.getTime() - (60 - 2 * n) * DAY);
+    steps.push({ at: claimedAt.toISOString(), n, kind: 'claim' });
+    if (n % 4 !== 0) steps.push({ at: new Date(claimedAt.getTime() + 3 * DAY).toISOString(), n, kind: 'order' });
+  }
+  steps.push({ at: new Date(now.getTime() - 2 * DAY).toISOString(), n: 0, kind: 'self' });
+  steps.push({ at: new Date(now.getTime() - 2 * DAY + 3600_000).toISOString(), n: 0, kind: 'existing' });
+  return steps;
+}
+
+/** One referral step through the real SQL functions, as it happens in the timeline. */
+async function referralStep(tx: Tx, userId: string, step: ReferralStep, friendCodes: Map<number, string>): Promise<void> {
+  const at = new Date(step.at);
+  // The members who refer: the six who have earned most so far.
+  const referrers = await tx<{ code: string; email: string }[]>`
+    select m.referral_code as code, c.email from public.loyalty_members m
+      join public.customers c on c.user_id = m.user_id and c.id = m.customer_id
+     where m.user_id = ${userId} order by m.points_earned desc, m.customer_id limit 6`;
+  const referrer = referrers[step.n % Math.max(referrers.length, 1)];
+  if (!referrer) return;
+  const email = `friend${step.n}@demo.test`;
+  if (step.kind === 'claim') {
+    const [r] = await tx<{ r: { code: string } }[]>`select private.referral_claim(${userId}, ${referrer.code}, ${email}, ${at}) as r`;
+    if (r) friendCodes.set(step.n, r.r.code);
+    return;
+  }
+  // As the shop charges it: the lines, less the friend's 10% (or nothing for a code that is not a coupon), plus shipping.
+  const price = step.kind === 'order' ? 40 + ((step.n * 37) % 120) : 60;
+  const discount = step.kind === 'order' ? Math.round(price * 10) / 100 : 0;
+  const code = step.kind === 'order' ? friendCodes.get(step.n) ?? '' : step.kind === 'self' ? referrer.code : (referrers[2]?.code ?? referrer.code);
+  const buyer = step.kind === 'order' ? email : step.kind === 'self' ? referrer.email : (referrers[1]?.email ?? referrer.email);
+  await tx`select private.apply_order(${userId}, ${jsonb(tx, {
+    shopOrderId: `demo-ref-${step.kind}-${step.n}`, email: buyer, total: Math.round((price - discount + 7.5) * 100) / 100, currency: 'USD',
+    orderedAt: step.at, lineItems: [{ productId: 'growth-1', quantity: 1, price }],
+    discountCodes: [{ code, ...(discount > 0 ? { amount: discount } : {}) }], noteAttributes: {},
+  })}, ${at})`;
+}
+
+/** A third of the members have a birthday on file; three of them today, who earn their points. */
+async function seedBirthdays(sql: Sql, userId: string, now: Date): Promise<void> {
+  await sql`
+    update public.loyalty_members m
+       set birthday = (date '1970-01-01' + (abs(hashtext(m.customer_id::text)) % 14000))::date
+     where m.user_id = ${userId} and abs(hashtext(m.customer_id::text)) % 3 = 0`;
+  await sql`
+    update public.loyalty_members m
+       set birthday = make_date(1988, extract(month from ${now}::timestamptz at time zone 'UTC')::int, extract(day from ${now}::timestamptz at time zone 'UTC')::int)
+     where m.user_id = ${userId}
+       and m.customer_id in (select customer_id from public.loyalty_members where user_id = ${userId} order by customer_id limit 3)`;
+  await sql`select private.loyalty_birthdays(${now}, 100000)`;
 }

@@ -201,7 +201,8 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
       const detail = await first.getAttribute('href');
       const wide: string[] = [];
       for (const path of ['/dashboard', '/dashboard/customers', detail ?? '/dashboard/customers', '/dashboard/customers/segments',
-        '/dashboard/campaigns/coupons', '/dashboard/settings']) {
+        '/dashboard/campaigns/coupons', '/dashboard/settings', '/dashboard/loyalty', '/dashboard/loyalty/members',
+        '/dashboard/loyalty/rewards', '/dashboard/loyalty/tiers', '/dashboard/loyalty/referrals', '/dashboard/loyalty/settings']) {
         await p.goto(path);
         await p.waitForLoadState('networkidle');
         const width = await p.evaluate(() => document.documentElement.scrollWidth);

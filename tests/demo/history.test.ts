@@ -14,7 +14,7 @@ describe('the demo history tells a story a merchant would believe', () => {
   it('every code is used, gives a discount the shop reported, and is rarely refused', async () => {
     const coupons = await db()<{ code: string; usageCount: number; rejectedCount: number; totalDiscountAmount: number; usageLimit: number | null; status: string }[]>`
       select code, usage_count, rejected_count, total_discount_amount, usage_limit, status
-        from public.coupons where user_id = ${m.userId} order by code`;
+        from public.coupons where user_id = ${m.userId} and source = 'manual' order by code`;
     expect(coupons.map((c) => c.code)).toEqual(['FREESHIP', 'VIP20', 'WELCOME10']);
     for (const c of coupons) {
       expect(c.usageCount).toBeGreaterThan(0);
@@ -39,5 +39,32 @@ describe('the demo history tells a story a merchant would believe', () => {
       const expected = o.type === 'shipping' ? o.subtotal : o.subtotal - (o.discount ?? 0) + 7.5;
       expect(o.total).toBeCloseTo(expected, 2);
     }
+  });
+});
+
+describe('the demo loyalty program is alive on first run', () => {
+  it('has members in several tiers, redemptions, referrals in each state, birthdays and expired points', async () => {
+    const [f] = await db()<{ members: number; tiers: number; redemptions: number; birthdays: number; expired: number; signups: number }[]>`
+      select (select count(*)::int from public.loyalty_members where user_id = ${m.userId}) as members,
+             (select count(distinct tier_id)::int from public.loyalty_members where user_id = ${m.userId}) as tiers,
+             (select count(*)::int from public.reward_redemptions where user_id = ${m.userId}) as redemptions,
+             (select count(*)::int from public.points_transactions where user_id = ${m.userId} and type = 'earn_birthday') as birthdays,
+             (select count(*)::int from public.points_transactions where user_id = ${m.userId} and type = 'expire') as expired,
+             (select count(*)::int from public.points_transactions where user_id = ${m.userId} and type = 'earn_signup') as signups`;
+    expect(f?.members).toBeGreaterThan(100);
+    expect(f?.tiers).toBeGreaterThanOrEqual(2);
+    expect(f?.redemptions).toBeGreaterThan(10);
+    expect(f?.birthdays).toBeGreaterThanOrEqual(3);
+    expect(f?.expired).toBeGreaterThan(0);
+    expect(f?.signups).toBeGreaterThan(10);
+    // Every ledger reads in time order, as one written as things happened does.
+    const [back] = await db()<{ n: number }[]>`
+      select count(*)::int as n from (
+        select created_at < lag(created_at) over (partition by customer_id order by seq) as back
+          from public.points_transactions where user_id = ${m.userId}) x
+       where back`;
+    expect(back?.n).toBe(0);
+    const statuses = await db()<{ status: string }[]>`select distinct status from public.referrals where user_id = ${m.userId} order by status`;
+    expect(statuses.map((r) => r.status)).toEqual(['converted', 'pending', 'rejected']);
   });
 });
