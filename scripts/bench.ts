@@ -5,10 +5,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { runCouponsBench } from '@/scripts/bench/coupons';
 import { runJourneyBench } from '@/scripts/bench/journey';
+import { runLoyaltyBench } from '@/scripts/bench/loyalty';
 
 const SUITES: Record<string, () => Promise<string>> = {
   coupons: runCouponsBench,
   journey: runJourneyBench,
+  loyalty: runLoyaltyBench,
 };
 
 const name = process.argv[2];

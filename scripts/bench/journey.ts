@@ -9,8 +9,8 @@ import { updateIntegrations } from '@/lib/settings/integrations';
 import { fmt, machine, percentile, startNext, timed } from '@/scripts/bench/util';
 import { freePort, scratchDatabase } from '@/scripts/embedded-postgres';
 
-const SHOP = 'bench.myshopify.com';
-const SECRET = 'bench-webhook-secret-0123456789';
+export const SHOP = 'bench.myshopify.com';
+export const SECRET = 'bench-webhook-secret-0123456789';
 
 /** Bulk fixture: customers spread over every stage and 10 touchpoints each, loaded with SQL. */
 async function load(userId: string, customers: number, perCustomer: number): Promise<void> {
@@ -160,22 +160,36 @@ async function benchIngest(userId: string, key: string, customers: number) {
   return { events, oursPerSec: events / (ours.ms / 1000), rawPerSec: events / (raw.ms / 1000) };
 }
 
-async function benchOrders(userId: string, webhookKey: string, port: number, env: Record<string, string>) {
+/**
+ * Signed order webhooks over HTTP from 8 concurrent clients, each order a new or returning
+ * customer of the loaded data set. `prefix` keeps runs apart; `noteAttributes` lets a suite
+ * add what a shop's order would carry (a referral code).
+ */
+export async function benchOrders(
+  userId: string,
+  webhookKey: string,
+  port: number,
+  env: Record<string, string>,
+  options: { prefix?: string; noteAttributes?: (c: number, i: number) => Record<string, string> | undefined } = {},
+) {
+  const prefix = options.prefix ?? 'bench';
   const app = await startNext(port, env);
   try {
     const CLIENTS = 8;
     const PER_CLIENT = 250;
     const send = async (c: number, i: number) => {
+      const notes = options.noteAttributes?.(c, i);
       const body = JSON.stringify({
-        id: `bench-${c}-${i}`, email: `c${1 + ((c * PER_CLIENT + i) * 31) % 150000}@bench.test`, total_price: '42.50', currency: 'USD',
+        id: `${prefix}-${c}-${i}`, email: `c${1 + ((c * PER_CLIENT + i) * 31) % 150000}@bench.test`, total_price: '42.50', currency: 'USD',
         created_at: new Date().toISOString(), line_items: [{ product_id: 1, quantity: 1, price: '42.50' }],
+        ...(notes ? { note_attributes: Object.entries(notes).map(([name, value]) => ({ name, value })) } : {}),
       });
       const res = await fetch(`http://127.0.0.1:${port}/api/webhooks/shopify/${webhookKey}`, {
         method: 'POST',
         body,
         headers: {
           'content-type': 'application/json', 'x-shopify-topic': 'orders/create', 'x-shopify-shop-domain': SHOP,
-          'x-shopify-webhook-id': `d-${c}-${i}`, 'x-shopify-hmac-sha256': createHmac('sha256', SECRET).update(body).digest('base64'),
+          'x-shopify-webhook-id': `${prefix}-d-${c}-${i}`, 'x-shopify-hmac-sha256': createHmac('sha256', SECRET).update(body).digest('base64'),
         },
       });
       if (res.status !== 200) throw new Error(`order webhook answered ${res.status}: ${await res.text()}`);
@@ -184,7 +198,9 @@ async function benchOrders(userId: string, webhookKey: string, port: number, env
     const run = await timed(() => Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
       for (let i = 0; i < PER_CLIENT; i++) await send(c, i);
     })));
-    const [count] = await db()<{ n: number }[]>`select count(*)::int as n from public.orders where user_id = ${userId} and shop_order_id like 'bench-%' and shop_order_id not like 'bench-99-%'`;
+    const [count] = await db()<{ n: number }[]>`
+      select count(*)::int as n from public.orders
+       where user_id = ${userId} and shop_order_id like ${`${prefix}-%`} and shop_order_id not like ${`${prefix}-99-%`}`;
     return { orders: CLIENTS * PER_CLIENT, perSec: (CLIENTS * PER_CLIENT) / (run.ms / 1000), applied: count?.n ?? 0, clients: CLIENTS };
   } finally {
     app.kill('SIGTERM');
