@@ -33,7 +33,7 @@ export function describeReward(r: Pick<Reward, 'rewardType' | 'rewardValue' | 'r
   if (r.rewardType === 'percentage_discount') return `${r.rewardValue ?? 0}% off`;
   if (r.rewardType === 'fixed_discount') return `${formatMoney(r.rewardValue ?? 0)} off`;
   if (r.rewardType === 'free_shipping') return 'Free shipping';
-  return `Free product ${r.rewardProductId ?? ''}`;
+  return `Free product ${r.rewardProductId ?? ''} (up to ${formatMoney(r.rewardValue ?? 0)})`;
 }
 
 /** Rewards: what points buy. Each redemption issues a single-use code through the coupon manager. */
@@ -122,7 +122,7 @@ function RewardModal({ reward, onClose }: { reward: Reward | null; onClose: () =
     e.preventDefault();
     const body = {
       name: form.name, pointsCost: num(form.pointsCost) ?? Number.NaN, rewardType: form.rewardType,
-      rewardValue: form.rewardType === 'free_shipping' || form.rewardType === 'free_product' ? null : num(form.rewardValue),
+      rewardValue: form.rewardType === 'free_shipping' ? null : num(form.rewardValue),
       rewardProductId: form.rewardType === 'free_product' ? form.rewardProductId : null,
       minTierId: form.minTierId || null, minOrders: num(form.minOrders), redemptionLimit: num(form.redemptionLimit),
       totalAvailable: num(form.totalAvailable), isActive: form.isActive,
@@ -143,7 +143,7 @@ function RewardModal({ reward, onClose }: { reward: Reward | null; onClose: () =
     }
   }
 
-  const valueLabel = form.rewardType === 'percentage_discount' ? 'Percent off' : 'Amount off';
+  const valueLabel = form.rewardType === 'percentage_discount' ? 'Percent off' : form.rewardType === 'free_product' ? 'Product’s price' : 'Amount off';
   return (
     <Modal open onClose={onClose} title={reward ? `Edit ${reward.name}` : 'New reward'} size="lg"
       footer={<><Button variant="secondary" onClick={onClose}>Cancel</Button><Button type="submit" form="reward-form" loading={create.isPending || update.isPending}>Save</Button></>}>
@@ -159,7 +159,7 @@ function RewardModal({ reward, onClose }: { reward: Reward | null; onClose: () =
             {Object.entries(REWARD_TYPE_LABELS).map(([v, l]) => <option key={v} value={v}>{l}</option>)}
           </Select>
         </Field>
-        {form.rewardType === 'percentage_discount' || form.rewardType === 'fixed_discount' ? (
+        {form.rewardType !== 'free_shipping' ? (
           <Field label={valueLabel} htmlFor="reward-value" error={errors.rewardValue} required>
             <Input id="reward-value" inputMode="decimal" value={form.rewardValue} invalid={Boolean(errors.rewardValue)} onChange={(e) => set('rewardValue', e.target.value)} />
           </Field>

@@ -185,6 +185,12 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
         const last = pending[pending.length - 1];
         if (!last) return;
         await tx`select private.record_touchpoints(${userId}, ${jsonb(tx, pending)}, ${new Date(last.occurredAt)})`;
+        // A shopper who left an email created an account: the store's backend reports the sign-up.
+        const signups = pending.filter((e) => e.type === 'lead_capture');
+        if (signups.length > 0) {
+          await tx`select private.loyalty_signup(${userId}, s.email, s.at)
+                     from unnest(${signups.map((e) => e.email)}::text[], ${signups.map((e) => e.occurredAt)}::timestamptz[]) as s(email, at)`;
+        }
         pending = [];
       };
       for (const item of items) {

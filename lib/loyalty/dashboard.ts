@@ -20,9 +20,9 @@ export async function loyaltyDashboard(tx: Tx, userId: string): Promise<LoyaltyD
     union all
     select day, issued, redeemed, expired, clawed_back, adjusted, members_joined from public.loyalty_daily_deltas where user_id = ${userId}`;
   const [t] = await tx<{ issued: number; redeemed: number; expired: number; clawedBack: number; adjusted: number; members: number }[]>`
-    select coalesce(sum(issued), 0)::bigint as issued, coalesce(sum(redeemed), 0)::bigint as redeemed,
-           coalesce(sum(expired), 0)::bigint as expired, coalesce(sum(clawed_back), 0)::bigint as clawed_back,
-           coalesce(sum(adjusted), 0)::bigint as adjusted, coalesce(sum(members_joined), 0)::int as members
+    select coalesce(sum(issued), 0)::numeric as issued, coalesce(sum(redeemed), 0)::numeric as redeemed,
+           coalesce(sum(expired), 0)::numeric as expired, coalesce(sum(clawed_back), 0)::numeric as clawed_back,
+           coalesce(sum(adjusted), 0)::numeric as adjusted, coalesce(sum(members_joined), 0)::numeric as members
       from (${days}) d`;
   const weeks = await tx<LoyaltyDashboard['weeks']>`
     with w as (
@@ -32,8 +32,8 @@ export async function loyaltyDashboard(tx: Tx, userId: string): Promise<LoyaltyD
              sum(clawed_back) as clawed_back
         from (${days}) x where day >= (select min(week) from w) group by 1
     )
-    select to_char(w.week, 'YYYY-MM-DD') as week, coalesce(d.issued, 0)::int as issued, coalesce(d.redeemed, 0)::int as redeemed,
-           coalesce(d.expired, 0)::int as expired, coalesce(d.clawed_back, 0)::int as clawed_back
+    select to_char(w.week, 'YYYY-MM-DD') as week, coalesce(d.issued, 0)::numeric as issued, coalesce(d.redeemed, 0)::numeric as redeemed,
+           coalesce(d.expired, 0)::numeric as expired, coalesce(d.clawed_back, 0)::numeric as clawed_back
       from w left join d on d.week = w.week order by w.week`;
   const tiers = await tx<LoyaltyDashboard['tiers']>`
     select t.id, t.name, t.tier_order, t.badge_color, coalesce(sum(c.members), 0)::int as members

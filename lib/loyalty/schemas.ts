@@ -108,7 +108,7 @@ export const rewardSchema = z.object({
   description: z.string().nullable(),
   pointsCost: z.number().int(),
   rewardType: z.enum(REWARD_TYPES),
-  /** Percent for a percentage discount, an amount for a fixed one; null otherwise. */
+  /** Percent for a percentage discount, an amount for a fixed one, the product's price for a free product; null for free shipping. */
   rewardValue: z.number().nullable(),
   rewardProductId: z.string().nullable(),
   minimumPurchase: z.number().nullable(),
@@ -153,6 +153,7 @@ export function checkRewardTerms(r: Partial<{ rewardType: RewardType; rewardValu
   }
   if (r.rewardType === 'fixed_discount' && r.rewardValue == null) return { field: 'rewardValue', message: 'A fixed discount needs an amount' };
   if (r.rewardType === 'free_product' && !r.rewardProductId) return { field: 'rewardProductId', message: 'A free product needs its product id' };
+  if (r.rewardType === 'free_product' && r.rewardValue == null) return { field: 'rewardValue', message: 'Give the product’s price: the code takes up to that much off' };
   if (r.startsAt && r.endsAt && Date.parse(r.endsAt) <= Date.parse(r.startsAt)) return { field: 'endsAt', message: 'The end must be after the start' };
   return null;
 }
@@ -390,6 +391,7 @@ export const storefrontMemberSchema = z.object({
 export type StorefrontMember = z.infer<typeof storefrontMemberSchema>;
 
 export const storefrontRedeemBody = z.object({ email: storefrontEmail, rewardId: z.uuid('Not a reward id') }).strict();
+export const storefrontSignupBody = z.object({ email: storefrontEmail }).strict();
 export const storefrontReviewBody = z.object({ email: storefrontEmail, reviewId: text({ min: 1, max: 120, required: 'Give the review id' }) }).strict();
 export const storefrontReferralBody = z.object({
   code: z.string().trim().toUpperCase().regex(/^[A-Z0-9]{4,16}$/, 'Not a referral code'),

@@ -43,6 +43,7 @@ export async function updateProgram(tx: Tx, userId: string, patch: ProgramPatch)
   const value = patch.friendRewardValue ?? current.friendRewardValue;
   if (type === 'percentage' && value > 100) throw new AppError('bad_request', 'A percentage cannot be more than 100', { field: 'friendRewardValue' });
   if (Object.keys(row).length > 0) {
+    if (patch.tierBasis !== undefined && patch.tierBasis !== current.tierBasis) await lockProgram(tx, userId);
     await asServer(tx, () => tx`update public.loyalty_programs set ${tx(row)} where user_id = ${userId}`);
     if (patch.tierBasis !== undefined && patch.tierBasis !== current.tierBasis) {
       await asServer(tx, () => tx`select private.loyalty_refresh_tiers(${userId})`);
@@ -56,9 +57,13 @@ export async function updateProgram(tx: Tx, userId: string, patch: ProgramPatch)
 
 export async function listTiers(tx: Tx, userId: string): Promise<TierList> {
   const tiers = await tx<TierList['tiers']>`
-    select ${tx(TIER.map((f) => `t.${f}`))},
-           (select count(*)::int from public.loyalty_members m where m.user_id = t.user_id and m.tier_id = t.id) as members
-      from public.loyalty_tiers t where t.user_id = ${userId} order by t.tier_order`;
+    select ${tx(TIER.map((f) => `t.${f}`))}, coalesce(sum(c.members), 0)::int as members
+      from public.loyalty_tiers t
+      left join (select tier_id, members from public.loyalty_tier_counts where user_id = ${userId}
+                 union all
+                 select tier_id, members from public.loyalty_tier_count_deltas where user_id = ${userId}) c on c.tier_id = t.id
+     where t.user_id = ${userId}
+     group by t.user_id, t.id order by t.tier_order`;
   return { tiers };
 }
 
@@ -70,6 +75,12 @@ async function findTier(tx: Tx, userId: string, id: string): Promise<Tier> {
   if (!row) throw new AppError('not_found', 'Tier not found');
   return row;
 }
+
+/**
+ * Changing a tier moves every member, so it takes the program lock exclusive first (every writer
+ * of a member holds it shared): nothing else waits on a member row it holds, and it waits on none.
+ */
+const lockProgram = (tx: Tx, userId: string) => asServer(tx, () => tx`select private.lock_loyalty(${userId}, true)`);
 
 /** Tier names and orders are unique per program; a clash is a 409 naming the field. */
 async function writeTier(tx: Tx, fn: () => Promise<unknown>): Promise<void> {
@@ -85,6 +96,7 @@ async function writeTier(tx: Tx, fn: () => Promise<unknown>): Promise<void> {
 
 export async function createTier(tx: Tx, userId: string, input: TierCreate): Promise<Tier> {
   await getProgram(tx, userId);
+  await lockProgram(tx, userId);
   const row = { userId, ...Object.fromEntries(TIER_EDITABLE.filter((k) => input[k] !== undefined).map((k) => [k, input[k]])) };
   let id = '';
   await writeTier(tx, async () => {
@@ -96,6 +108,7 @@ export async function createTier(tx: Tx, userId: string, input: TierCreate): Pro
 }
 
 export async function updateTier(tx: Tx, userId: string, id: string, patch: TierPatch): Promise<Tier> {
+  await lockProgram(tx, userId);
   await findTier(tx, userId, id);
   const row = Object.fromEntries(TIER_EDITABLE.filter((k) => patch[k] !== undefined).map((k) => [k, patch[k]]));
   if (Object.keys(row).length > 0) {
@@ -107,6 +120,7 @@ export async function updateTier(tx: Tx, userId: string, id: string, patch: Tier
 
 /** A tier a reward requires stays (409 says which); otherwise its members move to the tiers that remain. */
 export async function deleteTier(tx: Tx, userId: string, id: string): Promise<{ deleted: true }> {
+  await lockProgram(tx, userId);
   await findTier(tx, userId, id);
   const used = await tx<{ name: string }[]>`
     select name from public.loyalty_rewards where user_id = ${userId} and min_tier_id = ${id} and deleted_at is null order by name limit 3`;

@@ -69,3 +69,9 @@ export async function storefrontReferral(tx: Tx, userId: string, code: string, e
   if (!row) throw new AppError('internal', 'The claim returned nothing');
   return row.r;
 }
+
+/** The shopper created an account in the store: the program's signup points, once. */
+export async function storefrontSignup(tx: Tx, userId: string, email: string): Promise<{ points: number }> {
+  const [row] = await asServer(tx, () => tx<{ n: number }[]>`select private.loyalty_signup(${userId}, ${email}) as n`);
+  return { points: row?.n ?? 0 };
+}

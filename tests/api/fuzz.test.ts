@@ -112,6 +112,7 @@ beforeAll(async () => {
     { file: 'loyalty/setup', method: 'POST' },
     { file: 'loyalty/storefront/member', method: 'GET', as: 'key', query: { email: 'fz@example.test' } },
     { file: 'loyalty/storefront/redeem', method: 'POST', as: 'key', body: { email: 'fz@example.test', rewardId } },
+    { file: 'loyalty/storefront/signups', method: 'POST', as: 'key', body: { email: 'fz-signup@example.test' } },
     { file: 'loyalty/storefront/reviews', method: 'POST', as: 'key', body: { email: 'fz@example.test', reviewId: 'review-1' } },
     { file: 'loyalty/storefront/referrals', method: 'POST', as: 'key', body: { code: member?.referralCode ?? '', email: 'fz-friend@example.test' } },
     { file: 'loyalty/dashboard', method: 'GET' },

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { withSystem } from '@/lib/db';
+import { db, withSystem } from '@/lib/db';
 import { lastUse, makeCoupon, orderWithCode, validate } from '@/tests/helpers/coupons';
 import { createMerchant } from '@/tests/helpers/merchants';
 
@@ -130,5 +130,15 @@ describe('one coupon rule set for validation and redemption', () => {
       lineItems: [{ productId: 'p-x', quantity: 2, price: 50 }], discountCodes: [{ code, amount: 10 }],
     })})`);
     expect(await lastUse(userId, `sub-${n}`)).toMatchObject({ status: 'accepted', discountAmount: 10 });
+  });
+});
+
+describe('the discount terms a coupon row must carry', () => {
+  it('refuses a percentage or fixed coupon without a value, and buy X get Y without quantities, whoever writes it', async () => {
+    const m = await createMerchant('coupon-terms');
+    for (const type of ['percentage', 'fixed_amount', 'buy_x_get_y']) {
+      await expect(db()`insert into public.coupons (user_id, code, discount_type) values (${m.userId}, ${`BAD-${type.toUpperCase()}`}, ${type})`)
+        .rejects.toThrow(/coupons_discount_terms_present/);
+    }
   });
 });

@@ -297,3 +297,45 @@ describe('random interleavings on several connections', () => {
     expect(n?.rows).toBeGreaterThan(20);
   });
 });
+
+describe('fixes an outside review asked for', () => {
+  it('a free product is its price off an order that has the product, never the whole cart', async () => {
+    const m = await createMerchant('loyalty-free-product');
+    await setupLoyalty(m.userId);
+    await order(m.userId, 'fp-1', 'fp@example.test', 500);
+    const fp = await customerId(m.userId, 'fp@example.test');
+    const [reward] = await db()<{ id: string }[]>`
+      insert into public.loyalty_rewards (user_id, name, points_cost, reward_type, reward_value, reward_product_id)
+      values (${m.userId}, 'Free socks', 100, 'free_product', 12, 'socks-1') returning id`;
+    const r = await withSystem((tx) => redeem(tx, m.userId, fp, reward?.id ?? ''));
+    const [coupon] = await db()<{ discountType: string; discountValue: number; productIds: string[] }[]>`
+      select discount_type, discount_value, product_ids from public.coupons where user_id = ${m.userId} and id = ${r?.couponId ?? ''}`;
+    expect(coupon).toEqual({ discountType: 'fixed_amount', discountValue: 12, productIds: ['socks-1'] });
+    await expect(db()`insert into public.loyalty_rewards (user_id, name, points_cost, reward_type, reward_product_id)
+                      values (${m.userId}, 'No price', 100, 'free_product', 'socks-1')`).rejects.toThrow(/check/);
+  });
+
+  it('a refund takes back the points its own order earned, so it cannot trade expiring points for fresh ones', async () => {
+    const m = await createMerchant('loyalty-own-lot');
+    await setupLoyalty(m.userId, { expiryMonths: 1 });
+    await order(m.userId, 'ol-1', 'ol@example.test', 100, T0);
+    await order(m.userId, 'ol-2', 'ol@example.test', 50, at(20));
+    await applyRefund(m.userId, 'olr-2', 'ol-2', 50, at(21));
+    const ol = await customerId(m.userId, 'ol@example.test');
+    // The first order's 100 points are still there, and expire on their date.
+    const expired = await withSystem((tx) => tx<{ r: { points: number } }[]>`select private.loyalty_expire(${at(32)}, 100) as r`);
+    expect(expired[0]?.r.points).toBe(100);
+    expect(await member(m.userId, ol)).toMatchObject({ pointsBalance: 0, pointsExpired: 100 });
+    expect(await brokenLedgers(m.userId)).toEqual([]);
+  });
+
+  it('a tier reached by spend follows an order that earns no points', async () => {
+    const m = await createMerchant('loyalty-spend-tier');
+    await setupLoyalty(m.userId, { tierBasis: 'spend' });
+    await order(m.userId, 'st-1', 'st@example.test', 499.75, T0);
+    const st = await customerId(m.userId, 'st@example.test');
+    expect(await member(m.userId, st)).toMatchObject({ tier: 'Bronze', toNextTier: 0.25 });
+    await order(m.userId, 'st-2', 'st@example.test', 0.5, at(1));
+    expect(await member(m.userId, st)).toMatchObject({ tier: 'Silver', pointsBalance: 499 });
+  });
+});

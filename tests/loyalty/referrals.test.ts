@@ -83,9 +83,16 @@ describe('referrals', () => {
     expect((await member(m.userId, ann))?.pointsBalance).toBe((before ?? 0) + 50);
     // The claim refuses the same cases before any coupon is issued.
     await expect(claim(m.userId, code, 'ann@example.test')).rejects.toThrow(/cannot refer yourself/);
+    await expect(claim(m.userId, code, 'Ann+deals@example.test')).rejects.toThrow(/cannot refer yourself/);
     await expect(claim(m.userId, code, 'bob@example.test')).rejects.toThrow(/already ordered/);
     await expect(claim(m.userId, code, 'dan@example.test')).rejects.toThrow(/already been referred/);
     await expect(claim(m.userId, 'NOPE1234', 'new@example.test')).rejects.toThrow(/Referral code not found/);
+  });
+
+  it('does not convert a claim by its email alone: a stranger’s order under a claimed email stays theirs', async () => {
+    await claim(m.userId, code, 'squat@example.test');
+    await order(m.userId, { shopOrderId: 'sq-1', email: 'squat@example.test', total: 90, orderedAt: at(3) });
+    expect((await referrals(m.userId)).find((r) => r.friendEmail === 'squat@example.test')?.status).toBe('pending');
   });
 
   it('makes one referral for a friend who claims from ten tabs at once', async () => {
@@ -111,6 +118,9 @@ describe('referrals', () => {
     expect((await member(m.userId, ann))?.pointsBalance).toBe(balance - 30);
     const fay = (await referrals(m.userId)).find((r) => r.friendEmail === 'fay@example.test');
     expect(fay).toMatchObject({ status: 'reversed', pointsGiven: 0 });
+    // The reward coupon the friend was given for a next order is withdrawn with the referral.
+    const [coupon] = await db()<{ status: string }[]>`select status from public.coupons where user_id = ${m.userId} and code = ${fay?.friendCode ?? ''}`;
+    expect(coupon?.status).toBe('archived');
     expect(await brokenLedgers(m.userId)).toEqual([]);
   });
 });
@@ -122,15 +132,16 @@ describe('referral figures', () => {
     const m = referralMerchant();
     const res = await call<Record<string, unknown>>(statsRoute, '/api/loyalty/referrals/stats', { cookie: m.cookie });
     expect(res.status).toBe(200);
-    // Standing: friend, dan, eve (converted), tabs (pending), fay (reversed); refused: ann, bob, dan's second order.
+    // Standing: friend, dan, eve (converted), squat, tabs (pending), fay (reversed); refused: ann, bob, dan's second order.
     expect(res.body).toEqual({
-      totalReferrals: 5, pendingReferrals: 1, convertedReferrals: 3, reversedReferrals: 1, rejectedReferrals: 3,
+      totalReferrals: 6, pendingReferrals: 2, convertedReferrals: 3, reversedReferrals: 1, rejectedReferrals: 3,
       rejectedByReason: { self_referral: 1, existing_customer: 1, already_referred: 1 },
-      conversionRate: 0.6, totalRevenueGenerated: 390, pointsGiven: 39,
-      topReferrers: [{ customerId: expect.any(String), email: 'ann@example.test', referrals: 5, conversions: 3, revenue: 390 }],
+      conversionRate: 0.5, totalRevenueGenerated: 390, pointsGiven: 39,
+      topReferrers: [{ customerId: expect.any(String), email: 'ann@example.test', referrals: 6, conversions: 3, revenue: 390 }],
     });
     const pending = await call<{ referrals: { friendEmail: string }[]; total: number }>(listRoute, '/api/loyalty/referrals?status=pending', { cookie: m.cookie });
-    expect(pending.body).toMatchObject({ total: 1, referrals: [{ friendEmail: 'tabs@example.test' }] });
+    expect(pending.body.total).toBe(2);
+    expect(pending.body.referrals.map((r) => r.friendEmail).sort()).toEqual(['squat@example.test', 'tabs@example.test']);
     const other = await call<{ totalReferrals: number }>(statsRoute, '/api/loyalty/referrals/stats', { cookie: (await createMerchant('referrals-other')).cookie });
     expect(other.body.totalReferrals).toBe(0);
   });
@@ -144,9 +155,13 @@ describe('other ways to earn', () => {
     await db()`update public.loyalty_programs set signup_points = 50, birthday_points = 100, review_points = 20 where user_id = ${m.userId}`;
   });
 
-  it('signing up earns the signup points once', async () => {
-    await track(m.userId, [{ email: 'new@example.test', type: 'lead_capture', occurredAt: T0 }]);
-    await track(m.userId, [{ email: 'new@example.test', type: 'lead_capture', occurredAt: at(1) }]);
+  it('signing up (reported by the merchant’s backend) earns the signup points once; a public lead capture earns nothing', async () => {
+    await track(m.userId, [{ email: 'lead@example.test', type: 'lead_capture', occurredAt: T0 }]);
+    const lead = await customerId(m.userId, 'lead@example.test');
+    expect(await member(m.userId, lead)).toBeUndefined();
+    const signup = (email: string) => withSystem((tx) => tx<{ n: number }[]>`select private.loyalty_signup(${m.userId}, ${email}, ${T0}) as n`).then((r) => r[0]?.n);
+    expect(await signup('New@Example.test')).toBe(50);
+    expect(await signup('new@example.test')).toBe(0);
     const id = await customerId(m.userId, 'new@example.test');
     expect((await ledger(m.userId, id)).map((r) => [r.type, r.points, r.source])).toEqual([['earn_signup', 50, 'signup']]);
   });
