@@ -91,8 +91,10 @@ export function useMember(customerId: string, offset: number) {
   });
 }
 
+/** `requestId` stays the same for retries of one redemption, so a retry never spends twice. */
 export const useRedeem = (customerId: string) =>
-  useLoyaltyMutation((rewardId: string) => api.post<RedemptionResult>(`/api/loyalty/members/${encodeURIComponent(customerId)}/redeem`, { rewardId }));
+  useLoyaltyMutation((input: { rewardId: string; requestId: string }) =>
+    api.post<RedemptionResult>(`/api/loyalty/members/${encodeURIComponent(customerId)}/redeem`, input));
 export const useAdjust = (customerId: string) =>
   useLoyaltyMutation((body: AdjustBody) => api.post<{ seq: number; balance: number }>(`/api/loyalty/members/${encodeURIComponent(customerId)}/adjust`, body));
 

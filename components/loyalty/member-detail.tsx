@@ -167,6 +167,8 @@ function RedeemCard({ data }: { data: MemberDetail }) {
   const [rewardId, setRewardId] = useState('');
   const [message, setMessage] = useState<string | null>(null);
   const [result, setResult] = useState<RedemptionResult | null>(null);
+  // One id per redemption the merchant means to make: a retry (a lost answer) spends once.
+  const [requestId, setRequestId] = useState(() => crypto.randomUUID());
   const active = (rewards.data?.rewards ?? []).filter((r) => r.isActive);
 
   async function submit(e: FormEvent<HTMLFormElement>) {
@@ -176,7 +178,8 @@ function RedeemCard({ data }: { data: MemberDetail }) {
       return;
     }
     try {
-      const r = await redeem.mutateAsync(rewardId);
+      const r = await redeem.mutateAsync({ rewardId, requestId });
+      setRequestId(crypto.randomUUID());
       setResult(r);
       setMessage(null);
       toast({ title: 'Reward redeemed', description: `Code ${r.code}; ${formatNumber(r.balance)} points left.`, variant: 'success' });
@@ -195,7 +198,7 @@ function RedeemCard({ data }: { data: MemberDetail }) {
               <form onSubmit={submit} method="post" noValidate aria-label="Redeem a reward" className="space-y-3">
                 <Field label="Reward" htmlFor="redeem-reward" error={message ?? undefined}>
                   <Select id="redeem-reward" value={rewardId} invalid={Boolean(message)} aria-describedby={fieldDescribedBy('redeem-reward', { error: Boolean(message) })}
-                    onChange={(e) => { setRewardId(e.target.value); setMessage(null); }}>
+                    onChange={(e) => { setRewardId(e.target.value); setMessage(null); setRequestId(crypto.randomUUID()); }}>
                     <option value="">Choose a reward…</option>
                     {active.map((r) => <option key={r.id} value={r.id}>{r.name} · {formatNumber(r.pointsCost)} points</option>)}
                   </Select>

@@ -261,7 +261,7 @@ export const ledgerQuery = z.object({
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
 });
 
-export const redeemBody = z.object({ rewardId: z.uuid('Not a reward id') }).strict();
+export const redeemBody = z.object({ rewardId: z.uuid('Not a reward id'), requestId: z.string().trim().regex(/^[A-Za-z0-9_-]{8,100}$/, 'Not a request id').optional() }).strict();
 export const redemptionResultSchema = z.object({
   redemptionId: z.uuid(),
   code: z.string(),
@@ -390,7 +390,9 @@ export const storefrontMemberSchema = z.object({
 });
 export type StorefrontMember = z.infer<typeof storefrontMemberSchema>;
 
-export const storefrontRedeemBody = z.object({ email: storefrontEmail, rewardId: z.uuid('Not a reward id') }).strict();
+/** `requestId`: the caller's own id for this request; a retry with the same id returns the first redemption instead of spending again. */
+const requestId = z.string().trim().regex(/^[A-Za-z0-9_-]{8,100}$/, 'Use 8 to 100 letters, digits, dashes or underscores');
+export const storefrontRedeemBody = z.object({ email: storefrontEmail, rewardId: z.uuid('Not a reward id'), requestId: requestId.optional() }).strict();
 export const storefrontSignupBody = z.object({ email: storefrontEmail }).strict();
 export const storefrontReviewBody = z.object({ email: storefrontEmail, reviewId: text({ min: 1, max: 120, required: 'Give the review id' }) }).strict();
 export const storefrontReferralBody = z.object({

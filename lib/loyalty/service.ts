@@ -261,10 +261,10 @@ async function assertCustomer(tx: Tx, userId: string, customerId: string): Promi
 }
 
 /** Redeem through the one SQL function: its refusals come back as 404 / 409 / 422 with the reason. */
-export async function redeemReward(tx: Tx, userId: string, customerId: string, rewardId: string): Promise<RedemptionResult> {
+export async function redeemReward(tx: Tx, userId: string, customerId: string, rewardId: string, requestId?: string): Promise<RedemptionResult> {
   await assertCustomer(tx, userId, customerId);
   const [row] = await asServer(tx, () => tx<{ r: RedemptionResult }[]>`
-    select private.loyalty_redeem(${userId}, ${customerId}, ${rewardId}) as r`);
+    select private.loyalty_redeem(${userId}, ${customerId}, ${rewardId}, now(), ${requestId ?? null}) as r`);
   if (!row) throw new AppError('internal', 'Redemption returned nothing');
   await tx`select public.log_activity(${userId}, 'loyalty.redeemed', 'customer', ${customerId}, ${tx.json({ rewardId, points: row.r.pointsSpent })})`;
   return row.r;

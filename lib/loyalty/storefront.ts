@@ -48,10 +48,11 @@ export async function storefrontMember(tx: Tx, userId: string, email: string): P
   return { ...m, referralUrl, rewards };
 }
 
-/** Redeem for a shopper by email: the dashboard's function, the same refusals. */
-export async function storefrontRedeem(tx: Tx, userId: string, email: string, rewardId: string): Promise<RedemptionResult> {
+/** Redeem for a shopper by email: the dashboard's function, the same refusals; a retry with the same requestId spends once. */
+export async function storefrontRedeem(tx: Tx, userId: string, email: string, rewardId: string, requestId?: string): Promise<RedemptionResult> {
   const customerId = await customerByEmail(tx, userId, email);
-  const [row] = await asServer(tx, () => tx<{ r: RedemptionResult }[]>`select private.loyalty_redeem(${userId}, ${customerId}, ${rewardId}) as r`);
+  const [row] = await asServer(tx, () => tx<{ r: RedemptionResult }[]>`
+    select private.loyalty_redeem(${userId}, ${customerId}, ${rewardId}, now(), ${requestId ?? null}) as r`);
   if (!row) throw new AppError('internal', 'Redemption returned nothing');
   return row.r;
 }

@@ -559,9 +559,12 @@ $$;
  * (inventory, counts), then the member's (balance). Eligibility by tier order, not tier id
  * (S25), orders placed, the per-member limit and the date window; then the coupon from the
  * coupon module, the ledger row and the redemption. Refusals raise HH404 / HH409 / HH422 with
- * the reason. Returns {redemptionId, code, couponId, pointsSpent, balance, expiresAt}.
+ * the reason. With p_request_id (the caller's id for this request), a retry of a redemption
+ * that went through returns that redemption instead of spending again. Returns
+ * {redemptionId, code, couponId, pointsSpent, balance, expiresAt}.
  */
-create or replace function private.loyalty_redeem(p_user_id uuid, p_customer_id uuid, p_reward_id uuid, p_now timestamptz default now())
+create or replace function private.loyalty_redeem(p_user_id uuid, p_customer_id uuid, p_reward_id uuid, p_now timestamptz default now(),
+                                                  p_request_id text default null)
 returns jsonb
 language plpgsql
 volatile
@@ -578,6 +581,7 @@ declare
   v_seq integer;
   v_id uuid := gen_random_uuid();
   v_expires timestamptz;
+  v_replay jsonb;
 begin
   if not exists (select 1 from public.loyalty_programs p where p.user_id = p_user_id and p.enabled) then
     raise exception 'The loyalty program is switched off' using errcode = 'HH409';
@@ -588,6 +592,19 @@ begin
   if not found then
     raise exception 'Reward not found' using errcode = 'HH404';
   end if;
+  v_member := private.loyalty_member(p_user_id, p_customer_id);
+  -- A retry of a request that went through (the member's row is held, so this is the only one).
+  if p_request_id is not null then
+    select jsonb_build_object('redemptionId', rr.id, 'code', rr.code, 'couponId', rr.coupon_id, 'pointsSpent', rr.points_spent,
+                              'balance', v_member.points_balance, 'expiresAt', rr.expires_at)
+      into v_replay
+      from public.points_transactions t
+      join public.reward_redemptions rr on rr.user_id = t.user_id and rr.customer_id = t.customer_id and rr.seq = t.seq
+     where t.user_id = p_user_id and t.customer_id = p_customer_id and t.type = 'redeem' and t.source = 'request:' || p_request_id;
+    if v_replay is not null then
+      return v_replay;
+    end if;
+  end if;
   if not v_reward.is_active or (v_reward.starts_at is not null and p_now < v_reward.starts_at)
      or (v_reward.ends_at is not null and p_now >= v_reward.ends_at) then
     raise exception 'This reward is not available now' using errcode = 'HH422';
@@ -595,7 +612,6 @@ begin
   if v_reward.total_available is not null and v_reward.total_redeemed >= v_reward.total_available then
     raise exception 'This reward is sold out' using errcode = 'HH409';
   end if;
-  v_member := private.loyalty_member(p_user_id, p_customer_id);
   if v_reward.min_tier_id is not null then
     select t.tier_order into v_need_order from public.loyalty_tiers t where t.user_id = p_user_id and t.id = v_reward.min_tier_id;
     select t.tier_order into v_have_order from public.loyalty_tiers t where t.user_id = p_user_id and t.id = v_member.tier_id;
@@ -631,7 +647,8 @@ begin
     'minimumPurchase', v_reward.minimum_purchase,
     'productIds', case when v_reward.reward_type = 'free_product' then jsonb_build_array(v_reward.reward_product_id) else '[]'::jsonb end,
     'description', 'Loyalty reward: ' || v_reward.name), v_expires, p_now);
-  v_seq := private.loyalty_post(p_user_id, p_customer_id, 'redeem', -v_reward.points_cost, 'redemption:' || v_id,
+  v_seq := private.loyalty_post(p_user_id, p_customer_id, 'redeem', -v_reward.points_cost,
+                                case when p_request_id is null then 'redemption:' || v_id else 'request:' || p_request_id end,
                                 v_reward.name, p_now);
   insert into public.reward_redemptions (id, user_id, customer_id, reward_id, seq, points_spent, coupon_id, code, expires_at, created_at)
   values (v_id, p_user_id, p_customer_id, p_reward_id, v_seq, v_reward.points_cost, v_coupon.id, v_coupon.code, v_expires, p_now);

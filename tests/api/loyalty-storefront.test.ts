@@ -84,3 +84,23 @@ describe('the storefront API (secret server key)', () => {
     expect(extra.status).toBe(400);
   });
 });
+
+describe('a retried redemption', () => {
+  it('with the same request id spends once and answers with the first redemption', async () => {
+    await applyOrder(a.userId, { shopOrderId: 's-retry', email: 'retry@example.test', total: 300, orderedAt: new Date() });
+    const body = { email: 'retry@example.test', rewardId: cheap, requestId: 'checkout-7f3a9c21' };
+    const first = await call<Body>(redeemRoute, '/api/loyalty/storefront/redeem', { ...withKey(keyA), body });
+    const again = await call<Body>(redeemRoute, '/api/loyalty/storefront/redeem', { ...withKey(keyA), body });
+    expect(first).toMatchObject({ status: 201, body: { balance: 200 } });
+    expect(again.body.code).toBe(first.body.code);
+    expect(again.body.redemptionId).toBe(first.body.redemptionId);
+    const [m] = await db()<{ balance: number; n: number }[]>`
+      select m.points_balance as balance,
+             (select count(*)::int from public.reward_redemptions r where r.user_id = m.user_id and r.customer_id = m.customer_id) as n
+        from public.loyalty_members m join public.customers c on c.user_id = m.user_id and c.id = m.customer_id
+       where m.user_id = ${a.userId} and c.email = 'retry@example.test'`;
+    expect(m).toEqual({ balance: 200, n: 1 });
+    const other = await call<Body>(redeemRoute, '/api/loyalty/storefront/redeem', { ...withKey(keyA), body: { ...body, requestId: 'checkout-other-1' } });
+    expect(other).toMatchObject({ status: 201, body: { balance: 100 } });
+  });
+});

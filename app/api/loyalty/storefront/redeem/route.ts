@@ -3,6 +3,6 @@ import { storefrontRedeemBody } from '@/lib/loyalty/schemas';
 import { storefrontRedeem } from '@/lib/loyalty/storefront';
 import { merchantForServerKey } from '@/lib/settings/server-key';
 
-// POST /api/loyalty/storefront/redeem {email, rewardId} (server key) -> 201 {code, balance, ...}; 409 / 422 with the reason.
+// POST /api/loyalty/storefront/redeem {email, rewardId, requestId?} (server key) -> 201 {code, balance, ...}; 409 / 422 with the reason.
 export const POST = withServerKey({ body: storefrontRedeemBody }, merchantForServerKey, async ({ tx, userId, body }) =>
-  json(await storefrontRedeem(tx, userId, body.email, body.rewardId), 201));
+  json(await storefrontRedeem(tx, userId, body.email, body.rewardId, body.requestId), 201));
