@@ -165,6 +165,33 @@ async function benchIngest(userId: string, key: string, customers: number) {
  * customer of the loaded data set. `prefix` keeps runs apart; `noteAttributes` lets a suite
  * add what a shop's order would carry (a referral code).
  */
+/**
+ * A throwaway database with the app's environment pointed at it, and a merchant whose shop is
+ * connected (so signed order webhooks reach it): what every suite that serves the app starts from.
+ */
+export async function benchMerchant(database: string) {
+  const scratch = await scratchDatabase(database);
+  const env = {
+    DATABASE_URL: scratch.url,
+    AUTH_SECRET: 'bench-auth-secret-0123456789abcdef0123',
+    APP_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
+    CRON_SECRET: 'bench-cron-secret-0123456789',
+  };
+  Object.assign(process.env, env);
+  reloadEnv();
+  try {
+    const merchant = await withSystem((tx) => createLocalUser(tx, 'bench@bench.test', 'bench-password'));
+    if (!merchant) throw new Error('no bench merchant');
+    const userId = merchant.userId;
+    await withTenant(userId, (tx) => updateIntegrations(tx, userId, { shopifyShopDomain: SHOP, shopifyWebhookSecret: SECRET }));
+    return { scratch, env, userId };
+  } catch (err) {
+    await closeDb();
+    await scratch.drop();
+    throw err;
+  }
+}
+
 export async function benchOrders(
   userId: string,
   webhookKey: string,
@@ -210,20 +237,8 @@ export async function benchOrders(
 export async function runJourneyBench(): Promise<string> {
   const customers = Number(process.env.BENCH_CUSTOMERS ?? 200_000);
   const perCustomer = 10;
-  const scratch = await scratchDatabase('bench_journey');
-  const env = {
-    DATABASE_URL: scratch.url,
-    AUTH_SECRET: 'bench-auth-secret-0123456789abcdef0123',
-    APP_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
-    CRON_SECRET: 'bench-cron-secret-0123456789',
-  };
-  Object.assign(process.env, env);
-  reloadEnv();
+  const { scratch, env, userId } = await benchMerchant('bench_journey');
   try {
-    const merchant = await withSystem((tx) => createLocalUser(tx, 'bench@bench.test', 'bench-password'));
-    if (!merchant) throw new Error('no bench merchant');
-    const userId = merchant.userId;
-    await withTenant(userId, (tx) => updateIntegrations(tx, userId, { shopifyShopDomain: SHOP, shopifyWebhookSecret: SECRET }));
     const [settings] = await db()<{ trackingKey: string; webhookKey: string }[]>`
       select tracking_key, webhook_key from public.merchant_settings where user_id = ${userId}`;
 

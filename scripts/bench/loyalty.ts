@@ -1,11 +1,8 @@
-import { createLocalUser } from '@/lib/auth/local';
 import { closeDb, connect, db, withSystem, withTenant } from '@/lib/db';
-import { reloadEnv } from '@/lib/env';
 import { loyaltyDashboard } from '@/lib/loyalty/dashboard';
-import { updateIntegrations } from '@/lib/settings/integrations';
-import { benchOrders, SECRET, SHOP } from '@/scripts/bench/journey';
+import { benchMerchant, benchOrders } from '@/scripts/bench/journey';
 import { fmt, machine, percentile, timed } from '@/scripts/bench/util';
-import { freePort, scratchDatabase } from '@/scripts/embedded-postgres';
+import { freePort } from '@/scripts/embedded-postgres';
 
 /**
  * A program with `members` members, loaded with SQL in the shape the ledger functions write
@@ -44,11 +41,12 @@ async function load(userId: string, members: number): Promise<void> {
 /** Bonus points on 8 connections at once, each for its own members: the ledger's write rate. */
 async function benchEarn(userId: string): Promise<{ perSec: number; earns: number }> {
   const CONNECTIONS = 8;
-  const PER = 500;
   const pool = connect(process.env.DATABASE_URL ?? '', CONNECTIONS);
   try {
     const ids = (await db()<{ customerId: string }[]>`
-      select customer_id from public.loyalty_members where user_id = ${userId} order by customer_id limit ${CONNECTIONS * PER}`).map((r) => r.customerId);
+      select customer_id from public.loyalty_members where user_id = ${userId} order by customer_id limit ${CONNECTIONS * 500}`).map((r) => r.customerId);
+    // Each connection its own members (500 each, fewer on a small data set).
+    const PER = Math.floor(ids.length / CONNECTIONS);
     const run = await timed(() => Promise.all(Array.from({ length: CONNECTIONS }, (_, c) => pool.reserve().then(async (conn) => {
       try {
         for (let i = 0; i < PER; i++) {
@@ -66,20 +64,8 @@ async function benchEarn(userId: string): Promise<{ perSec: number; earns: numbe
 
 export async function runLoyaltyBench(): Promise<string> {
   const members = Number(process.env.BENCH_MEMBERS ?? 200_000);
-  const scratch = await scratchDatabase('bench_loyalty');
-  const env = {
-    DATABASE_URL: scratch.url,
-    AUTH_SECRET: 'bench-auth-secret-0123456789abcdef0123',
-    APP_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
-    CRON_SECRET: 'bench-cron-secret-0123456789',
-  };
-  Object.assign(process.env, env);
-  reloadEnv();
+  const { scratch, env, userId } = await benchMerchant('bench_loyalty');
   try {
-    const merchant = await withSystem((tx) => createLocalUser(tx, 'bench@bench.test', 'bench-password'));
-    if (!merchant) throw new Error('no bench merchant');
-    const userId = merchant.userId;
-    await withTenant(userId, (tx) => updateIntegrations(tx, userId, { shopifyShopDomain: SHOP, shopifyWebhookSecret: SECRET }));
     await withSystem((tx) => tx`select private.loyalty_setup(${userId})`);
     const [settings] = await db()<{ webhookKey: string }[]>`select webhook_key from public.merchant_settings where user_id = ${userId}`;
 
