@@ -27,6 +27,8 @@ const schema = z.object({
   NEXT_PUBLIC_SUPABASE_ANON_KEY: optionalString,
   NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: optionalString,
   KLAVIYO_API_URL: z.url().default('https://a.klaviyo.com'),
+  /** Jobs (messages to Klaviyo) run at once by `npm run worker` and by each /api/cron/jobs call. */
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(16),
   /**
    * How many proxies of ours stand in front of the app, each appending to X-Forwarded-For
    * (0: clients connect to `npm start` directly). Decides which address rate limits key on and

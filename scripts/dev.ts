@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: with no DATABASE_URL, start embedded PostgreSQL 17 in DATA_DIR (default
- * .data/), apply migrations, seed the demo merchant, then run `next dev` with the env it
- * needs. Every variable the caller sets is honoured. Ctrl-C stops Postgres cleanly.
+ * .data/), apply migrations, seed the demo merchant, then run `next dev` and the job worker
+ * with the env they need. Every variable the caller sets is honoured. Ctrl-C stops Postgres cleanly.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     const resetHint = server
       ? `This is the embedded development database: \`npm run db:reset\` deletes ${path.relative('.', dataDir) || dataDir}/ and the next \`npm run dev\` builds it afresh.`
       : undefined;
-    const applied = await migrate(sql, { log, resetHint });
+    const applied = await migrate(databaseUrl, { log, resetHint });
     if (applied.length === 0) log('migrations up to date');
     const demo = await seedDemo(sql);
     log(!demo ? 'not the local auth store: no demo merchant' : demo.created ? 'demo merchant created' : 'demo merchant ready');
@@ -49,9 +49,12 @@ async function main(): Promise<void> {
     await sql.end().catch(() => undefined);
   }
 
-  const child = spawn(path.resolve('node_modules/.bin/next'), ['dev', '--port', port], {
+  const childEnv = { ...process.env, ...secrets, DATABASE_URL: databaseUrl, DATA_DIR: dataDir };
+  const child = spawn(path.resolve('node_modules/.bin/next'), ['dev', '--port', port], { stdio: 'inherit', env: childEnv });
+  // The job queue's worker (messages to Klaviyo), as `npm run worker` runs it.
+  const worker = spawn(path.resolve('node_modules/.bin/tsx'), ['--conditions=react-server', 'scripts/worker.ts'], {
     stdio: 'inherit',
-    env: { ...process.env, ...secrets, DATABASE_URL: databaseUrl, DATA_DIR: dataDir },
+    env: { JOB_CONCURRENCY: '4', ...childEnv },
   });
 
   console.log(`
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     child.kill('SIGTERM');
+    worker.kill('SIGTERM');
     if (server) {
       log('stopping PostgreSQL');
       await server.stop().catch(() => undefined);

@@ -129,12 +129,7 @@ export async function scratchDatabase(name: string): Promise<ScratchDatabase> {
   await admin.unsafe(`drop database if exists ${name} with (force)`);
   await admin.unsafe(`create database ${name}`);
   const url = withDatabase(adminUrl, name);
-  const sql = connect(url, 1);
-  try {
-    await migrate(sql);
-  } finally {
-    await sql.end();
-  }
+  await migrate(url);
   return {
     url,
     async drop() {

@@ -1,5 +1,4 @@
 /** `npm run db:migrate`: apply pending migrations to DATABASE_URL. */
-import { connect } from '@/lib/db';
 import { migrate } from '@/lib/db/migrate';
 
 const url = process.env.DATABASE_URL;
@@ -7,10 +6,5 @@ if (!url) {
   console.error('DATABASE_URL is not set');
   process.exit(1);
 }
-const sql = connect(url, 1);
-try {
-  const applied = await migrate(sql, { log: (l) => console.log(l) });
-  console.log(applied.length ? `applied ${applied.length} migration(s)` : 'nothing to apply');
-} finally {
-  await sql.end();
-}
+const applied = await migrate(url, { log: (l) => console.log(l) });
+console.log(applied.length ? `applied ${applied.length} migration(s)` : 'nothing to apply');

@@ -1,5 +1,7 @@
 import 'server-only';
 import { withSystem, type Tx } from '@/lib/db';
+import { env } from '@/lib/env';
+import { drainJobs } from '@/lib/jobs/queue';
 
 /** A timed job: bounded work per call, idempotent, safe when two runs overlap. */
 export type CronJob = (now: Date) => Promise<Record<string, number>>;
@@ -45,6 +47,14 @@ export const CRON_JOBS: Record<string, CronJob> = {
       expiredCodes: row?.codes ?? 0,
     };
   }),
+  // Queued jobs (messages to Klaviyo) that are due, for a deployment without `npm run worker`
+  // (Vercel): run within a deadline that leaves the function time to answer.
+  jobs: async () => {
+    const { DATABASE_URL, JOB_CONCURRENCY } = env();
+    if (!DATABASE_URL) throw new Error('DATABASE_URL is not set');
+    const r = await drainJobs(DATABASE_URL, { concurrency: JOB_CONCURRENCY, deadlineMs: 45_000 });
+    return { ran: r.ran, succeeded: r.succeeded, failed: r.failed, left: r.left };
+  },
   // Dynamic segment membership, least recently evaluated first.
   segments: inSystem(async (tx, now) => {
     const [row] = await tx<{ r: { segments: number; added: number; removed: number } }[]>`

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ReservedSql } from 'postgres';
-import type { Sql } from '@/lib/db';
+import { connect } from '@/lib/db';
+import { installJobQueue } from '@/lib/jobs/queue';
 
 const MIGRATION_FILE = /^(\d+)_([a-z0-9_]+)\.sql$/;
 // Any constant works; it keeps two migrators (dev server + a test run) from interleaving.
@@ -76,12 +77,16 @@ interface AppliedRow {
  * Apply pending migrations in order, each in its own transaction, recording them in
  * supabase_migrations.schema_migrations like the Supabase CLI, with a checksum of each file
  * beside it. Refuses to run (MigrationDriftError) when an applied file has changed or is gone.
- * Re-running applies nothing. On plain Postgres the local Supabase shim is applied first.
+ * Re-running applies nothing. On plain Postgres the local Supabase shim is applied first; the
+ * job queue's own schema (graphile-worker, which versions itself) is brought up to date before
+ * our files, so a migration may enqueue jobs.
  */
-export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<string[]> {
+export async function migrate(databaseUrl: string, options: MigrateOptions = {}): Promise<string[]> {
   const supabaseDir = options.supabaseDir ?? path.resolve(process.cwd(), 'supabase');
   const log = options.log ?? (() => {});
+  const sql = connect(databaseUrl, 1);
   if (sql.options.port?.includes(6543)) {
+    await sql.end();
     throw new Error('Migrate over a direct connection (port 5432): the session lock does not hold through the transaction pooler');
   }
   const conn = await sql.reserve();
@@ -137,6 +142,7 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<s
       }
     }
     if (drifted.length) throw new MigrationDriftError(drifted, options.resetHint);
+    await installJobQueue(databaseUrl);
 
     const done: string[] = [];
     for (const m of files) {
@@ -162,5 +168,6 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<s
   } finally {
     await conn`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => undefined);
     conn.release();
+    await sql.end();
   }
 }

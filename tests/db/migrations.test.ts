@@ -12,14 +12,15 @@ describe('migration runner', () => {
   it('applies every migration to an empty database, then nothing on a re-run', async () => {
     const name = `hh_empty_${randomBytes(4).toString('hex')}`;
     await admin.unsafe(`create database ${name}`);
-    const sql = connect(withDatabase(adminUrl, name), 2);
+    const url = withDatabase(adminUrl, name);
+    const sql = connect(url, 2);
     try {
       const files = await listMigrations('supabase');
-      const first = await migrate(sql);
+      const first = await migrate(url);
       expect(first).toEqual(files.map((f) => `${f.version}_${f.name}`));
       expect(first.length).toBeGreaterThan(0);
 
-      const second = await migrate(sql);
+      const second = await migrate(url);
       expect(second).toEqual([]);
 
       const recorded = await sql<{ version: string }[]>`
@@ -52,21 +53,22 @@ describe('migration runner', () => {
     await cp('supabase', dir, { recursive: true });
     const name = `hh_drift_${randomBytes(4).toString('hex')}`;
     await admin.unsafe(`create database ${name}`);
-    const sql = connect(withDatabase(adminUrl, name), 2);
+    const url = withDatabase(adminUrl, name);
+    const sql = connect(url, 2);
     try {
       const files = await listMigrations(dir);
-      await migrate(sql, { supabaseDir: dir });
+      await migrate(url, { supabaseDir: dir });
       const last = files[files.length - 1];
       if (!last) throw new Error('no migrations');
 
       // A new file is simply applied.
       await writeFile(`${dir}/migrations/99990101000000_later.sql`, 'create table public.drift_probe (user_id uuid primary key);');
-      expect(await migrate(sql, { supabaseDir: dir })).toEqual(['99990101000000_later']);
+      expect(await migrate(url, { supabaseDir: dir })).toEqual(['99990101000000_later']);
 
       // Editing an applied file is refused, and nothing else is applied on that run.
       await appendFile(last.file, '\n-- an edit after landing\n');
       await writeFile(`${dir}/migrations/99990102000000_after.sql`, 'create table public.drift_after (user_id uuid primary key);');
-      const edited = migrate(sql, { supabaseDir: dir, resetHint: 'Run `npm run db:reset`.' });
+      const edited = migrate(url, { supabaseDir: dir, resetHint: 'Run `npm run db:reset`.' });
       await expect(edited).rejects.toBeInstanceOf(MigrationDriftError);
       await expect(edited).rejects.toThrow(`${last.version}_${last.name}.sql changed after it was applied`);
       await expect(edited).rejects.toThrow('npm run db:reset');
@@ -76,7 +78,7 @@ describe('migration runner', () => {
       // Removing an applied file is refused too.
       await cp(`supabase/migrations/${last.version}_${last.name}.sql`, last.file);
       await rm(`${dir}/migrations/99990101000000_later.sql`);
-      await expect(migrate(sql, { supabaseDir: dir })).rejects.toThrow('99990101000000_later.sql was applied but is no longer');
+      await expect(migrate(url, { supabaseDir: dir })).rejects.toThrow('99990101000000_later.sql was applied but is no longer');
     } finally {
       await sql.end();
       await admin.unsafe(`drop database ${name} with (force)`);
@@ -87,16 +89,17 @@ describe('migration runner', () => {
   it('checks databases migrated before checksums were kept against the stored file text', async () => {
     const name = `hh_legacy_${randomBytes(4).toString('hex')}`;
     await admin.unsafe(`create database ${name}`);
-    const sql = connect(withDatabase(adminUrl, name), 2);
+    const url = withDatabase(adminUrl, name);
+    const sql = connect(url, 2);
     try {
-      await migrate(sql);
+      await migrate(url);
       const [first] = await listMigrations('supabase');
       if (!first) throw new Error('no migrations');
       // What an older runner left: the whole file as the one statement, no checksum row.
       await sql`delete from supabase_migrations.migration_checksums`;
       await sql`update supabase_migrations.schema_migrations set statements = ${['-- the file as it was\n']}
                  where version = ${first.version}`;
-      await expect(migrate(sql)).rejects.toThrow(`${first.version}_${first.name}.sql changed after it was applied`);
+      await expect(migrate(url)).rejects.toThrow(`${first.version}_${first.name}.sql changed after it was applied`);
     } finally {
       await sql.end();
       await admin.unsafe(`drop database ${name} with (force)`);

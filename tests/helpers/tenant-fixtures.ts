@@ -91,4 +91,8 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
      where c.user_id = ${userId} and c.email = 'fixture@example.test'`,
   loyalty_tier_count_deltas: (tx, userId) => tx`
     select private.apply_order(${userId}, ${tx.json({ shopOrderId: 'fixture-5', email: 'fixture-tier@example.test', total: 10, orderedAt: '2026-02-03T00:00:00Z' })})`,
+  // A message to Klaviyo (its job is added by the insert trigger).
+  klaviyo_messages: (tx, userId) => tx`
+    insert into public.klaviyo_messages (user_id, source, customer_id, metric)
+    select ${userId}, 'fixture', c.id, 'Fixture' from public.customers c where c.user_id = ${userId} and c.email = 'fixture@example.test'`,
 };

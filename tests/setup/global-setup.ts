@@ -31,12 +31,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     await admin.unsafe(`drop database if exists ${template}`);
     await admin.unsafe(`create database ${template}`);
-    const tpl = connect(withDatabase(adminUrl, template), 1);
-    try {
-      await migrate(tpl);
-    } finally {
-      await tpl.end();
-    }
+    await migrate(withDatabase(adminUrl, template));
   } catch (err) {
     await admin.end();
     if (server) await server.stop();

@@ -12,5 +12,8 @@ const handler = withCron({ params }, async ({ params: { job } }) => {
   return { job, ...(await runCronJob(job, run)) };
 });
 
+// The jobs drain runs up to 45 s; the others are bounded per call and finish well inside this.
+export const maxDuration = 60;
+
 export const GET = handler;
 export const POST = handler;

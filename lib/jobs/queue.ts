@@ -1,0 +1,109 @@
+import 'server-only';
+import { Logger, run, runMigrations, type LogFunctionFactory, type RunnerOptions, type TaskList } from 'graphile-worker';
+import { withSystem } from '@/lib/db';
+import { deliverMessage } from '@/lib/klaviyo/deliver';
+
+/**
+ * The job queue: graphile-worker on our own Postgres. Jobs are added from SQL in the same
+ * transaction as the change that causes them (`graphile_worker.add_jobs`, see the Klaviyo
+ * outbox migration), so a job exists exactly when its change committed. A long-running worker
+ * (`npm run worker`, started by `npm run dev`) runs them as they fall due; on Vercel the cron
+ * route /api/cron/jobs drains what is due within a deadline. Both can run at once: the queue
+ * locks each job to one runner (SKIP LOCKED), and a runner that dies leaves its jobs to be
+ * unlocked and run again, which our messages survive (their `unique_id`, the 202 rule).
+ */
+export const TASKS: TaskList = {
+  klaviyo_send: async (payload, helpers) => {
+    await deliverMessage(payload, { attempts: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
+  },
+};
+
+// The queue's own chatter (each job started and finished) stays quiet; warnings and errors
+// are printed, except under test where failures are the point and are asserted instead.
+const logFactory: LogFunctionFactory = () => (level, message) => {
+  if (process.env.NODE_ENV === 'test') return;
+  if (level === 'error' || level === 'warning') console.error(`[jobs] ${message}`);
+};
+const logger = new Logger(logFactory);
+
+function pooled(url: string): boolean {
+  const u = new URL(url);
+  return u.port === '6543' || u.searchParams.get('pgbouncer') === 'true';
+}
+
+export function runnerOptions(url: string, concurrency: number): RunnerOptions {
+  return {
+    connectionString: url,
+    concurrency,
+    maxPoolSize: concurrency + 2,
+    // Supabase's transaction pooler cannot keep prepared statements.
+    noPreparedStatements: pooled(url),
+    logger,
+    taskList: TASKS,
+    noHandleSignals: true,
+    pollInterval: 1000,
+  };
+}
+
+/** Create or upgrade the queue's schema (graphile-worker versions its own migrations). */
+export async function installJobQueue(url: string): Promise<void> {
+  await runMigrations({ connectionString: url, logger, noPreparedStatements: pooled(url) });
+}
+
+/** A worker that runs jobs as they fall due until stopped (`npm run worker`). */
+export function startWorker(url: string, concurrency: number) {
+  return run(runnerOptions(url, concurrency));
+}
+
+export interface DrainResult {
+  ran: number;
+  succeeded: number;
+  failed: number;
+  /** Jobs still due when the deadline came (the next call takes them). */
+  left: number;
+}
+
+async function dueJobs(): Promise<number> {
+  const identifiers = Object.keys(TASKS);
+  return withSystem(async (tx) => {
+    const [row] = await tx<{ n: number }[]>`
+      select count(*)::int as n from graphile_worker.jobs
+       where task_identifier = any (${identifiers}) and run_at <= now() and locked_at is null and attempts < max_attempts`;
+    return row?.n ?? 0;
+  });
+}
+
+/**
+ * Run what is due now, with `concurrency` jobs at a time, until nothing due is left or the
+ * deadline passes; then stop cleanly (running jobs finish, nothing is cut off mid-send).
+ */
+export async function drainJobs(url: string, { concurrency = 16, deadlineMs = 50_000 } = {}): Promise<DrainResult> {
+  const runner = await run(runnerOptions(url, concurrency));
+  const counts = { ran: 0, succeeded: 0, failed: 0 };
+  let active = 0;
+  runner.events.on('job:start', () => {
+    active += 1;
+    counts.ran += 1;
+  });
+  runner.events.on('job:success', () => {
+    counts.succeeded += 1;
+  });
+  runner.events.on('job:error', () => {
+    counts.failed += 1;
+  });
+  runner.events.on('job:complete', () => {
+    active -= 1;
+  });
+  const deadline = Date.now() + deadlineMs;
+  let left = 0;
+  try {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = await dueJobs();
+      if ((left === 0 && active === 0) || Date.now() >= deadline) break;
+    }
+  } finally {
+    await runner.stop();
+  }
+  return { ...counts, left };
+}

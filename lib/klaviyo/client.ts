@@ -1,0 +1,148 @@
+import 'server-only';
+import { env } from '@/lib/env';
+
+/**
+ * Klaviyo's JSON:API, as one small client: events, the key check, profile import and list
+ * membership. The revision is pinned so a change on Klaviyo's side cannot change our
+ * requests; the base URL comes from KLAVIYO_API_URL so tests talk to a local stand-in.
+ * Every call returns an outcome instead of throwing, so the caller decides what each one
+ * means for its message: sent, later (429, with the time Klaviyo asked for), again (5xx, a
+ * timeout), never (a request Klaviyo will not take), or not with this key.
+ */
+export const KLAVIYO_REVISION = '2026-07-15';
+const CONTENT_TYPE = 'application/vnd.api+json';
+const TIMEOUT_MS = 10_000;
+
+/** The steady window's state, from the RateLimit-* headers Klaviyo sends on every non-429 answer. */
+export interface RateState {
+  limit: number | null;
+  remaining: number | null;
+  resetSeconds: number | null;
+}
+
+export type KlaviyoOutcome =
+  | { ok: true; status: number; rate: RateState; body: unknown }
+  | { ok: false; kind: 'rate_limited'; status: 429; retryAfterMs: number; rate: RateState; detail: string }
+  | { ok: false; kind: 'unauthorized'; status: number; rate: RateState; detail: string }
+  | { ok: false; kind: 'rejected'; status: number; rate: RateState; detail: string }
+  | { ok: false; kind: 'unavailable'; status: number | null; rate: RateState; detail: string };
+
+/** A Klaviyo event, as our messages describe it. */
+export interface KlaviyoEvent {
+  uniqueId: string;
+  metric: string;
+  properties: Record<string, unknown>;
+  value?: number;
+  valueCurrency?: string;
+  time: string;
+  profile: { email: string; first_name?: string; last_name?: string; external_id?: string; properties?: Record<string, unknown> };
+}
+
+const NO_RATE: RateState = { limit: null, remaining: null, resetSeconds: null };
+
+function headerNumber(headers: Headers, name: string): number | null {
+  const raw = headers.get(name);
+  if (raw === null) return null;
+  // IETF drafts allow "100, 100;w=60": the first number is the one that applies.
+  const n = Number.parseFloat(raw.split(',')[0] ?? '');
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+export function readRate(headers: Headers): RateState {
+  return {
+    limit: headerNumber(headers, 'ratelimit-limit'),
+    remaining: headerNumber(headers, 'ratelimit-remaining'),
+    resetSeconds: headerNumber(headers, 'ratelimit-reset'),
+  };
+}
+
+/** Retry-After in milliseconds: seconds or an HTTP date; 1 s when absent or unreadable, at most an hour. */
+export function retryAfterMs(value: string | null, now = Date.now()): number {
+  if (value === null || value.trim() === '') return 1000;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;
+  if (!Number.isFinite(ms)) return 1000;
+  return Math.min(Math.max(Math.ceil(ms), 0), 3_600_000);
+}
+
+/** What went wrong, from a JSON:API error body or whatever else came back; short, and never the request. */
+function errorDetail(status: number, text: string): string {
+  let detail = '';
+  try {
+    const body = JSON.parse(text) as { errors?: { title?: unknown; detail?: unknown }[] };
+    const first = body.errors?.[0];
+    if (first) detail = [first.title, first.detail].filter((x) => typeof x === 'string' && x).join(': ');
+  } catch {
+    // Not JSON (a proxy's HTML page, an empty body): the status says enough.
+  }
+  return `Klaviyo answered ${status}${detail ? `: ${detail}` : ''}`.slice(0, 300);
+}
+
+export class KlaviyoClient {
+  constructor(
+    private readonly apiKey: string,
+    private readonly baseUrl: string = env().KLAVIYO_API_URL,
+  ) {}
+
+  private async request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<KlaviyoOutcome> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.baseUrl), {
+        method,
+        headers: {
+          authorization: `Klaviyo-API-Key ${this.apiKey}`,
+          revision: KLAVIYO_REVISION,
+          accept: CONTENT_TYPE,
+          ...(body === undefined ? {} : { 'content-type': CONTENT_TYPE }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+        redirect: 'error',
+      });
+    } catch (err) {
+      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      return { ok: false, kind: 'unavailable', status: null, rate: NO_RATE, detail: timedOut ? 'Klaviyo did not answer in 10 s' : 'Klaviyo could not be reached' };
+    }
+    const text = await res.text().catch(() => '');
+    const rate = readRate(res.headers);
+    if (res.ok) {
+      let parsed: unknown = null;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        parsed = null;
+      }
+      return { ok: true, status: res.status, rate, body: parsed };
+    }
+    const detail = errorDetail(res.status, text);
+    if (res.status === 429) {
+      return { ok: false, kind: 'rate_limited', status: 429, retryAfterMs: retryAfterMs(res.headers.get('retry-after')), rate, detail };
+    }
+    if (res.status === 401 || res.status === 403) return { ok: false, kind: 'unauthorized', status: res.status, rate, detail };
+    if (res.status >= 500 || res.status === 408) return { ok: false, kind: 'unavailable', status: res.status, rate, detail };
+    return { ok: false, kind: 'rejected', status: res.status, rate, detail };
+  }
+
+  /** POST /api/events: 202 means Klaviyo has it; `unique_id` makes a repeat count once. */
+  createEvent(event: KlaviyoEvent): Promise<KlaviyoOutcome> {
+    return this.request('POST', '/api/events', {
+      data: {
+        type: 'event',
+        attributes: {
+          properties: event.properties,
+          time: event.time,
+          ...(event.value === undefined ? {} : { value: event.value }),
+          ...(event.valueCurrency === undefined ? {} : { value_currency: event.valueCurrency }),
+          unique_id: event.uniqueId,
+          metric: { data: { type: 'metric', attributes: { name: event.metric } } },
+          profile: { data: { type: 'profile', attributes: event.profile } },
+        },
+      },
+    });
+  }
+
+  /** GET /api/accounts: the cheapest authenticated call, to tell whether a key works. */
+  getAccounts(): Promise<KlaviyoOutcome> {
+    return this.request('GET', '/api/accounts');
+  }
+}

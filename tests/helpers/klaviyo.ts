@@ -1,0 +1,246 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+/**
+ * Stands in for Klaviyo on a local port, speaking its documented protocol: private-key
+ * authentication (`Authorization: Klaviyo-API-Key ...`), a required `revision` header,
+ * JSON:API bodies, 202 for an accepted event, JSON:API errors, per-account fixed-window rate
+ * limits (a burst second and a steady minute) with RateLimit-* headers on every answer but a
+ * 429, and Retry-After on a 429. Events are deduplicated on unique_id as Klaviyo does (per
+ * profile and metric). Tests script answers (500, 429, a hang) and see every request.
+ */
+export interface RecordedRequest {
+  at: number;
+  method: string;
+  path: string;
+  apiKey: string | null;
+  revision: string | null;
+  contentType: string | null;
+  body: unknown;
+}
+
+export interface AcceptedEvent {
+  uniqueId: string;
+  metric: string;
+  email: string | null;
+  properties: Record<string, unknown>;
+  value: number | null;
+  time: string | null;
+}
+
+/** A scripted answer for the next request: a status (with Retry-After for a 429), or no answer at all. */
+export type Scripted = { status: number; retryAfter?: string; body?: string } | 'hang';
+
+export interface StandInOptions {
+  /** Keys that authenticate (others get 401). */
+  keys?: string[];
+  burstPerSecond?: number;
+  steadyPerMinute?: number;
+}
+
+const fixture = (name: string) => readFileSync(path.join(process.cwd(), 'tests/fixtures/klaviyo', name), 'utf8');
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function jsonApiError(status: number, code: string, title: string, detail: string): string {
+  return JSON.stringify({ errors: [{ id: crypto.randomUUID(), status, code, title, detail, source: { pointer: '/data/' } }] });
+}
+
+/** The rules of Create Event's request body (EventCreateQueryV2): what Klaviyo answers 400 to. */
+export function eventBodyProblem(body: unknown): string | null {
+  if (!isObject(body) || !isObject(body.data)) return 'data is required';
+  const { data } = body;
+  if (data.type !== 'event') return 'data.type must be "event"';
+  const a = data.attributes;
+  if (!isObject(a)) return 'data.attributes is required';
+  if (!isObject(a.properties)) return 'attributes.properties is required';
+  const metric = isObject(a.metric) && isObject(a.metric.data) ? a.metric.data : null;
+  if (!metric || metric.type !== 'metric' || !isObject(metric.attributes) || typeof metric.attributes.name !== 'string') {
+    return 'attributes.metric.data must be a metric with a name';
+  }
+  if (metric.attributes.name.length >= 128) return 'metric name must be less than 128 characters';
+  const profile = isObject(a.profile) && isObject(a.profile.data) ? a.profile.data : null;
+  if (!profile || profile.type !== 'profile' || !isObject(profile.attributes)) return 'attributes.profile.data must be a profile';
+  const p = profile.attributes;
+  if (![p.email, p.phone_number, p.external_id, profile.id].some((x) => typeof x === 'string' && x)) {
+    return 'the profile needs an identifier (email, phone_number, external_id or id)';
+  }
+  if (a.time !== undefined && a.time !== null && Number.isNaN(Date.parse(String(a.time)))) return 'time must be a date-time';
+  if (a.value !== undefined && a.value !== null && typeof a.value !== 'number') return 'value must be a number';
+  return null;
+}
+
+export class KlaviyoStandIn {
+  readonly requests: RecordedRequest[] = [];
+  readonly events = new Map<string, AcceptedEvent>();
+  readonly script: Scripted[] = [];
+  /** 429s sent, by the rate limits or by the script. */
+  rateLimited = 0;
+  /** Called when a request has been read and before it is answered (a test may kill the sender here). */
+  onRequest: ((req: RecordedRequest) => void) | null = null;
+  keys: Set<string>;
+  burstPerSecond: number;
+  steadyPerMinute: number;
+  private server: Server | null = null;
+  private readonly hung: ServerResponse[] = [];
+  private second = 0;
+  private inSecond = 0;
+  private minute = 0;
+  private inMinute = 0;
+
+  constructor(options: StandInOptions = {}) {
+    this.keys = new Set(options.keys ?? ['pk_test_haven_0123456789']);
+    this.burstPerSecond = options.burstPerSecond ?? 350;
+    this.steadyPerMinute = options.steadyPerMinute ?? 3500;
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error('The Klaviyo stand-in is not listening');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** Requests to an endpoint, in arrival order. */
+  sent(pathname = '/api/events'): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === pathname);
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hung.splice(0)) res.destroy();
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private rateHeaders(now: number): Record<string, string> {
+    return {
+      'RateLimit-Limit': String(this.steadyPerMinute),
+      'RateLimit-Remaining': String(Math.max(this.steadyPerMinute - this.inMinute, 0)),
+      'RateLimit-Reset': String(Math.ceil(((this.minute + 1) * 60_000 - now) / 1000)),
+    };
+  }
+
+  /** Count the request in the account's windows; the seconds to wait when over either. */
+  private overLimit(now: number): number | null {
+    const second = Math.floor(now / 1000);
+    const minute = Math.floor(now / 60_000);
+    if (second !== this.second) {
+      this.second = second;
+      this.inSecond = 0;
+    }
+    if (minute !== this.minute) {
+      this.minute = minute;
+      this.inMinute = 0;
+    }
+    if (this.inMinute >= this.steadyPerMinute) return Math.ceil(((minute + 1) * 60_000 - now) / 1000);
+    if (this.inSecond >= this.burstPerSecond) return 1;
+    this.inSecond += 1;
+    this.inMinute += 1;
+    return null;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = text;
+    }
+    const auth = req.headers.authorization ?? '';
+    const recorded: RecordedRequest = {
+      at: Date.now(),
+      method: req.method ?? 'GET',
+      path: new URL(req.url ?? '/', 'http://stand-in').pathname.replace(/\/$/, ''),
+      apiKey: auth.startsWith('Klaviyo-API-Key ') ? auth.slice('Klaviyo-API-Key '.length) : null,
+      revision: typeof req.headers.revision === 'string' ? req.headers.revision : null,
+      contentType: req.headers['content-type'] ?? null,
+      body,
+    };
+    this.requests.push(recorded);
+    this.onRequest?.(recorded);
+    if (res.destroyed) return;
+
+    const send = (status: number, payload: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { ...(payload ? { 'content-type': 'application/vnd.api+json' } : {}), ...headers });
+      res.end(payload);
+    };
+    const scripted = this.script.shift();
+    if (scripted === 'hang') {
+      this.hung.push(res);
+      return;
+    }
+    if (scripted) {
+      if (scripted.status === 429) this.rateLimited += 1;
+      send(scripted.status, scripted.body ?? (scripted.status >= 400 ? jsonApiError(scripted.status, 'error', 'Scripted error', `A ${scripted.status} from the test`) : ''),
+        scripted.retryAfter === undefined ? {} : { 'Retry-After': scripted.retryAfter });
+      return;
+    }
+
+    if (!recorded.apiKey || !this.keys.has(recorded.apiKey)) {
+      send(401, fixture('error-401.json'));
+      return;
+    }
+    if (!recorded.revision || !/^\d{4}-\d{2}-\d{2}(\.\w+)?$/.test(recorded.revision)) {
+      send(400, jsonApiError(400, 'invalid', 'Invalid input.', 'The revision header is required (YYYY-MM-DD)'));
+      return;
+    }
+    const now = Date.now();
+    const wait = this.overLimit(now);
+    if (wait !== null) {
+      this.rateLimited += 1;
+      send(429, jsonApiError(429, 'throttled', 'Request was throttled.', `Request was throttled. Expected available in ${wait} seconds.`), {
+        'Retry-After': String(wait),
+      });
+      return;
+    }
+    const rate = this.rateHeaders(now);
+
+    if (recorded.method === 'GET' && recorded.path === '/api/accounts') {
+      send(200, fixture('get-accounts.json'), rate);
+      return;
+    }
+    if (recorded.method === 'POST' && recorded.path === '/api/events') {
+      if (!recorded.contentType?.startsWith('application/vnd.api+json') && !recorded.contentType?.startsWith('application/json')) {
+        send(415, jsonApiError(415, 'unsupported_media_type', 'Unsupported media type.', 'Use application/vnd.api+json'), rate);
+        return;
+      }
+      const problem = eventBodyProblem(body);
+      if (problem) {
+        send(400, jsonApiError(400, 'invalid', 'Invalid input.', problem), rate);
+        return;
+      }
+      const a = (body as { data: { attributes: Record<string, unknown> } }).data.attributes;
+      const metric = ((a.metric as { data: { attributes: { name: string } } }).data.attributes.name);
+      const profile = (a.profile as { data: { attributes: Record<string, unknown> } }).data.attributes;
+      const email = typeof profile.email === 'string' ? profile.email : null;
+      const uniqueId = typeof a.unique_id === 'string' ? a.unique_id : `${email}/${metric}/${String(a.time)}`;
+      const key = `${email}|${metric}|${uniqueId}`;
+      if (!this.events.has(key)) {
+        this.events.set(key, {
+          uniqueId,
+          metric,
+          email,
+          properties: a.properties as Record<string, unknown>,
+          value: typeof a.value === 'number' ? a.value : null,
+          time: typeof a.time === 'string' ? a.time : null,
+        });
+      }
+      send(202, '', rate);
+      return;
+    }
+    send(404, jsonApiError(404, 'not_found', 'Not found.', `No route for ${recorded.method} ${recorded.path}`), rate);
+  }
+}
