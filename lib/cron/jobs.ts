@@ -23,12 +23,12 @@ export const CRON_JOBS: Record<string, CronJob> = {
       select private.evaluate_stages(null, ${now}, 5000) as r`;
     return row?.r ?? { checked: 0, changed: 0 };
   }),
-  // Fold analytics deltas (customer counts, daily trends, cohorts, loyalty days and tiers) into the per-merchant totals.
+  // Fold analytics deltas (customer counts, daily trends, cohorts, loyalty days and tiers, win-back figures) into the totals.
   rollups: inSystem(async (tx) => {
-    const [row] = await tx<{ customers: number; trends: number; loyalty: number }[]>`
+    const [row] = await tx<{ customers: number; trends: number; loyalty: number; winback: number }[]>`
       select private.compact_customer_rollups(100000) as customers, private.compact_trends(100000) as trends,
-             private.compact_loyalty(100000) as loyalty`;
-    return { folded: row?.customers ?? 0, trends: row?.trends ?? 0, loyalty: row?.loyalty ?? 0 };
+             private.compact_loyalty(100000) as loyalty, private.compact_winback(100000) as winback`;
+    return { folded: row?.customers ?? 0, trends: row?.trends ?? 0, loyalty: row?.loyalty ?? 0, winback: row?.winback ?? 0 };
   }),
   // Coupons past their end date become expired.
   coupons: inSystem(async (tx, now) => {
@@ -46,6 +46,13 @@ export const CRON_JOBS: Record<string, CronJob> = {
       birthdays: row?.birthdays ?? 0,
       expiredCodes: row?.codes ?? 0,
     };
+  }),
+  // Win-back: enrol customers who became at risk or churned into active campaigns (from the
+  // journey's stage changes, never a scan of customers), and complete campaigns past their end.
+  winback: inSystem(async (tx, now) => {
+    const [row] = await tx<{ r: { events: number; enrolled: number; completed: number } }[]>`
+      select private.winback_tick(${now}, 5000) as r`;
+    return row?.r ?? { events: 0, enrolled: 0, completed: 0 };
   }),
   // Queued jobs (messages to Klaviyo) that are due, for a deployment without `npm run worker`
   // (Vercel): run within a deadline that leaves the function time to answer.

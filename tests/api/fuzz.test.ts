@@ -103,6 +103,17 @@ beforeAll(async () => {
     select referral_code from public.loyalty_members where user_id = ${m.userId} and customer_id = ${customerId}`);
   await rotateKey();
 
+  // Win-back: a draft to edit, and an active campaign (the fuzz customer made at risk) to step through.
+  const campaign = await call<{ id: string }>((await import('@/app/api/winback/campaigns/route')).POST, '/api/winback/campaigns', {
+    cookie: m.cookie, body: { name: 'Fuzz draft' },
+  });
+  const running = await call<{ id: string }>((await import('@/app/api/winback/campaigns/route')).POST, '/api/winback/campaigns', {
+    cookie: m.cookie, body: { name: 'Fuzz running', holdoutPercent: 0 },
+  });
+  await withSystem((tx) => tx`select private.winback_activate(${m.userId}, ${running.body.id})`);
+  const draftId = campaign.body.id;
+  const runningId = running.body.id;
+
   const criteria = { stages: ['customer'], collections: ['growth'], min_ltv: 1, max_ltv: 500, min_orders: 1, max_days_since_purchase: 90 };
   const terms = { discountType: 'percentage', discountValue: 10, usageLimit: 5, minimumPurchase: 20, productIds: ['p-1'], description: 'Fuzz', expiresAt: '2099-01-01T00:00:00Z' };
   cases = [
@@ -132,6 +143,26 @@ beforeAll(async () => {
     { file: 'loyalty/members/[customerId]', method: 'GET', params: { customerId }, query: { limit: '10', offset: '0' } },
     { file: 'loyalty/members/[customerId]/redeem', method: 'POST', params: { customerId }, body: { rewardId } },
     { file: 'loyalty/members/[customerId]/adjust', method: 'POST', params: { customerId }, body: { kind: 'adjustment', points: 5, reason: 'Fuzz' } },
+    { file: 'winback/campaigns', method: 'GET' },
+    {
+      file: 'winback/campaigns', method: 'POST',
+      body: { name: 'Fuzz new', description: 'd', targetStages: ['at_risk'], minDaysInactive: 30, maxDaysInactive: 400, minLifetimeValue: 10,
+        targetCollections: ['growth'], incentiveType: 'percentage_discount', incentiveValue: 15, couponDays: 14, sendDelayDays: 2,
+        holdoutPercent: 20, attributionDays: 30, startsAt: '2026-01-01T00:00:00Z', endsAt: '2099-01-01T00:00:00Z' },
+    },
+    { file: 'winback/preview', method: 'POST', body: { fields: { targetStages: ['churned'], minLifetimeValue: 5, holdoutPercent: 10 } } },
+    { file: 'winback/campaigns/[id]', method: 'GET', params: { id: draftId } },
+    { file: 'winback/campaigns/[id]', method: 'PATCH', params: { id: draftId }, body: { name: 'Fuzz draft 2', incentiveType: 'points', incentiveValue: 100 } },
+    { file: 'winback/campaigns/[id]', method: 'DELETE', params: { id: '00000000-0000-4000-8000-000000000000' } },
+    { file: 'winback/campaigns/[id]/preview', method: 'GET', params: { id: draftId } },
+    { file: 'winback/campaigns/[id]/recipients', method: 'GET', params: { id: runningId }, query: { status: 'pending', limit: '10' } },
+    { file: 'winback/campaigns/[id]/results', method: 'GET', params: { id: runningId } },
+    { file: 'winback/campaigns/[id]/messages', method: 'GET', params: { id: runningId } },
+    { file: 'winback/campaigns/[id]/messages/retry', method: 'POST', params: { id: runningId }, body: { ids: ['00000000-0000-4000-8000-000000000000'] } },
+    { file: 'winback/campaigns/[id]/pause', method: 'POST', params: { id: runningId } },
+    { file: 'winback/campaigns/[id]/resume', method: 'POST', params: { id: runningId } },
+    { file: 'winback/campaigns/[id]/activate', method: 'POST', params: { id: draftId } },
+    { file: 'winback/campaigns/[id]/complete', method: 'POST', params: { id: runningId } },
     { file: 'auth/login', method: 'POST', as: 'anyone', body: { email: m.email, password: 'wrong password' } },
     { file: 'auth/signup', method: 'POST', as: 'anyone', body: { email: 'fuzz-new@example.test', password: 'long enough password' } },
     { file: 'auth/logout', method: 'POST', as: 'merchant' },

@@ -95,4 +95,10 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
   klaviyo_messages: (tx, userId) => tx`
     insert into public.klaviyo_messages (user_id, source, customer_id, metric)
     select ${userId}, 'fixture', c.id, 'Fixture' from public.customers c where c.user_id = ${userId} and c.email = 'fixture@example.test'`,
+  // A win-back campaign, activated once the fixture's customers have gone quiet (churned by
+  // now): recipients and the counters' deltas come from the real activation.
+  winback_campaigns: (tx, userId) => tx`insert into public.winback_campaigns (user_id, name) values (${userId}, 'Fixture')`,
+  winback_recipients: (tx, userId) => tx`select private.evaluate_stages(${userId}, now(), 1000)`.then(() => tx`
+    select private.winback_activate(${userId}, w.id) from public.winback_campaigns w where w.user_id = ${userId}`),
+  winback_campaign_deltas: async () => undefined,
 };

@@ -11,7 +11,7 @@ const T0 = new Date('2026-03-01T00:00:00Z');
 beforeAll(async () => {
   userId = (await createMerchant('events')).userId;
   pools = openRacePools(4);
-  // What win-back will do in its migration: consume changes into at_risk and churned.
+  // A consumer of our own, beside win-back's (registered in its migration), for the same stages.
   await db()`select private.register_stage_consumer('test_winback', array['at_risk', 'churned'])`;
 });
 afterAll(() => closeRacePools(pools));
@@ -67,8 +67,15 @@ describe('stage changes as events', () => {
   });
 
   it('queues nothing for stages no consumer wants, and nothing at all without consumers', async () => {
-    const [q] = await db()<{ n: number }[]>`select count(*)::int as n from private.stage_events`;
-    expect(q?.n).toBe(0);
+    const [q] = await db()<{ n: number; unwanted: number }[]>`
+      select (count(*) filter (where e.consumer = 'test_winback'))::int as n,
+             (count(*) filter (where not e.to_stage = any (k.to_stages)))::int as unwanted
+        from private.stage_events e join private.stage_event_consumers k using (consumer)`;
+    // Ours were all taken above; win-back's wait for its cron, each one a stage it asked for.
+    expect(q).toEqual({ n: 0, unwanted: 0 });
+    const consumers = await db()<{ consumer: string; toStages: string[] }[]>`
+      select consumer, to_stages from private.stage_event_consumers order by consumer`;
+    expect(consumers).toEqual([{ consumer: 'test_winback', toStages: ['at_risk', 'churned'] }, { consumer: 'winback', toStages: ['at_risk', 'churned'] }]);
     await expect(db()`select private.register_stage_consumer('bad', array['gone'])`).rejects.toThrow(/Unknown stage/);
   });
 });

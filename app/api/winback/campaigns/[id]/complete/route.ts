@@ -1,0 +1,3 @@
+import { transitionRoute } from '@/lib/winback/routes';
+
+export const POST = transitionRoute('complete');
