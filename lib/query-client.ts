@@ -41,6 +41,16 @@ export const queryKeys = {
     trends: (period: Record<string, string | number>) => ['analytics', 'trends', period] as const,
     cohorts: (months: number) => ['analytics', 'cohorts', months] as const,
   },
+  /** Every win-back query starts with 'winback': a step or a retry moves figures everywhere. */
+  winback: {
+    all: ['winback'] as const,
+    list: ['winback', 'list'] as const,
+    campaign: (id: string) => ['winback', 'campaign', id] as const,
+    results: (id: string) => ['winback', 'results', id] as const,
+    recipients: (id: string, status: string | undefined, after: string | undefined) => ['winback', 'recipients', id, status ?? 'all', after ?? ''] as const,
+    messages: (id: string) => ['winback', 'messages', id] as const,
+    preview: (campaignId: string | undefined, fields: Record<string, unknown>) => ['winback', 'preview', campaignId ?? 'new', fields] as const,
+  },
   collections: {
     all: ['collections'] as const,
     list: ['collections', 'list'] as const,

@@ -6,11 +6,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { runCouponsBench } from '@/scripts/bench/coupons';
 import { runJourneyBench } from '@/scripts/bench/journey';
 import { runLoyaltyBench } from '@/scripts/bench/loyalty';
+import { runWinbackBench } from '@/scripts/bench/winback';
 
 const SUITES: Record<string, () => Promise<string>> = {
   coupons: runCouponsBench,
   journey: runJourneyBench,
   loyalty: runLoyaltyBench,
+  winback: runWinbackBench,
 };
 
 const name = process.argv[2];

@@ -1,4 +1,4 @@
-import { Award, Filter, Home, Settings, Tag, Users, type LucideIcon } from 'lucide-react';
+import { Award, Filter, Home, RotateCcw, Settings, Tag, Users, type LucideIcon } from 'lucide-react';
 
 export interface NavItem {
   href: string;
@@ -12,6 +12,7 @@ export const NAV_ITEMS: NavItem[] = [
   { href: '/dashboard/customers', label: 'Customers', icon: Users },
   { href: '/dashboard/customers/segments', label: 'Segments', icon: Filter },
   { href: '/dashboard/loyalty', label: 'Loyalty', icon: Award },
+  { href: '/dashboard/campaigns/winback', label: 'Win-back', icon: RotateCcw },
   { href: '/dashboard/campaigns/coupons', label: 'Coupons', icon: Tag },
   { href: '/dashboard/settings', label: 'Settings', icon: Settings },
 ];

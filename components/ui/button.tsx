@@ -23,6 +23,18 @@ const sizeClasses: Record<ButtonSize, string> = {
   md: 'h-10 gap-2 px-4 text-sm',
 };
 
+/** The classes of a button, for a link that looks like one (a link inside a button is not allowed). */
+export function buttonClasses(variant: ButtonVariant = 'primary', size: ButtonSize = 'md', className?: string): string {
+  return cn(
+    'inline-flex shrink-0 items-center justify-center whitespace-nowrap rounded-md font-medium transition-colors',
+    'focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600',
+    'disabled:cursor-not-allowed disabled:opacity-60',
+    variantClasses[variant],
+    sizeClasses[size],
+    className,
+  );
+}
+
 /** Native button with variants; `loading` disables it, sets aria-busy and shows a spinner. */
 export function Button({
   variant = 'primary',
@@ -39,14 +51,7 @@ export function Button({
       type={type}
       disabled={disabled || loading}
       aria-busy={loading || undefined}
-      className={cn(
-        'inline-flex shrink-0 items-center justify-center whitespace-nowrap rounded-md font-medium transition-colors',
-        'focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600',
-        'disabled:cursor-not-allowed disabled:opacity-60',
-        variantClasses[variant],
-        sizeClasses[size],
-        className,
-      )}
+      className={buttonClasses(variant, size, className)}
       {...props}
     >
       {loading ? <Loader2 className="size-4 animate-spin" aria-hidden="true" /> : null}

@@ -59,8 +59,10 @@ export const CRON_JOBS: Record<string, CronJob> = {
   jobs: async () => {
     const { DATABASE_URL, JOB_CONCURRENCY } = env();
     if (!DATABASE_URL) throw new Error('DATABASE_URL is not set');
+    // Messages held for a key that has been saved since go again first.
+    const released = await withSystem(async (tx) => (await tx<{ n: number }[]>`select private.klaviyo_sweep(now(), 5000) as n`)[0]?.n ?? 0);
     const r = await drainJobs(DATABASE_URL, { concurrency: JOB_CONCURRENCY, deadlineMs: 45_000 });
-    return { ran: r.ran, succeeded: r.succeeded, failed: r.failed, left: r.left };
+    return { released, ran: r.ran, succeeded: r.succeeded, failed: r.failed, left: r.left ? 1 : 0 };
   },
   // Dynamic segment membership, least recently evaluated first.
   segments: inSystem(async (tx, now) => {

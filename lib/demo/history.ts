@@ -171,6 +171,10 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
     ...referralSteps(now).map((r) => ({ at: r.at, referral: r })),
   ].sort((x, y) => x.at.localeCompare(y.at));
   const friendCodes = new Map<number, string>();
+  const winback = demoWinback(now);
+  // While the history plays, the store had Klaviyo connected (the seed removes the key at the end,
+  // so what the active campaign sends from now on waits, held, for a real key in Settings).
+  await sql`insert into public.merchant_credentials (user_id, provider, ciphertext, last4) values (${userId}, 'klaviyo', 'v1.demo-history', 'demo')`;
   const days = new Map<number, Item[]>();
   for (const item of timeline) {
     const day = Math.floor(Date.parse(item.at) / DAY);
@@ -180,6 +184,7 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
     await sql.begin(async (tx) => {
       await tx`select private.evaluate_stages(${userId}, ${new Date(day * DAY)}, 100000)`;
       await tx`select private.loyalty_expire(${new Date(day * DAY)}, 100000), private.loyalty_expire_codes(${new Date(day * DAY)}, 100000)`;
+      await winbackDay(tx, userId, day, winback);
       let pending: DemoEvent[] = [];
       const flush = async () => {
         const last = pending[pending.length - 1];
@@ -219,16 +224,120 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
     });
   }
   await seedBirthdays(sql, userId, now);
+  await sql`delete from public.merchant_credentials where user_id = ${userId} and provider = 'klaviyo'`;
   await sql`select private.evaluate_stages(${userId}, ${now}, 100000)`;
   await sql`select private.loyalty_expire(${now}, 100000), private.loyalty_expire_codes(${now}, 100000)`;
   // What the rollups cron does every few minutes: fold the analytics deltas into the totals.
-  await sql`select private.compact_customer_rollups(1000000), private.compact_trends(1000000), private.compact_loyalty(1000000)`;
+  await sql`select private.compact_customer_rollups(1000000), private.compact_trends(1000000), private.compact_loyalty(1000000),
+                    private.compact_winback(1000000)`;
   await sql`
     insert into public.customer_segments (user_id, name, description, criteria)
     values (${userId}, 'VIPs', 'High-value repeat customers', '{"stages": ["vip"]}'),
            (${userId}, 'Lapsing buyers', 'Bought before, quiet for 60 to 180 days', '{"min_orders": 1, "min_days_since_purchase": 60, "max_days_since_purchase": 180}'),
            (${userId}, 'Growth fans', 'Prefer the growth collection', '{"collections": ["growth"]}')`;
   await sql`select public.evaluate_segment(user_id, id, ${now}) from public.customer_segments where user_id = ${userId}`;
+}
+
+interface DemoCampaign {
+  name: string;
+  description: string;
+  /** Day number (days since 1970) it is activated on, and the one it ends on (null: still running). */
+  startDay: number;
+  endDay: number | null;
+  fields: Record<string, string | number | string[]>;
+  id?: string;
+}
+
+/**
+ * Two win-back campaigns: one that ran from seven to three months ago, with a fifth held back,
+ * and one running since six weeks ago for customers who had spent 100 or more.
+ */
+function demoWinback(now: Date): DemoCampaign[] {
+  const today = Math.floor(now.getTime() / DAY);
+  return [
+    {
+      name: 'Spring win-back', description: '15% off for anyone who slipped away', startDay: today - 210, endDay: today - 90,
+      fields: { holdoutPercent: 20, incentiveType: 'percentage_discount', incentiveValue: 15, couponDays: 21, attributionDays: 30 },
+    },
+    {
+      name: 'Big spenders, come back', description: '$10 off for at-risk customers who had spent 100 or more', startDay: today - 45, endDay: null,
+      fields: { holdoutPercent: 10, incentiveType: 'fixed_discount', incentiveValue: 10, couponDays: 30, attributionDays: 30,
+        minLifetimeValue: 100, targetStages: ['at_risk'], sendDelayDays: 3 },
+    },
+  ];
+}
+
+/**
+ * One day of win-back in the history, through the real functions: a campaign starts on its day,
+ * the cron enrols and ends as it would, and the offers due that day go out as Klaviyo would
+ * take them (the outbox's claim and its record of a 202). A third of those sent open the email,
+ * half of those click, and a third of the clickers order with their code within the day: the
+ * campaign's own effect, on top of the orders the history already has for both groups.
+ */
+async function winbackDay(tx: Tx, userId: string, day: number, campaigns: DemoCampaign[]): Promise<void> {
+  const start = new Date(day * DAY);
+  const end = new Date((day + 1) * DAY - 1000);
+  for (const c of campaigns) {
+    if (day < c.startDay || c.id) continue;
+    const [row] = await tx<{ id: string }[]>`
+      insert into public.winback_campaigns ${tx({
+        ...c.fields, userId, name: c.name, description: c.description, createdAt: start, updatedAt: start,
+        endsAt: c.endDay === null ? null : new Date(c.endDay * DAY),
+      })} returning id`;
+    c.id = row?.id;
+    await tx`select private.winback_activate(${userId}, ${c.id ?? ''}, ${start})`;
+  }
+  if (!campaigns.some((c) => c.id)) return;
+  await tx`select private.winback_tick(${start}, 100000)`;
+  // The worker's two steps for each offer due today: the claim, then the record of Klaviyo's 202.
+  const claimed = await tx<{ id: string; at: string }[]>`
+    select k.id, k.at from (
+      select m.id, greatest(m.due_at, ${start}::timestamptz) as at,
+             private.klaviyo_claim(m.user_id, m.id, greatest(m.due_at, ${start}::timestamptz)) ->> 'action' as action
+        from public.klaviyo_messages m
+       where m.user_id = ${userId} and m.status = 'pending' and m.due_at <= ${end}
+    ) k where k.action = 'send'`;
+  if (claimed.length === 0) return;
+  await tx`select private.klaviyo_result(${userId}, k.id, 'sent', null, null, k.at)
+             from unnest(${claimed.map((c) => c.id)}::uuid[], ${claimed.map((c) => c.at)}::timestamptz[]) as k(id, at)`;
+  const sent = await tx<{ email: string; recipientId: string; coupon: string | null; sentAt: string; incentiveType: string; incentiveValue: number | null }[]>`
+    select c.email, r.id as recipient_id, r.coupon_code as coupon, r.sent_at, w.incentive_type, w.incentive_value
+      from public.winback_recipients r
+      join public.customers c on c.user_id = r.user_id and c.id = r.customer_id
+      join public.winback_campaigns w on w.user_id = r.user_id and w.id = r.campaign_id
+     where r.user_id = ${userId} and r.message_id = any (${claimed.map((c) => c.id)}::uuid[]) and r.sent_at is not null`;
+  const roll = (email: string, salt: string) => (parseInt(md5ish(`${email}/${salt}`), 16) % 1000) / 1000;
+  const touches: { email: string; type: string; channel: string; occurredAt: string; referenceType: string; referenceId: string }[] = [];
+  for (const r of sent) {
+    if (roll(r.email, 'open') >= 0.34) continue;
+    const openedAt = new Date(Date.parse(r.sentAt) + 2 * 3600_000);
+    touches.push({ email: r.email, type: 'email_open', channel: 'email', occurredAt: openedAt.toISOString(), referenceType: 'winback', referenceId: r.recipientId });
+    if (roll(r.email, 'click') >= 0.5) continue;
+    const clickedAt = new Date(openedAt.getTime() + 20 * 60_000);
+    touches.push({ email: r.email, type: 'email_click', channel: 'email', occurredAt: clickedAt.toISOString(), referenceType: 'winback', referenceId: r.recipientId });
+  }
+  if (touches.length) await tx`select private.record_touchpoints(${userId}, ${jsonb(tx, touches)}, ${end})`;
+  for (const t of touches.filter((x) => x.type === 'email_click')) {
+    const r = sent.find((x) => x.recipientId === t.referenceId);
+    if (!r?.coupon || roll(r.email, 'order') >= 0.34) continue;
+    const price = 40 + Math.floor(roll(r.email, 'price') * 80);
+    const discount = r.incentiveType === 'percentage_discount' ? Math.round(price * (r.incentiveValue ?? 0)) / 100 : (r.incentiveValue ?? 0);
+    await tx`select private.apply_order(${userId}, ${jsonb(tx, {
+      shopOrderId: `demo-wb-${r.recipientId.slice(0, 8)}`, email: r.email, total: Math.round((price - discount + SHIPPING) * 100) / 100,
+      currency: 'USD', orderedAt: new Date(Date.parse(t.occurredAt) + 3600_000).toISOString(),
+      lineItems: [{ productId: 'growth-2', quantity: 1, price }], discountCodes: [{ code: r.coupon, amount: discount }], noteAttributes: {},
+    })}, ${end})`;
+  }
+}
+
+/** A stable hex hash of a string (FNV-1a), for deterministic choices in the demo. */
+function md5ish(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16);
 }
 
 interface ReferralStep {

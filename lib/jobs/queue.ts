@@ -59,17 +59,19 @@ export interface DrainResult {
   ran: number;
   succeeded: number;
   failed: number;
-  /** Jobs still due when the deadline came (the next call takes them). */
-  left: number;
+  /** Whether jobs were still due when the deadline came (the next call takes them). */
+  left: boolean;
 }
 
-async function dueJobs(): Promise<number> {
+/** Whether any of our jobs is due and free (exists, not count: a backlog can be a million jobs). */
+async function anyDue(): Promise<boolean> {
   const identifiers = Object.keys(TASKS);
   return withSystem(async (tx) => {
-    const [row] = await tx<{ n: number }[]>`
-      select count(*)::int as n from graphile_worker.jobs
-       where task_identifier = any (${identifiers}) and run_at <= now() and locked_at is null and attempts < max_attempts`;
-    return row?.n ?? 0;
+    const [row] = await tx<{ due: boolean }[]>`
+      select exists (select 1 from graphile_worker.jobs
+                      where task_identifier = any (${identifiers}) and run_at <= now() and locked_at is null
+                        and attempts < max_attempts) as due`;
+    return row?.due ?? false;
   });
 }
 
@@ -95,12 +97,12 @@ export async function drainJobs(url: string, { concurrency = 16, deadlineMs = 50
     active -= 1;
   });
   const deadline = Date.now() + deadlineMs;
-  let left = 0;
+  let left = false;
   try {
     for (;;) {
       await new Promise((r) => setTimeout(r, 100));
-      left = await dueJobs();
-      if ((left === 0 && active === 0) || Date.now() >= deadline) break;
+      left = await anyDue();
+      if ((!left && active === 0) || Date.now() >= deadline) break;
     }
   } finally {
     await runner.stop();

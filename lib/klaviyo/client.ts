@@ -84,7 +84,8 @@ export class KlaviyoClient {
     private readonly baseUrl: string = env().KLAVIYO_API_URL,
   ) {}
 
-  private async request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<KlaviyoOutcome> {
+  /** `accept`: the statuses that mean done (Create Event: only 202; anything else is not "sent"). */
+  private async request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, accept?: number[]): Promise<KlaviyoOutcome> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.baseUrl), {
@@ -105,6 +106,9 @@ export class KlaviyoClient {
     }
     const text = await res.text().catch(() => '');
     const rate = readRate(res.headers);
+    if (res.ok && accept && !accept.includes(res.status)) {
+      return { ok: false, kind: 'unavailable', status: res.status, rate, detail: `Klaviyo answered ${res.status}, not ${accept.join(' or ')}` };
+    }
     if (res.ok) {
       let parsed: unknown = null;
       try {
@@ -138,7 +142,7 @@ export class KlaviyoClient {
           profile: { data: { type: 'profile', attributes: event.profile } },
         },
       },
-    });
+    }, [202]);
   }
 
   /** GET /api/accounts: the cheapest authenticated call, to tell whether a key works. */

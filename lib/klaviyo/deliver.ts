@@ -2,6 +2,7 @@ import 'server-only';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { withSystem } from '@/lib/db';
+import { env } from '@/lib/env';
 import { KlaviyoClient } from '@/lib/klaviyo/client';
 import { Pacer } from '@/lib/klaviyo/pacer';
 import { decryptCredential } from '@/lib/settings/integrations';
@@ -30,10 +31,25 @@ const eventSchema = z.object({
 });
 
 const claimSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('send'), keyCiphertext: z.string(), attempts: z.number(), event: eventSchema }),
+  z.object({ action: z.literal('send'), source: z.string(), keyCiphertext: z.string(), attempts: z.number().int(), event: eventSchema }),
   z.object({ action: z.literal('busy'), leaseUntil: z.string() }),
   z.object({ action: z.enum(['skip', 'hold', 'cancel']) }),
 ]);
+
+/**
+ * What a source adds to its events on the way out, where the server knows what SQL does not:
+ * the app's own address. Win-back: the links and the open pixel that carry the recipient's
+ * token back (the email template uses {{ event.click_url }} and {{ event.open_pixel_url }}).
+ */
+const DECORATORS: Record<string, (properties: Record<string, unknown>) => Record<string, unknown>> = {
+  winback: (p) => {
+    if (typeof p.tracking_token !== 'string') return p;
+    const base = env().APP_URL ?? `http://localhost:${process.env.PORT ?? 3000}`;
+    const token = encodeURIComponent(p.tracking_token);
+    const { tracking_token: _token, ...rest } = p;
+    return { ...rest, click_url: new URL(`/api/track/winback/${token}`, base).toString(), open_pixel_url: new URL(`/api/track/winback/${token}/open`, base).toString() };
+  },
+};
 
 /** Thrown so the queue retries later: another runner holds the message's lease, or Klaviyo may recover. */
 export class RetryLaterError extends Error {
@@ -58,13 +74,31 @@ export function processPacer(): Pacer {
   return holder.__havenKlaviyoPacer;
 }
 
-async function record(userId: string, id: string, outcome: string, reason: string | null, delayMs: number | null = null): Promise<void> {
+async function record(userId: string, id: string, outcome: string, reason: string | null, delayMs: number | null, attempt: number | null): Promise<void> {
   const delay = delayMs === null ? null : `${Math.ceil(delayMs)} milliseconds`;
-  await withSystem((tx) => tx`select private.klaviyo_result(${userId}, ${id}, ${outcome}, ${reason}, ${delay}::interval)`);
+  await withSystem((tx) => tx`
+    select private.klaviyo_result(${userId}, ${id}, ${outcome}, ${reason}, ${delay}::interval, now(), ${attempt}::int)`);
+}
+
+/**
+ * Wait for the pacer's slot before anything is claimed (a claim issues the incentive and counts
+ * an attempt): a short wait in place, a longer one moves the message's due time instead.
+ */
+async function paced(userId: string, id: string, pacer: Pacer): Promise<boolean> {
+  for (;;) {
+    const wait = pacer.reserve(userId);
+    if (wait === 0) return true;
+    if (wait > MAX_PACE_WAIT_MS) {
+      await record(userId, id, 'defer', 'Waiting for Klaviyo\u2019s rate limit', wait, null);
+      return false;
+    }
+    await sleep(wait);
+  }
 }
 
 export async function deliverMessage(payload: unknown, attempt: Attempt, pacer: Pacer = processPacer()): Promise<Delivery> {
   const { u: userId, m: id } = jobPayloadSchema.parse(payload);
+  if (!(await paced(userId, id, pacer))) return 'deferred';
   const claim = claimSchema.parse(
     await withSystem(async (tx) => {
       const [row] = await tx<{ c: unknown }[]>`select private.klaviyo_claim(${userId}, ${id}) as c`;
@@ -73,41 +107,50 @@ export async function deliverMessage(payload: unknown, attempt: Attempt, pacer: 
   );
   if (claim.action === 'busy') throw new RetryLaterError(`Message ${id} is being sent by another runner until ${claim.leaseUntil}`);
   if (claim.action !== 'send') return claim.action;
-
-  for (;;) {
-    const wait = pacer.reserve(userId);
-    if (wait === 0) break;
-    if (wait > MAX_PACE_WAIT_MS) {
-      await record(userId, id, 'defer', 'Waiting for Klaviyo\u2019s rate limit', wait);
-      return 'deferred';
+  const last = attempt.attempts >= attempt.maxAttempts;
+  try {
+    return await send(userId, id, claim, attempt, pacer);
+  } catch (err) {
+    // Whatever went wrong after the claim (a key that no longer decrypts, the database away
+    // while recording), the last attempt leaves the message failed for the merchant to see,
+    // never pending with no job behind it.
+    if (last && !(err instanceof RetryLaterError)) {
+      await record(userId, id, 'failed', 'Could not be sent (an error on our side); retry it from the campaign', null, claim.attempts).catch(() => undefined);
     }
-    await sleep(wait);
+    throw err;
   }
+}
 
+type SendClaim = Extract<z.infer<typeof claimSchema>, { action: 'send' }>;
+
+async function send(userId: string, id: string, claim: SendClaim, attempt: Attempt, pacer: Pacer): Promise<Delivery> {
+  const decorate = DECORATORS[claim.source];
+  const event = decorate ? { ...claim.event, properties: decorate(claim.event.properties) } : claim.event;
   const client = new KlaviyoClient(decryptCredential(userId, 'klaviyo', claim.keyCiphertext));
-  const result = await client.createEvent(claim.event);
+  const result = await client.createEvent(event);
   pacer.observe(userId, result.rate);
+  const token = claim.attempts;
   if (result.ok) {
-    await record(userId, id, 'sent', null);
+    await record(userId, id, 'sent', null, null, token);
     return 'sent';
   }
   switch (result.kind) {
     case 'rate_limited':
       pacer.block(userId, Date.now() + result.retryAfterMs);
-      await record(userId, id, 'defer', `Klaviyo asked us to wait ${Math.ceil(result.retryAfterMs / 1000)} s (rate limit)`, result.retryAfterMs);
+      await record(userId, id, 'defer', `Klaviyo asked us to wait ${Math.ceil(result.retryAfterMs / 1000)} s (rate limit)`, result.retryAfterMs, token);
       return 'deferred';
     case 'unauthorized':
-      await record(userId, id, 'key_rejected', `${result.detail}. Check the API key in Settings, Integrations (it needs events:write)`);
+      await record(userId, id, 'key_rejected', `${result.detail}. Check the API key in Settings, Integrations (it needs events:write)`, null, token);
       return 'key_rejected';
     case 'rejected':
-      await record(userId, id, 'failed', result.detail);
+      await record(userId, id, 'failed', result.detail, null, token);
       return 'failed';
     case 'unavailable':
       if (attempt.attempts >= attempt.maxAttempts) {
-        await record(userId, id, 'failed', `${result.detail} (gave up after ${attempt.attempts} attempts)`);
+        await record(userId, id, 'failed', `${result.detail} (gave up after ${attempt.attempts} attempts)`, null, token);
         return 'failed';
       }
-      await record(userId, id, 'retry', `${result.detail} (attempt ${attempt.attempts} of ${attempt.maxAttempts}; trying again)`);
+      await record(userId, id, 'retry', `${result.detail} (attempt ${attempt.attempts} of ${attempt.maxAttempts}; trying again)`, null, token);
       throw new RetryLaterError(result.detail);
   }
 }

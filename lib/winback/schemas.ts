@@ -205,6 +205,8 @@ export const resultsSchema = figuresSchema.extend({
   comparison: z.object({
     treatment: groupSchema,
     control: groupSchema,
+    /** Compared customers still inside their window: their recovery can still come. */
+    open: z.number().int(),
     minimumGroup: z.number().int(),
     enoughData: z.boolean(),
     /** Treatment recovery rate minus control recovery rate (a share, 0.05 = 5 points). */

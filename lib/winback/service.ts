@@ -79,7 +79,12 @@ export async function createCampaign(tx: Tx, userId: string, input: CampaignCrea
  * experiment and stay as they were; only its name, description and end date change (and a
  * completed campaign's end is history).
  */
+/** The campaign's row lock (as activation takes it), so a check of its status holds until the change commits. */
+const lockCampaign = (tx: Tx, userId: string, id: string) =>
+  asServer(tx, () => tx`select 1 from private.winback_campaign_for_update(${userId}, ${id})`);
+
 export async function updateCampaign(tx: Tx, userId: string, id: string, patch: CampaignPatch): Promise<Campaign> {
+  await lockCampaign(tx, userId, id);
   const current = await getCampaign(tx, userId, id);
   const changes = row(patch);
   if (current.status !== 'draft') {
@@ -104,6 +109,7 @@ export async function updateCampaign(tx: Tx, userId: string, id: string, patch: 
 
 /** Only a draft is deleted; a campaign that has run keeps its recipients and results (complete it instead). */
 export async function deleteCampaign(tx: Tx, userId: string, id: string): Promise<{ deleted: true }> {
+  await lockCampaign(tx, userId, id);
   const current = await getCampaign(tx, userId, id);
   if (current.status !== 'draft') throw new AppError('conflict', 'Only a draft can be deleted; complete the campaign instead');
   await asServer(tx, () => tx`delete from public.winback_campaigns where user_id = ${userId} and id = ${id}`);

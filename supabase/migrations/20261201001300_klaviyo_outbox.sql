@@ -215,6 +215,7 @@ begin
   returning * into v_msg;
   return jsonb_build_object(
     'action', 'send',
+    'source', v_msg.source,
     'keyCiphertext', v_key,
     'attempts', v_msg.attempts,
     'event', jsonb_strip_nulls(jsonb_build_object(
@@ -230,17 +231,22 @@ end
 $$;
 
 /**
- * Record what came of a claimed send. p_outcome:
+ * Record what came of a send. p_outcome:
  *  - 'sent': Klaviyo answered 202; the message is sent and the source's on_sent hook runs here.
+ *    A 202 is the truth whoever claimed last: a message cancelled meanwhile (its campaign
+ *    completed while the request was out) is sent all the same.
  *  - 'defer': rate limited; due again p_delay from now, by the database's clock, the one the
- *    queue runs by (not an error: the attempt is given back).
+ *    queue runs by. Not an error: a claimed attempt is given back; with no claim (p_attempt
+ *    null: the pacer said wait before anything was claimed) only the due time moves.
  *  - 'retry': an error that may pass; it stays pending with the reason and the job backs off.
  *  - 'failed': a permanent error, or the last attempt; the merchant sees it and can retry it.
  *  - 'key_rejected': Klaviyo refused the key; held until a key is saved.
- * Only the claim's own pending message changes; a message already sent stays sent.
+ * Except for 'sent', only the claim that is still the message's latest (p_attempt, the count
+ * its claim returned) changes it: a runner that lost its lease cannot overwrite a newer claim.
  */
 create or replace function private.klaviyo_result(p_user_id uuid, p_id uuid, p_outcome text, p_reason text default null,
-                                                   p_delay interval default null, p_now timestamptz default now())
+                                                   p_delay interval default null, p_now timestamptz default now(),
+                                                   p_attempt integer default null)
 returns boolean
 language plpgsql
 volatile
@@ -252,8 +258,8 @@ declare
   v_reason text := left(p_reason, 500);
 begin
   if p_outcome = 'sent' then
-    update public.klaviyo_messages set status = 'sent', sent_at = p_now, reason = null, lease_until = null
-     where user_id = p_user_id and id = p_id and status = 'pending'
+    update public.klaviyo_messages set status = 'sent', sent_at = p_now, reason = null, hold = null, lease_until = null
+     where user_id = p_user_id and id = p_id and status in ('pending', 'cancelled')
     returning source into v_source;
     if v_source is null then
       return false;
@@ -265,18 +271,27 @@ begin
     return true;
   elsif p_outcome = 'defer' then
     update public.klaviyo_messages
-       set due_at = clock_timestamp() + greatest(coalesce(p_delay, interval '1 second'), interval '0'), reason = v_reason, lease_until = null,
-           attempts = greatest(attempts - 1, 0)
-     where user_id = p_user_id and id = p_id and status = 'pending';
+       set due_at = clock_timestamp() + greatest(coalesce(p_delay, interval '1 second'), interval '0'), reason = v_reason,
+           lease_until = case when p_attempt is null then lease_until end,
+           attempts = case when p_attempt is null then attempts else greatest(attempts - 1, 0) end
+     where user_id = p_user_id and id = p_id and status = 'pending'
+       and (p_attempt is null and (lease_until is null or lease_until <= p_now) or attempts = p_attempt);
   elsif p_outcome = 'retry' then
     update public.klaviyo_messages set reason = v_reason, lease_until = null
-     where user_id = p_user_id and id = p_id and status = 'pending';
+     where user_id = p_user_id and id = p_id and status = 'pending' and attempts = p_attempt;
   elsif p_outcome = 'failed' then
     update public.klaviyo_messages set status = 'failed', reason = v_reason, lease_until = null
-     where user_id = p_user_id and id = p_id and status = 'pending';
+     where user_id = p_user_id and id = p_id and status = 'pending' and attempts = p_attempt;
   elsif p_outcome = 'key_rejected' then
-    update public.klaviyo_messages set status = 'held', hold = 'key_rejected', reason = v_reason, lease_until = null
-     where user_id = p_user_id and id = p_id and status = 'pending';
+    -- Refused with the key this claim read; if a key has been saved since, it goes again now
+    -- with the new one instead of waiting for a key that is already there.
+    update public.klaviyo_messages m
+       set status = case when k.fresh then 'pending' else 'held' end, hold = case when k.fresh then null else 'key_rejected' end,
+           reason = v_reason, lease_until = null, due_at = case when k.fresh then clock_timestamp() else m.due_at end
+      from (select exists (select 1 from public.merchant_credentials c, public.klaviyo_messages x
+                            where c.user_id = p_user_id and c.provider = 'klaviyo' and x.user_id = p_user_id and x.id = p_id
+                              and c.updated_at > x.last_attempt_at) as fresh) k
+     where m.user_id = p_user_id and m.id = p_id and m.status = 'pending' and m.attempts = p_attempt;
   else
     raise exception 'Unknown outcome %', p_outcome;
   end if;
@@ -301,8 +316,9 @@ as $$
 $$;
 
 /**
- * The merchant retries failed messages (the dead-letter list): each goes again now, with a
- * fresh set of attempts. Only the merchant's own failed messages; returns how many.
+ * The merchant retries failed messages (the dead-letter list): each goes again now, as a new
+ * job with the queue's full set of tries (the message keeps its count of attempts so far).
+ * Only the merchant's own failed messages; returns how many.
  */
 create or replace function private.klaviyo_retry(p_user_id uuid, p_ids uuid[], p_now timestamptz default now())
 returns integer
@@ -317,6 +333,32 @@ as $$
     returning 1
   )
   select count(*)::int from retried
+$$;
+
+/**
+ * What the queue's cron does before it runs jobs: messages held for want of a key go again
+ * when the merchant has one. The key trigger below does this at once; this catches a claim
+ * that found no key while one was being saved (its hold committed after the trigger looked).
+ * At most p_limit messages a call (the attention index finds them).
+ */
+create or replace function private.klaviyo_sweep(p_now timestamptz default now(), p_limit integer default 5000)
+returns integer
+language sql
+volatile
+set search_path = ''
+as $$
+  with stale as (
+    select m.user_id, m.id from public.klaviyo_messages m
+      join public.merchant_credentials c on c.user_id = m.user_id and c.provider = 'klaviyo'
+     where m.status = 'held' and m.hold = 'no_key'
+     limit p_limit
+       for update of m skip locked
+  ), released as (
+    update public.klaviyo_messages m set status = 'pending', hold = null, reason = null, due_at = greatest(m.due_at, p_now)
+      from stale s where m.user_id = s.user_id and m.id = s.id
+    returning 1
+  )
+  select count(*)::int from released
 $$;
 
 /** Trigger: saving a Klaviyo key releases what waited for one. */

@@ -70,6 +70,7 @@ create table public.winback_campaigns (
 create index winback_campaigns_list_idx on public.winback_campaigns (user_id, created_at desc, id);
 -- The campaigns a stage change can enrol into, and those the cron ends.
 create index winback_campaigns_running_idx on public.winback_campaigns (user_id) where status in ('active', 'paused');
+create index winback_campaigns_ending_idx on public.winback_campaigns (ends_at) where status in ('active', 'paused');
 create trigger winback_campaigns_updated_at before update on public.winback_campaigns
   for each row execute function public.update_updated_at_column();
 
@@ -80,8 +81,9 @@ create table public.winback_recipients (
   customer_id uuid not null,
   arm text not null check (arm in ('treatment', 'control')),
   -- pending: waiting for its send; control: held back, never contacted; sent, opened, clicked,
-  -- recovered: how far it went; cancelled: ordered (or came back) before the offer went;
-  -- unsubscribed: unsubscribed before it went; expired: the campaign ended before it went.
+  -- recovered: how far it went; cancelled: ordered before the offer's moment (either group: the
+  -- one exclusion from the comparison); unsubscribed: unsubscribed before it went; expired: it
+  -- did not go (the campaign ended first, or the customer had left the target stages).
   status text not null check (status in ('pending', 'control', 'sent', 'opened', 'clicked', 'recovered', 'cancelled',
                                           'unsubscribed', 'expired')),
   -- When the customer entered the stage that made them eligible.
@@ -90,6 +92,8 @@ create table public.winback_recipients (
   send_at timestamptz not null,
   enrolled_at timestamptz not null,
   message_id uuid,
+  -- Unguessable: the email's links and open pixel carry it back (/api/track/winback/<token>).
+  tracking_token text not null default replace(gen_random_uuid()::text, '-', '') check (tracking_token ~ '^[0-9a-f]{32}$'),
   coupon_id uuid,
   coupon_code text,
   points_awarded integer not null default 0 check (points_awarded >= 0),
@@ -105,6 +109,7 @@ create table public.winback_recipients (
   primary key (user_id, id),
   unique (user_id, campaign_id, customer_id),
   unique (user_id, message_id),
+  unique (user_id, tracking_token),
   foreign key (user_id, campaign_id) references public.winback_campaigns (user_id, id) on delete cascade,
   foreign key (user_id, customer_id) references public.customers (user_id, id) on delete cascade,
   foreign key (user_id, recovery_order_id) references public.orders (user_id, id) on delete set null (recovery_order_id),
@@ -120,6 +125,13 @@ create index winback_recipients_campaign_idx on public.winback_recipients (user_
 -- A customer's enrolments: recovery on their orders, exclusion from a second campaign.
 create index winback_recipients_customer_idx on public.winback_recipients (user_id, customer_id);
 create index winback_recipients_order_idx on public.winback_recipients (user_id, recovery_order_id) where recovery_order_id is not null;
+-- The recipients table unfiltered (by id), and recoveries by day.
+create index winback_recipients_page_idx on public.winback_recipients (user_id, campaign_id, id);
+create index winback_recipients_recovered_idx on public.winback_recipients (user_id, campaign_id, recovered_at) where recovered_at is not null;
+-- A tracked link or open arrives with the token alone (unique per merchant, and 122 random
+-- bits across merchants: not a global unique key, which a schema distributed by user_id
+-- could not keep).
+create index winback_recipients_token_idx on public.winback_recipients (tracking_token);
 create trigger winback_recipients_updated_at before update on public.winback_recipients
   for each row execute function public.update_updated_at_column();
 
@@ -179,8 +191,11 @@ as $$
 declare
   v_n integer;
 begin
+  -- One folder at a time, in id order: a change and its reversal (a recovery, then its
+  -- cancellation) fold in the order they were made, so no total is ever seen below zero.
+  perform pg_advisory_xact_lock(hashtextextended('compact_winback', 0));
   with taken as (
-    select d.user_id, d.id from public.winback_campaign_deltas d order by d.user_id, d.id limit p_limit for update skip locked
+    select d.user_id, d.id from public.winback_campaign_deltas d order by d.user_id, d.id limit p_limit
   ), gone as (
     delete from public.winback_campaign_deltas d using taken t where d.user_id = t.user_id and d.id = t.id
     returning d.*
@@ -281,10 +296,15 @@ as $$
      and (cardinality(p_w.target_collections) = 0 or c.primary_collection = any (p_w.target_collections))
      and (p_w.max_days_inactive is null or coalesce(c.last_purchase_at, c.created_at) > p_now - make_interval(days => p_w.max_days_inactive))
      and (p_w.ends_at is null or s.send_at < p_w.ends_at)
+     -- Not in this campaign already, and not inside another campaign's window (waiting for its
+     -- moment, or within its attribution days): one order is credited to one campaign, and no
+     -- control customer is sent another campaign's offer while it is being measured.
      and not exists (
        select 1 from public.winback_recipients r
+         join public.winback_campaigns o on o.user_id = r.user_id and o.id = r.campaign_id
         where r.user_id = c.user_id and r.customer_id = c.id
-          and (r.campaign_id = p_w.id or r.status in ('pending', 'control') and r.send_at > p_now)
+          and (r.campaign_id = p_w.id
+               or (r.status <> 'cancelled' and r.send_at + make_interval(days => o.attribution_days) > p_now))
      )
 $$;
 
@@ -349,7 +369,7 @@ as $$
         jsonb_populate_record(null::public.winback_campaigns, jsonb_build_object(
           'id', '00000000-0000-0000-0000-000000000000'::uuid, 'name', 'preview', 'status', 'draft',
           'target_stages', '["at_risk", "churned"]'::jsonb, 'min_days_inactive', 0, 'min_lifetime_value', 0,
-          'target_collections', '[]'::jsonb, 'send_delay_days', 0, 'holdout_percent', 0))),
+          'target_collections', '[]'::jsonb, 'send_delay_days', 0, 'holdout_percent', 10, 'attribution_days', 30))),
       (p_fields - 'user_id' - 'id' - 'status') || jsonb_build_object('user_id', p_user_id)),
     p_now)
 $$;
@@ -514,16 +534,20 @@ begin
     update public.klaviyo_messages m set status = 'cancelled', hold = null, reason = 'The campaign ended'
       from public.winback_recipients r
      where r.user_id = p_user_id and r.campaign_id = p_campaign_id and r.status = 'pending'
-       and m.user_id = r.user_id and m.id = r.message_id and m.status in ('pending', 'held')
+       and m.user_id = r.user_id and m.id = r.message_id and m.status in ('pending', 'held', 'failed')
        and (m.lease_until is null or m.lease_until <= p_now)
     returning m.id
   )
   update public.winback_recipients r
      set status = 'expired', ended_reason = 'The campaign ended before the offer went'
-   where r.user_id = p_user_id and r.campaign_id = p_campaign_id
-     and ((r.status = 'pending' and r.message_id in (select c.id from cancelled c))
-          or (r.status = 'control' and r.send_at > p_now and r.recovered_at is null));
+    from cancelled c
+   where r.user_id = p_user_id and r.message_id = c.id and r.status = 'pending';
   get diagnostics v_expired = row_count;
+  -- The control group alike: those whose moment had not come are out of the comparison too.
+  update public.winback_recipients r
+     set status = 'expired', ended_reason = 'The campaign ended before their moment'
+   where r.user_id = p_user_id and r.campaign_id = p_campaign_id and r.status = 'control' and r.send_at > p_now
+     and r.recovered_at is null;
   update public.winback_campaigns set status = 'completed', completed_at = p_now,
          ends_at = case when ends_at is null or ends_at > p_now then p_now else ends_at end
    where user_id = p_user_id and id = p_campaign_id;
@@ -558,7 +582,7 @@ begin
   for r in
     select w.user_id, w.id, array_agg(distinct t.customer_id) as customers
       from unnest(v_users, v_customers) t(user_id, customer_id)
-      join public.winback_campaigns w on w.user_id = t.user_id and w.status = 'active'
+      join public.winback_campaigns w on w.user_id = t.user_id and w.status in ('active', 'paused')
      group by w.user_id, w.id
      order by w.user_id, w.id
   loop
@@ -575,6 +599,17 @@ begin
     perform private.winback_complete(r.user_id, r.id, p_now);
     v_completed := v_completed + 1;
   end loop;
+  -- A message held as paused by a claim that raced the resume goes again (bounded).
+  with stuck as (
+    select m.user_id, m.id from public.klaviyo_messages m
+      join public.winback_recipients x on x.user_id = m.user_id and x.message_id = m.id
+      join public.winback_campaigns w on w.user_id = x.user_id and w.id = x.campaign_id and w.status = 'active'
+     where m.status = 'held' and m.hold = 'paused'
+     limit p_limit
+       for update of m skip locked
+  )
+  update public.klaviyo_messages m set status = 'pending', hold = null, reason = null, due_at = greatest(m.due_at, p_now)
+    from stuck s where m.user_id = s.user_id and m.id = s.id;
   return jsonb_build_object('events', cardinality(v_users), 'enrolled', v_enrolled, 'completed', v_completed);
 end
 $$;
@@ -623,7 +658,9 @@ begin
     return jsonb_build_object('cancel', 'Unsubscribed from email');
   end if;
   if not (v_c.stage = any (v_w.target_stages)) then
-    update public.winback_recipients set status = 'cancelled', ended_reason = 'Came back (now ' || v_c.stage || ') before the offer went'
+    -- Not 'cancelled': only an order before the moment takes a customer out of the comparison
+    -- (it does so in both groups); this one stays in the treatment group, not contacted.
+    update public.winback_recipients set status = 'expired', ended_reason = 'Came back (now ' || v_c.stage || ') before the offer went'
      where user_id = p_user_id and id = v_r.id;
     return jsonb_build_object('cancel', 'No longer ' || array_to_string(v_w.target_stages, ' or '));
   end if;
@@ -651,12 +688,12 @@ begin
     'incentive_type', v_w.incentive_type,
     'incentive_value', v_w.incentive_value,
     'coupon_code', v_r.coupon_code,
-    'coupon_expires_at', case when v_r.coupon_id is not null then p_now + make_interval(days => v_w.coupon_days) end,
+    'coupon_expires_at', (select k.expires_at from public.coupons k where k.user_id = p_user_id and k.id = v_r.coupon_id),
     'points_awarded', nullif(v_r.points_awarded, 0),
     'stage', v_c.stage,
     'primary_collection', v_c.primary_collection,
-    -- Links in the email carry these back to the storefront, which reports the click to /api/track.
-    'tracking_params', 'hh_ref=winback:' || v_r.id::text)));
+    -- The email's links and open pixel carry it back (see /api/track/winback); the server adds the URLs.
+    'tracking_token', v_r.tracking_token)));
 end
 $$;
 
@@ -787,8 +824,10 @@ begin
            status = case when x.arm = 'treatment' then 'recovered' else x.status end
       from public.winback_campaigns w
      where x.user_id = p_user_id and x.customer_id = v_order.customer_id and x.recovered_at is null
-       and x.status not in ('cancelled', 'expired', 'unsubscribed')
+       and x.status <> 'cancelled'
        and w.user_id = x.user_id and w.id = x.campaign_id
+       -- Their moment came while the campaign ran (one expired before it is out of the comparison).
+       and x.send_at <= coalesce(w.completed_at, 'infinity')
        and v_order.ordered_at >= x.send_at and v_order.ordered_at < x.send_at + make_interval(days => w.attribution_days)
     returning x.campaign_id, x.arm, x.recovery_value
   loop
@@ -856,7 +895,11 @@ begin
        set recovered_at = null, recovery_order_id = null, recovery_value = 0,
            status = case when x.arm = 'control' then x.status
                          when x.clicked_at is not null then 'clicked' when x.opened_at is not null then 'opened'
-                         when x.sent_at is not null then 'sent' else 'pending' end
+                         when x.sent_at is not null then 'sent'
+                         -- Its offer may still be waiting; if it was called off, it will not go now.
+                         when exists (select 1 from public.klaviyo_messages m where m.user_id = x.user_id and m.id = x.message_id
+                                        and m.status in ('pending', 'held')) then 'pending'
+                         else 'expired' end
       from cur where x.user_id = p_user_id and x.id = cur.id
     returning x.campaign_id, x.arm, cur.before
   loop
@@ -867,18 +910,39 @@ begin
 end
 $$;
 
-select private.register_order_handler('order', 'winback', 400, 'private.winback_on_order(uuid,uuid,timestamptz)');
-select private.register_order_handler('refund', 'winback', 400, 'private.winback_on_refund(uuid,uuid,timestamptz)');
-select private.register_order_handler('cancel', 'winback', 400, 'private.winback_on_cancel(uuid,uuid,timestamptz)');
+-- Before loyalty (300): a claim with a points incentive locks the recipient, then the member;
+-- the pipeline takes them in the same order, so the two cannot deadlock.
+select private.register_order_handler('order', 'winback', 250, 'private.winback_on_order(uuid,uuid,timestamptz)');
+select private.register_order_handler('refund', 'winback', 250, 'private.winback_on_refund(uuid,uuid,timestamptz)');
+select private.register_order_handler('cancel', 'winback', 250, 'private.winback_on_cancel(uuid,uuid,timestamptz)');
+
+/**
+ * Wilson's score interval for a share x/n at 95% (z = 1.96): [low, high]; better than p +/- z*se
+ * for small groups and for shares near 0 or 1 (it is never zero-width).
+ */
+create or replace function private.wilson(p_x integer, p_n integer)
+returns numeric[]
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when p_n = 0 then null else array[
+    (p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n),
+    (p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)] end
+    from (select p_x::numeric / nullif(p_n, 0) as p, p_n::numeric as n, 1.96::numeric as z) v
+$$;
 
 /**
  * A campaign's results from its stored rows. The groups are compared over recipients whose
- * moment has come (send_at passed) and who were not cancelled before it: the treatment group
- * whether or not its email was delivered (intention to treat, so delivery trouble shows as
- * less lift rather than hiding), the control group never contacted. Recovery rate = recovered
- * / group size; lift = treatment rate - control rate, with a 95% interval (normal
- * approximation: lift +/- 1.96 * sqrt(pt(1-pt)/nt + pc(1-pc)/nc)). Below p_min_group
- * customers in either group there is not enough data yet and no lift is given.
+ * moment has come (send_at passed, while the campaign ran), as the random split made them:
+ * in the treatment group whether or not the email went (intention to treat: delivery trouble,
+ * a pause or an early end show as less lift instead of quietly leaving the group), the
+ * control group never contacted. The one exclusion is symmetric: a customer who ordered before
+ * their moment, in either group. Recovery rate = recovered / group size; lift = treatment rate
+ * - control rate, with Newcombe's 95% interval for a difference of two shares (from each
+ * group's Wilson interval). Below p_min_group customers in either group there is not enough
+ * data yet and no lift is given. `open` counts who is still inside their window: their
+ * recovery can still come, so the rates can still rise.
  */
 create or replace function private.winback_results(p_user_id uuid, p_campaign_id uuid, p_now timestamptz default now(),
                                                     p_min_group integer default 30)
@@ -892,8 +956,11 @@ declare
   g record;
   v_pt numeric;
   v_pc numeric;
-  v_se numeric;
+  v_wt numeric[];
+  v_wc numeric[];
   v_lift numeric;
+  v_lower numeric;
+  v_upper numeric;
 begin
   select * into f from private.winback_campaign_figures(p_user_id, array[p_campaign_id]);
   if not found then
@@ -902,16 +969,22 @@ begin
   select (count(*) filter (where r.arm = 'treatment'))::int as nt,
          (count(*) filter (where r.arm = 'treatment' and r.recovered_at is not null))::int as xt,
          (count(*) filter (where r.arm = 'control'))::int as nc,
-         (count(*) filter (where r.arm = 'control' and r.recovered_at is not null))::int as xc
+         (count(*) filter (where r.arm = 'control' and r.recovered_at is not null))::int as xc,
+         (count(*) filter (where r.recovered_at is null and r.send_at + make_interval(days => w.attribution_days) > p_now))::int as open
     into g
     from public.winback_recipients r
-   where r.user_id = p_user_id and r.campaign_id = p_campaign_id and r.send_at <= p_now
-     and r.status not in ('cancelled', 'expired');
+    join public.winback_campaigns w on w.user_id = r.user_id and w.id = r.campaign_id
+   where r.user_id = p_user_id and r.campaign_id = p_campaign_id
+     and r.send_at <= least(p_now, coalesce(w.completed_at, p_now))
+     and r.status <> 'cancelled';
   if g.nt >= p_min_group and g.nc >= p_min_group then
     v_pt := g.xt::numeric / g.nt;
     v_pc := g.xc::numeric / g.nc;
     v_lift := v_pt - v_pc;
-    v_se := sqrt(v_pt * (1 - v_pt) / g.nt + v_pc * (1 - v_pc) / g.nc);
+    v_wt := private.wilson(g.xt, g.nt);
+    v_wc := private.wilson(g.xc, g.nc);
+    v_lower := v_lift - sqrt(power(v_pt - v_wt[1], 2) + power(v_wc[2] - v_pc, 2));
+    v_upper := v_lift + sqrt(power(v_wt[2] - v_pt, 2) + power(v_pc - v_wc[1], 2));
   end if;
   return jsonb_build_object(
     'targeted', f.targeted,
@@ -926,10 +999,45 @@ begin
     'comparison', jsonb_build_object(
       'treatment', jsonb_build_object('size', g.nt, 'recovered', g.xt, 'rate', case when g.nt > 0 then round(g.xt::numeric / g.nt, 6) end),
       'control', jsonb_build_object('size', g.nc, 'recovered', g.xc, 'rate', case when g.nc > 0 then round(g.xc::numeric / g.nc, 6) end),
+      'open', g.open,
       'minimumGroup', p_min_group,
       'enoughData', v_lift is not null,
       'lift', round(v_lift, 6),
-      'lower', round(v_lift - 1.96 * v_se, 6),
-      'upper', round(v_lift + 1.96 * v_se, 6)));
+      'lower', round(v_lower, 6),
+      'upper', round(v_upper, 6)));
+end
+$$;
+
+/**
+ * A tracked open or click from the email (the open pixel, a link through
+ * /api/track/winback/<token>): the token finds its recipient, and the event is recorded as
+ * the customer's touchpoint (which moves the recipient to opened or clicked, once). Unknown
+ * tokens, control recipients and unsent offers record nothing. Returns the merchant's shop
+ * domain for the redirect, or null.
+ */
+create or replace function private.winback_track(p_token text, p_type text, p_now timestamptz default now())
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_r public.winback_recipients;
+  v_email text;
+begin
+  if p_type not in ('email_open', 'email_click') or p_token !~ '^[0-9a-f]{32}$' then
+    return null;
+  end if;
+  select * into v_r from public.winback_recipients r where r.tracking_token = p_token;
+  if not found then
+    return null;
+  end if;
+  if v_r.arm = 'treatment' and v_r.sent_at is not null then
+    select c.email into v_email from public.customers c where c.user_id = v_r.user_id and c.id = v_r.customer_id;
+    perform private.record_touchpoints(v_r.user_id, jsonb_build_array(jsonb_build_object(
+      'email', v_email, 'type', p_type, 'channel', 'email', 'occurredAt', p_now,
+      'referenceType', 'winback', 'referenceId', v_r.id::text)), p_now);
+  end if;
+  return jsonb_build_object('shopDomain', (select s.shop_domain from public.merchant_settings s where s.user_id = v_r.user_id));
 end
 $$;

@@ -113,6 +113,11 @@ beforeAll(async () => {
   await withSystem((tx) => tx`select private.winback_activate(${m.userId}, ${running.body.id})`);
   const draftId = campaign.body.id;
   const runningId = running.body.id;
+  // A held-back recipient of it, whose tracking token the email links carry.
+  const [tracked] = await withSystem((tx) => tx<{ token: string }[]>`
+    insert into public.winback_recipients (user_id, campaign_id, customer_id, arm, status, eligible_at, send_at, enrolled_at)
+    values (${m.userId}, ${runningId}, ${customerId}, 'control', 'control', now(), now(), now()) returning tracking_token as token`);
+  const trackingToken = tracked?.token ?? '';
 
   const criteria = { stages: ['customer'], collections: ['growth'], min_ltv: 1, max_ltv: 500, min_orders: 1, max_days_since_purchase: 90 };
   const terms = { discountType: 'percentage', discountValue: 10, usageLimit: 5, minimumPurchase: 20, productIds: ['p-1'], description: 'Fuzz', expiresAt: '2099-01-01T00:00:00Z' };
@@ -143,6 +148,8 @@ beforeAll(async () => {
     { file: 'loyalty/members/[customerId]', method: 'GET', params: { customerId }, query: { limit: '10', offset: '0' } },
     { file: 'loyalty/members/[customerId]/redeem', method: 'POST', params: { customerId }, body: { rewardId } },
     { file: 'loyalty/members/[customerId]/adjust', method: 'POST', params: { customerId }, body: { kind: 'adjustment', points: 5, reason: 'Fuzz' } },
+    { file: 'track/winback/[token]', method: 'GET', as: 'anyone', params: { token: trackingToken }, query: { to: '/collections/new' } },
+    { file: 'track/winback/[token]/open', method: 'GET', as: 'anyone', params: { token: trackingToken } },
     { file: 'winback/campaigns', method: 'GET' },
     {
       file: 'winback/campaigns', method: 'POST',

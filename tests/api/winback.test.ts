@@ -11,12 +11,14 @@ import { GET as resultsRoute } from '@/app/api/winback/campaigns/[id]/results/ro
 import { DELETE as campaignDelete, GET as campaignGet, PATCH as campaignPatch } from '@/app/api/winback/campaigns/[id]/route';
 import { GET as listRoute, POST as createRoute } from '@/app/api/winback/campaigns/route';
 import { POST as draftPreviewRoute } from '@/app/api/winback/preview/route';
+import { GET as openRoute } from '@/app/api/track/winback/[token]/open/route';
+import { GET as clickRoute } from '@/app/api/track/winback/[token]/route';
 import { db } from '@/lib/db';
 import type { RouteHandler } from '@/lib/api/handler';
 import { audienceSchema, campaignListSchema, campaignWithFiguresSchema, messageListSchema, recipientPageSchema, resultsSchema } from '@/lib/winback/schemas';
 import { call } from '@/tests/helpers/http';
 import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
-import { atRiskCustomers } from '@/tests/helpers/winback';
+import { atRiskCustomers, figures } from '@/tests/helpers/winback';
 
 type Body = Record<string, unknown> & { error?: string; field?: string };
 let a: TestMerchant;
@@ -99,6 +101,8 @@ describe('creating and editing campaigns', () => {
 
 describe('the lifecycle through the API', () => {
   it('previews, activates, pauses, resumes and completes, with 409 for a step from the wrong status', async () => {
+    // Customers who slipped away for this campaign: those of the campaigns above are inside their windows.
+    await atRiskCustomers(a.userId, 8, 'api-life');
     const { body: c } = await create(a, { name: 'Lifecycle', holdoutPercent: 25 });
     const preview = await call<Body>(previewRoute, '/x', { ...as(a), params: { id: c.id } });
     expect(audienceSchema.parse(preview.body)).toEqual(preview.body);
@@ -130,6 +134,7 @@ describe('the lifecycle through the API', () => {
   });
 
   it('pages recipients by id, filters by status and counts each status', async () => {
+    await atRiskCustomers(a.userId, 7, 'api-pages');
     const { body: c } = await create(a, { name: 'Pages', holdoutPercent: 50 });
     await step(activateRoute, a, c.id);
     const seen: string[] = [];
@@ -153,6 +158,7 @@ describe('the lifecycle through the API', () => {
   });
 
   it('lists held messages (no key here) and retries only failed ones', async () => {
+    await atRiskCustomers(a.userId, 3, 'api-msgs');
     const { body: c } = await create(a, { name: 'Messages', holdoutPercent: 0 });
     await step(activateRoute, a, c.id);
     await db()`update public.klaviyo_messages m set status = 'held', hold = 'no_key', reason = 'No Klaviyo API key: add one in Settings, Integrations'
@@ -170,6 +176,45 @@ describe('the lifecycle through the API', () => {
     const [m] = await db()<{ status: string }[]>`select status from public.klaviyo_messages where id = ${one?.id ?? ''}`;
     expect(m?.status).toBe('pending');
     expect((await call(retryRoute, '/x', { ...as(a), params: { id: c.id }, body: { ids: ['nope'] } })).status).toBe(400);
+  });
+});
+
+describe('tracked opens and clicks from the email', () => {
+  it('records a click through the link (and the open it implies) once, then sends the shopper to the shop', async () => {
+    await atRiskCustomers(a.userId, 12, 'api-track');
+    const { body: c } = await create(a, { name: 'Tracked', holdoutPercent: 50 });
+    await step(activateRoute, a, c.id);
+    await db()`update public.merchant_settings set shop_domain = 'tracked-shop.myshopify.com' where user_id = ${a.userId}`;
+    // As the worker records a send (the claim, then Klaviyo's 202), with a key on file.
+    await db()`insert into public.merchant_credentials (user_id, provider, ciphertext, last4) values (${a.userId}, 'klaviyo', 'v1.test', 'test')
+               on conflict (user_id, provider) do nothing`;
+    const [sent] = await db()<{ token: string; messageId: string }[]>`
+      select tracking_token as token, message_id from public.winback_recipients
+       where user_id = ${a.userId} and campaign_id = ${c.id} and arm = 'treatment' limit 1`;
+    const [held] = await db()<{ token: string }[]>`
+      select tracking_token as token from public.winback_recipients where user_id = ${a.userId} and campaign_id = ${c.id} and arm = 'control' limit 1`;
+    await db()`select private.klaviyo_claim(${a.userId}, ${sent?.messageId ?? ''})`;
+    await db()`select private.klaviyo_result(${a.userId}, ${sent?.messageId ?? ''}, 'sent', null, null, now(), 1)`;
+    const token = sent?.token ?? '';
+
+    const click = await call(clickRoute, `/api/track/winback/${token}?to=/collections/new`, { params: { token } });
+    expect(click.status).toBe(302);
+    expect(click.headers.get('location')).toBe('https://tracked-shop.myshopify.com/collections/new');
+    await call(clickRoute, `/api/track/winback/${token}`, { params: { token } });
+    const pixel = await call(openRoute, `/api/track/winback/${token}/open`, { params: { token } });
+    expect(pixel.status).toBe(200);
+    expect(pixel.headers.get('content-type')).toBe('image/gif');
+    expect(await figures(a.userId, c.id)).toMatchObject({ sent: 1, opened: 1, clicked: 1 });
+
+    // A control recipient's token moves nothing; unknown tokens and other sites are refused.
+    await call(clickRoute, '/x', { params: { token: held?.token ?? '' } });
+    expect(await figures(a.userId, c.id)).toMatchObject({ opened: 1, clicked: 1 });
+    expect((await call(clickRoute, '/x', { params: { token: '0'.repeat(32) } })).status).toBe(404);
+    expect((await call(openRoute, '/x', { params: { token: '0'.repeat(32) } })).status).toBe(200);
+    expect((await call(clickRoute, '/x', { params: { token: 'not-a-token' } })).status).toBe(400);
+    for (const to of ['//evil.example/x', 'https://evil.example', '/\\evil.example']) {
+      expect((await call(clickRoute, `/x?to=${encodeURIComponent(to)}`, { params: { token } })).status, to).toBe(400);
+    }
   });
 });
 

@@ -68,3 +68,28 @@ describe('the demo loyalty program is alive on first run', () => {
     expect(statuses.map((r) => r.status)).toEqual(['converted', 'pending', 'rejected']);
   });
 });
+
+describe('the demo win-back campaigns are alive on first run', () => {
+  it('has a finished campaign with a held-back group and recoveries in both, and an active one whose new offers wait for a key', async () => {
+    const campaigns = await db()<{ id: string; name: string; status: string; holdoutPercent: number }[]>`
+      select id, name, status, holdout_percent from public.winback_campaigns where user_id = ${m.userId} order by created_at`;
+    expect(campaigns.map((c) => [c.name, c.status])).toEqual([['Spring win-back', 'completed'], ['Big spenders, come back', 'active']]);
+    const [done] = campaigns;
+    const [f] = await db()<{ targeted: number; control: number; sent: number; opened: number; clicked: number; recovered: number; controlRecovered: number }[]>`
+      select targeted, control, sent, opened, clicked, recovered, control_recovered
+        from private.winback_campaign_figures(${m.userId}, ${[done?.id ?? '']})`;
+    expect(f?.targeted).toBeGreaterThan(20);
+    expect(f?.control).toBeGreaterThan(3);
+    expect(f?.sent).toBeGreaterThan(10);
+    expect(f?.opened).toBeGreaterThan(0);
+    expect(f?.clicked).toBeGreaterThan(0);
+    expect(f?.clicked).toBeLessThanOrEqual(f?.opened ?? 0);
+    expect(f?.recovered).toBeGreaterThan(0);
+    // Nothing of the finished campaign is left waiting, and no key means nothing more is sent.
+    const [left] = await db()<{ n: number }[]>`
+      select count(*)::int as n from public.winback_recipients where user_id = ${m.userId} and campaign_id = ${done?.id ?? ''} and status = 'pending'`;
+    expect(left?.n).toBe(0);
+    const [key] = await db()<{ n: number }[]>`select count(*)::int as n from public.merchant_credentials where user_id = ${m.userId} and provider = 'klaviyo'`;
+    expect(key?.n).toBe(0);
+  });
+});

@@ -169,6 +169,19 @@ export class KlaviyoStandIn {
       contentType: req.headers['content-type'] ?? null,
       body,
     };
+    if (recorded.path === '/__stand-in/stats') {
+      // For a stand-in in another process (the benchmark): what it has seen, not part of Klaviyo's API.
+      const ids = new Map<string, number>();
+      for (const r of this.sent()) {
+        const uid = (r.body as { data?: { attributes?: { unique_id?: string } } } | null)?.data?.attributes?.unique_id;
+        if (uid) ids.set(uid, (ids.get(uid) ?? 0) + 1);
+      }
+      const accepted = [...this.events.values()].length;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ requests: this.sent().length, accepted, rateLimited: this.rateLimited,
+        repeated: [...ids.values()].filter((n) => n > 1).length, first: this.sent()[0]?.at ?? null, last: this.sent().at(-1)?.at ?? null }));
+      return;
+    }
     this.requests.push(recorded);
     this.onRequest?.(recorded);
     if (res.destroyed) return;

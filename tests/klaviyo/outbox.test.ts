@@ -247,7 +247,71 @@ describe('delivering messages to Klaviyo', () => {
     expect([...klaviyo.events.values()].filter((e) => e.uniqueId === ids[0])).toHaveLength(1);
     expect(await messages(m.userId)).toMatchObject([{ status: 'sent', attempts: 2 }]);
   }, 60_000);
+});
 
+describe('the queue behind the API', () => {
+  it('is out of reach of the API roles: no schema usage, so no job can be read or added through REST', async () => {
+    const rows = await db()<{ role: string; usage: boolean }[]>`
+      select r as role, has_schema_privilege(r, 'graphile_worker', 'usage') as usage from unnest(array['anon', 'authenticated']) r`;
+    expect(rows).toEqual([{ role: 'anon', usage: false }, { role: 'authenticated', usage: false }]);
+  });
+});
+
+describe('records that cannot lie', () => {
+  it('marks sent only on a 202: any other 2xx (a proxy\'s 200) is retried', async () => {
+    const m = await merchant();
+    const ids = await enqueue(m.userId, 1, 'ok200');
+    klaviyo.script.push({ status: 200, body: '{}' });
+    await drainJobs(url(), { concurrency: 1, deadlineMs: 10_000 });
+    expect(await messages(m.userId)).toMatchObject([{ status: 'pending', reason: expect.stringContaining('Klaviyo answered 200, not 202') }]);
+    await makeDueNow(ids);
+    await drainJobs(url(), { concurrency: 1, deadlineMs: 10_000 });
+    expect(await messages(m.userId)).toMatchObject([{ status: 'sent' }]);
+  });
+
+  it('lets only the latest claim record a failure; a late 202 is recorded whoever claimed last', async () => {
+    const m = await merchant();
+    const [id = ''] = await enqueue(m.userId, 1, 'stale');
+    const claim = async () => withSystem(async (tx) => (await tx<{ c: { attempts: number } }[]>`
+      select private.klaviyo_claim(${m.userId}, ${id}, now(), interval '0 seconds') as c`)[0]?.c);
+    const first = await claim();
+    const second = await claim();
+    expect([first?.attempts, second?.attempts]).toEqual([1, 2]);
+    // The first runner, past its lease, reports a failure: refused, the second claim stands.
+    const stale = await withSystem(async (tx) => (await tx<{ ok: boolean }[]>`
+      select private.klaviyo_result(${m.userId}, ${id}, 'failed', 'late', null, now(), 1) as ok`)[0]?.ok);
+    expect(stale).toBe(false);
+    expect(await messages(m.userId)).toMatchObject([{ status: 'pending' }]);
+    await withSystem((tx) => tx`select private.klaviyo_result(${m.userId}, ${id}, 'sent', null, null, now(), 1)`);
+    expect(await messages(m.userId)).toMatchObject([{ status: 'sent' }]);
+  });
+
+  it('does not hold for a refused key when a new key was saved while the request was out', async () => {
+    const m = await merchant('pk_test_old_key_0000');
+    const [id = ''] = await enqueue(m.userId, 1, 'newkey');
+    const [c] = await withSystem((tx) => tx<{ c: { attempts: number } }[]>`select private.klaviyo_claim(${m.userId}, ${id}) as c`);
+    // The merchant saves a working key while the request with the old one is out ...
+    await new Promise((r) => setTimeout(r, 5));
+    await withTenant(m.userId, (tx) => updateIntegrations(tx, m.userId, { klaviyoApiKey: GOOD_KEY }));
+    // ... and Klaviyo's 401 for the old key is recorded after: the message goes again, not held.
+    await withSystem((tx) => tx`select private.klaviyo_result(${m.userId}, ${id}, 'key_rejected', 'Klaviyo answered 401', null, now(), ${c?.c.attempts ?? 0})`);
+    expect(await messages(m.userId)).toMatchObject([{ status: 'pending', hold: null }]);
+    await drainJobs(url(), { concurrency: 1, deadlineMs: 10_000 });
+    expect(await messages(m.userId)).toMatchObject([{ status: 'sent' }]);
+  });
+
+  it('sends what waited for a key once the sweep finds the merchant has one (a hold that raced the key)', async () => {
+    const m = await merchant(GOOD_KEY);
+    const [id = ''] = await enqueue(m.userId, 1, 'sweep');
+    // As a claim that read no key just before the key committed leaves it.
+    await db()`update public.klaviyo_messages set status = 'held', hold = 'no_key', reason = 'No Klaviyo API key' where id = ${id}`;
+    expect(await withSystem(async (tx) => (await tx<{ n: number }[]>`select private.klaviyo_sweep() as n`)[0]?.n)).toBe(1);
+    await drainJobs(url(), { concurrency: 1, deadlineMs: 10_000 });
+    expect(await messages(m.userId)).toMatchObject([{ status: 'sent' }]);
+  });
+});
+
+describe('leases', () => {
   it('refuses a second claim of a message another runner is sending (its lease)', async () => {
     const m = await merchant();
     const [id = ''] = await enqueue(m.userId, 1, 'lease');
@@ -257,13 +321,5 @@ describe('delivering messages to Klaviyo', () => {
     // Another merchant's claim of the id finds nothing to send.
     const other = await merchant();
     expect(await claim(other.userId)).toMatchObject({ action: 'skip' });
-  });
-});
-
-describe('the queue behind the API', () => {
-  it('is out of reach of the API roles: no schema usage, so no job can be read or added through REST', async () => {
-    const rows = await db()<{ role: string; usage: boolean }[]>`
-      select r as role, has_schema_privilege(r, 'graphile_worker', 'usage') as usage from unnest(array['anon', 'authenticated']) r`;
-    expect(rows).toEqual([{ role: 'anon', usage: false }, { role: 'authenticated', usage: false }]);
   });
 });

@@ -92,6 +92,19 @@ describe('who a campaign targets', () => {
     expect(n).toBe(5);
   });
 
+  it('keeps a customer inside one campaign\'s window out of another, so one order is credited once', async () => {
+    const m = await merchant();
+    await atRiskCustomers(m.userId, 3, 'one-window');
+    const first = await createCampaign(m.userId, { holdoutPercent: 0, attributionDays: 30 });
+    await call('winback_activate', m.userId, first);
+    const second = await createCampaign(m.userId, { name: 'Second' });
+    expect(await call('winback_preview', m.userId, second)).toMatchObject({ eligible: 0 });
+    // Past the first campaign's window they can be enrolled again.
+    const later = new Date(Date.now() + 31 * DAY);
+    expect(await withSystem(async (tx) => (await tx<{ r: { eligible: number } }[]>`
+      select private.winback_preview(${m.userId}, ${second}, ${later}) as r`)[0]?.r.eligible)).toBe(3);
+  });
+
   it('holds back a deterministic share as control, never contacted', async () => {
     const m = await merchant();
     const emails = await atRiskCustomers(m.userId, 60, 'hold');
@@ -267,18 +280,31 @@ describe('results', () => {
              case when n.k <= 10 or n.k between 41 and 44 then now() - interval '5 days' end, 0
         from n`;
     const r = await call<{ comparison: Record<string, unknown> }>('winback_results', m.userId, campaign);
-    const pt = 10 / 40;
-    const pc = 4 / 40;
-    const se = Math.sqrt((pt * (1 - pt)) / 40 + (pc * (1 - pc)) / 40);
+    // By hand: Wilson's interval for each share, then Newcombe's for their difference.
+    const z = 1.96;
+    const wilson = (x: number, n: number) => {
+      const p = x / n;
+      const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+      const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+      return [centre - half, centre + half] as const;
+    };
+    const [pt, pc] = [10 / 40, 4 / 40];
+    const [lt, ut] = wilson(10, 40);
+    const [lc, uc] = wilson(4, 40);
     expect(r.comparison).toMatchObject({
       treatment: { size: 40, recovered: 10, rate: 0.25 },
       control: { size: 40, recovered: 4, rate: 0.1 },
       enoughData: true,
       minimumGroup: 30,
+      // The windows (30 days from 10 days ago) are still open for those not yet recovered.
+      open: 30 + 36,
     });
     expect(r.comparison.lift).toBeCloseTo(0.15, 6);
-    expect(r.comparison.lower).toBeCloseTo(0.15 - 1.96 * se, 5);
-    expect(r.comparison.upper).toBeCloseTo(0.15 + 1.96 * se, 5);
+    expect(r.comparison.lower).toBeCloseTo(pt - pc - Math.sqrt((pt - lt) ** 2 + (uc - pc) ** 2), 5);
+    expect(r.comparison.upper).toBeCloseTo(pt - pc + Math.sqrt((ut - pt) ** 2 + (pc - lc) ** 2), 5);
+    // Never zero-width, even when nobody in either group has come back.
+    const zero = await withSystem(async (tx) => (await tx<{ w: number[] }[]>`select private.wilson(0, 40)::float8[] as w`)[0]?.w);
+    expect(zero?.[1]).toBeGreaterThan(0.05);
 
     // Below the minimum group size there is no lift to show.
     const few = await withSystem(async (tx) => (await tx<{ r: { comparison: Record<string, unknown> } }[]>`

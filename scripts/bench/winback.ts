@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { createLocalUser } from '@/lib/auth/local';
+import { closeDb, connect, withSystem, withTenant } from '@/lib/db';
+import { reloadEnv } from '@/lib/env';
+import { drainJobs } from '@/lib/jobs/queue';
+import { updateIntegrations } from '@/lib/settings/integrations';
+import { fmt, machine, timed } from '@/scripts/bench/util';
+import { scratchDatabase } from '@/scripts/embedded-postgres';
+
+const KEY = 'pk_bench_0123456789';
+
+interface Stats {
+  requests: number;
+  accepted: number;
+  rateLimited: number;
+  repeated: number;
+  first: number | null;
+  last: number | null;
+}
+
+/** The stand-in in its own process, limited to `burst` a second; its URL and a way to read its counts. */
+async function startStandIn(burst: number, steady: number) {
+  const child = spawn(process.execPath, ['--conditions=react-server', '--import', 'tsx', path.resolve('scripts/bench/klaviyo-stand-in.ts'),
+    String(burst), String(steady), KEY], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the stand-in exited with ${code}`)));
+  });
+  const { url } = JSON.parse(line) as { url: string };
+  return {
+    url,
+    stats: async () => (await (await fetch(`${url}/__stand-in/stats`)).json()) as Stats,
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+/**
+ * 10,000 messages due at once, one merchant, sent by one runner (the worker as `npm run worker`
+ * runs it, JOB_CONCURRENCY jobs at a time) to the Klaviyo stand-in limited to 350 a second:
+ * what the pacing achieves against that limit, whether anything went twice, and how many 429s
+ * came back (each one deferred to its Retry-After, not failed).
+ */
+export async function runWinbackBench(): Promise<string> {
+  const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
+  const LIMIT = 350;
+  const CONCURRENCY = Number(process.env.JOB_CONCURRENCY ?? 32);
+  const scratch = await scratchDatabase('bench_winback');
+  // Only the burst limit binds: the steady minute (what the headers report) is set above it.
+  const standIn = await startStandIn(LIMIT, LIMIT * 60);
+  process.env.DATABASE_URL = scratch.url;
+  process.env.KLAVIYO_API_URL = standIn.url;
+  process.env.APP_ENCRYPTION_KEY ??= Buffer.alloc(32, 5).toString('base64');
+  reloadEnv();
+  const pool = connect(scratch.url, 2);
+  try {
+    const merchant = await withSystem((tx) => createLocalUser(tx, 'bench@bench.test', 'bench-password'));
+    if (!merchant) throw new Error('no bench merchant');
+    await withTenant(merchant.userId, (tx) => updateIntegrations(tx, merchant.userId, { klaviyoApiKey: KEY }));
+    const enqueue = await timed(() => pool`
+      with c as (
+        insert into public.customers (user_id, email, first_name)
+        select ${merchant.userId}, 'shopper' || g || '@bench.test', 'Shopper' from generate_series(1, ${MESSAGES}) g
+        returning id
+      )
+      insert into public.klaviyo_messages (user_id, source, customer_id, metric, properties)
+      select ${merchant.userId}, 'bench', c.id, 'Win-back Offer', '{"campaign": "bench"}' from c`);
+    await pool`analyze`;
+
+    const run = await timed(async () => {
+      let left = MESSAGES;
+      // One runner; a call ends when nothing is due (deferred 429s fall due a second later), so call again until all are sent.
+      while (left > 0) {
+        await drainJobs(scratch.url, { concurrency: CONCURRENCY, deadlineMs: 300_000 });
+        const [r] = await pool<{ n: number }[]>`select count(*)::int as n from public.klaviyo_messages where status <> 'sent'`;
+        left = r?.n ?? 0;
+        if (left > 0) await new Promise((res) => setTimeout(res, 200));
+      }
+    });
+    const stats = await standIn.stats();
+    const [rows] = await pool<{ sent: number; attempts: number }[]>`
+      select count(*) filter (where status = 'sent')::int as sent, sum(attempts)::int as attempts from public.klaviyo_messages`;
+    const span = stats.first !== null && stats.last !== null ? (stats.last - stats.first) / 1000 : run.ms / 1000;
+    const perSec = stats.accepted / span;
+    const wall = MESSAGES / (run.ms / 1000);
+    return [
+      `## winback (${new Date().toISOString().slice(0, 10)})`,
+      '',
+      `Machine: ${machine()}. Reproduce: \`npm run bench -- winback\` (\`BENCH_MESSAGES\`, \`JOB_CONCURRENCY\`).`,
+      '',
+      `${fmt(MESSAGES, 0)} messages due at once for one merchant, one runner (graphile-worker, ${CONCURRENCY} jobs at a time), the Klaviyo stand-in in a process of its own limited to ${LIMIT} events a second (fixed one-second windows, 429 with Retry-After past it). Enqueued in one statement in ${fmt(enqueue.ms / 1000, 2)} s (the insert trigger adds the jobs).`,
+      '',
+      '| measure | result | target | |',
+      '| --- | --- | --- | --- |',
+      `| accepted events per second, first request to last | ${fmt(perSec, 0)}/s (${fmt((perSec / LIMIT) * 100, 0)}% of the limit) | ≥ 90% of ${LIMIT}/s | ${perSec >= 0.9 * LIMIT ? 'met' : '**not met**'} |`,
+      `| all sent, from the first job to the last record | ${fmt(run.ms / 1000, 1)} s (${fmt(wall, 0)}/s) | | |`,
+      `| messages sent | ${fmt(rows?.sent ?? 0, 0)} of ${fmt(MESSAGES, 0)}, Klaviyo holds ${fmt(stats.accepted, 0)} events | all, once | ${rows?.sent === MESSAGES && stats.accepted === MESSAGES ? 'met' : '**not met**'} |`,
+      `| unique_ids sent more than once | ${fmt(stats.repeated, 0)} (requests ${fmt(stats.requests, 0)}) | 0 beyond 429s | ${stats.requests - stats.rateLimited === MESSAGES ? 'met' : '**not met**'} |`,
+      `| 429s received | ${fmt(stats.rateLimited, 0)} (each deferred to its Retry-After; attempts counted ${fmt(rows?.attempts ?? 0, 0)}) | few | |`,
+    ].join('\n');
+  } finally {
+    await pool.end();
+    await closeDb();
+    standIn.stop();
+    await scratch.drop();
+  }
+}
