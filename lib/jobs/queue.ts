@@ -42,6 +42,11 @@ export function runnerOptions(url: string, concurrency: number): RunnerOptions {
     taskList: TASKS,
     noHandleSignals: true,
     pollInterval: 1000,
+    // Fetch (and lock) a batch of due jobs at a time and record completions in batches: a
+    // send costs one HTTP request and our two statements, not also two queue round trips.
+    // The price: jobs locked by a runner that dies wait for the queue's 4-hour lock expiry,
+    // as a job it was running does anyway.
+    preset: { worker: { localQueue: { size: concurrency }, completeJobBatchDelay: 20, failJobBatchDelay: 20 } },
   };
 }
 
