@@ -808,7 +808,9 @@ declare
   v_rec record;
 begin
   select * into v_order from public.orders o where o.user_id = p_user_id and o.id = p_order_id;
-  if not found or v_order.customer_id is null or v_order.cancelled_at is not null or v_order.total <= 0 then
+  if not found or v_order.customer_id is null or v_order.cancelled_at is not null or v_order.total <= 0
+     -- Most orders are from customers no campaign has enrolled: one index probe, then done.
+     or not exists (select 1 from public.winback_recipients r where r.user_id = p_user_id and r.customer_id = v_order.customer_id) then
     return jsonb_build_object('recovered', 0, 'cancelled', 0);
   end if;
   -- Only recipients change here; a cancelled or recovered recipient's message is cancelled by
