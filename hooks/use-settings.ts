@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 import { queryKeys } from '@/lib/query-client';
-import type { IntegrationsUpdate, IntegrationsView, StoreSettings, StoreSettingsUpdate } from '@/lib/settings/schemas';
+import type { IntegrationsUpdate, IntegrationsView, KlaviyoHealth, StoreSettings, StoreSettingsUpdate } from '@/lib/settings/schemas';
 
 export function useIntegrations() {
   return useQuery({
@@ -17,6 +17,15 @@ export function useUpdateIntegrations() {
   return useMutation({
     mutationFn: (input: IntegrationsUpdate) => api.put<IntegrationsView>('/api/settings/integrations', input),
     onSuccess: (data) => qc.setQueryData(queryKeys.integrations, data),
+  });
+}
+
+/** Ask Klaviyo whether the saved key works; Settings shows the answer. */
+export function useCheckKlaviyo() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<KlaviyoHealth['connection']>('/api/settings/integrations/klaviyo/check'),
+    onSettled: () => qc.invalidateQueries({ queryKey: queryKeys.integrations }),
   });
 }
 

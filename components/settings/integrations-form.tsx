@@ -14,8 +14,10 @@ import { Input } from '@/components/ui/input';
 import { Modal } from '@/components/ui/modal';
 import { LoadingBlock } from '@/components/ui/skeleton';
 import { useToast } from '@/components/ui/toast';
-import { useIntegrations, useRotateTrackingKey, useUpdateIntegrations } from '@/hooks/use-settings';
+import { useCheckKlaviyo, useIntegrations, useRotateTrackingKey, useUpdateIntegrations } from '@/hooks/use-settings';
 import { ApiError } from '@/lib/api-client';
+import { errorText } from '@/lib/error-text';
+import { formatDateTime, formatNumber } from '@/lib/format';
 import type { IntegrationsUpdate, IntegrationsView } from '@/lib/settings/schemas';
 
 type FieldErrors = Partial<Record<keyof IntegrationsUpdate, string>>;
@@ -43,6 +45,7 @@ export function IntegrationsForm() {
 function IntegrationsSections({ data }: { data: IntegrationsView }) {
   const update = useUpdateIntegrations();
   const rotate = useRotateTrackingKey();
+  const check = useCheckKlaviyo();
   const { toast } = useToast();
   const [errors, setErrors] = useState<FieldErrors>({});
   const [domain, setDomain] = useState(data.shopify.shopDomain ?? '');
@@ -107,7 +110,15 @@ function IntegrationsSections({ data }: { data: IntegrationsView }) {
           <SecretField id="klaviyo-key" label="Klaviyo private API key" status={data.klaviyo.apiKey}
             hint="Create one in Klaviyo under Settings → API keys, with Events write access." error={errors.klaviyoApiKey}
             saving={update.isPending && update.variables?.klaviyoApiKey !== undefined}
-            onSave={(v) => save({ klaviyoApiKey: v }, v === null ? 'Klaviyo key removed' : 'Klaviyo key saved')} />
+            onSave={async (v) => {
+              const saved = await save({ klaviyoApiKey: v }, v === null ? 'Klaviyo key removed' : 'Klaviyo key saved');
+              // A new key is checked at once, so a wrong one shows here rather than in failed sends.
+              if (saved && v !== null) check.mutate();
+              return saved;
+            }} />
+          <KlaviyoStatus data={data} checking={check.isPending} onCheck={() => check.mutate(undefined, {
+            onError: (err) => toast({ title: 'Could not check the key', description: errorText(err, 'Try again'), variant: 'error' }),
+          })} />
         </CardBody>
       </Card>
 
@@ -135,6 +146,32 @@ function IntegrationsSections({ data }: { data: IntegrationsView }) {
           <Button variant="ghost" onClick={() => setConfirmRotate(false)}>Cancel</Button>
           <Button variant="danger" loading={rotate.isPending} onClick={() => void doRotate()}>Rotate key</Button>
         </>} />
+    </div>
+  );
+}
+
+/** Whether the key works (its last check), and what is waiting on Klaviyo: held and failed messages. */
+function KlaviyoStatus({ data, checking, onCheck }: { data: IntegrationsView; checking: boolean; onCheck: () => void }) {
+  const { apiKey, health } = data.klaviyo;
+  const c = health.connection;
+  return (
+    <div className="mt-4 space-y-2 border-t border-slate-100 pt-4 text-sm" data-testid="klaviyo-status" aria-live="polite">
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <p>
+          {!apiKey.configured ? <span className="text-slate-700">Not connected: messages to Klaviyo wait, held, until a key is saved.</span>
+            : !c ? <span className="text-slate-700">Not checked yet.</span>
+              : c.ok ? <span className="font-medium text-emerald-800">Connected. {c.detail}</span>
+                : <span className="font-medium text-red-700">The key does not work: {c.detail}</span>}
+          {c ? <span className="block text-xs text-slate-500">Checked {formatDateTime(c.checkedAt)}</span> : null}
+        </p>
+        {apiKey.configured ? <Button size="sm" variant="secondary" loading={checking} onClick={onCheck}>Check connection</Button> : null}
+      </div>
+      {health.held + health.failed > 0 ? (
+        <p className="text-slate-700">
+          {formatNumber(health.held)} held and {formatNumber(health.failed)} failed messages.
+          {health.lastProblem ? <span className="block text-xs text-slate-600">Latest: {health.lastProblem.reason} ({formatDateTime(health.lastProblem.at)})</span> : null}
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -2,7 +2,8 @@ import 'server-only';
 import { AppError } from '@/lib/errors';
 import { decryptSecret, encryptSecret } from '@/lib/crypto/secrets';
 import { asServer, type Tx } from '@/lib/db';
-import type { IntegrationsUpdate, IntegrationsView, SecretStatus } from '@/lib/settings/schemas';
+import { KlaviyoClient } from '@/lib/klaviyo/client';
+import type { IntegrationsUpdate, IntegrationsView, KlaviyoHealth, SecretStatus } from '@/lib/settings/schemas';
 
 export type CredentialProvider = 'klaviyo' | 'shopify_webhook';
 
@@ -39,7 +40,7 @@ export async function getIntegrations(
     return { configured: Boolean(c), last4: c?.last4 ?? null, updatedAt: c?.updatedAt ?? null };
   };
   return {
-    klaviyo: { apiKey: status('klaviyo') },
+    klaviyo: { apiKey: status('klaviyo'), health: await klaviyoHealth(tx, userId) },
     shopify: {
       shopDomain: settings.shopDomain,
       webhookSecret: status('shopify_webhook'),
@@ -49,6 +50,45 @@ export async function getIntegrations(
     tracking: { publishableKey: settings.trackingKey, endpoint: publicUrl('/api/track') },
     serverKey: { configured: settings.serverKeyLast4 !== null, last4: settings.serverKeyLast4 },
   };
+}
+
+/** The last key check and the merchant's held and failed messages (the attention index answers both counts). */
+async function klaviyoHealth(tx: Tx, userId: string): Promise<KlaviyoHealth> {
+  const [connection] = await tx<NonNullable<KlaviyoHealth['connection']>[]>`
+    select checked_at, ok, detail from public.klaviyo_connections where user_id = ${userId}`;
+  const [counts] = await tx<{ held: number; failed: number }[]>`
+    select (count(*) filter (where status = 'held'))::int as held, (count(*) filter (where status = 'failed'))::int as failed
+      from public.klaviyo_messages where user_id = ${userId} and status in ('held', 'failed')`;
+  const [last] = await tx<{ reason: string; at: string }[]>`
+    select reason, updated_at as at from public.klaviyo_messages
+     where user_id = ${userId} and status in ('held', 'failed') and reason is not null
+     order by created_at desc limit 1`;
+  return { connection: connection ?? null, held: counts?.held ?? 0, failed: counts?.failed ?? 0, lastProblem: last ?? null };
+}
+
+/**
+ * Ask Klaviyo whether the stored key works (GET /api/accounts, the cheapest authenticated
+ * call) and keep the answer for Settings. 404 without a key.
+ */
+export async function checkKlaviyo(tx: Tx, userId: string): Promise<KlaviyoHealth['connection']> {
+  const key = await asServer(tx, () => getCredential(tx, userId, 'klaviyo'));
+  if (!key) throw new AppError('not_found', 'No Klaviyo API key saved');
+  const r = await new KlaviyoClient(key).getAccounts();
+  const account = r.ok ? accountName(r.body) : null;
+  const ok = r.ok;
+  const detail = r.ok ? (account ? `Account: ${account}` : 'The key works') : r.kind === 'unauthorized'
+    ? `${r.detail}. The key was refused: create a private key with Events write access` : r.detail;
+  const [row] = await asServer(tx, () => tx<NonNullable<KlaviyoHealth['connection']>[]>`
+    insert into public.klaviyo_connections (user_id, checked_at, ok, detail) values (${userId}, now(), ${ok}, ${detail.slice(0, 300)})
+    on conflict (user_id) do update set checked_at = excluded.checked_at, ok = excluded.ok, detail = excluded.detail
+    returning checked_at, ok, detail`);
+  return row ?? null;
+}
+
+function accountName(body: unknown): string | null {
+  const data = (body as { data?: { attributes?: { contact_information?: { organization_name?: unknown } } }[] } | null)?.data;
+  const name = data?.[0]?.attributes?.contact_information?.organization_name;
+  return typeof name === 'string' && name ? name.slice(0, 200) : null;
 }
 
 /** Store or remove a secret: the server encrypts it and writes it (the API roles may only read that it exists). */

@@ -36,8 +36,18 @@ export const secretStatusSchema = z.object({
 });
 export type SecretStatus = z.infer<typeof secretStatusSchema>;
 
+/** The last check of the Klaviyo key, and the messages that need the merchant. */
+export const klaviyoHealthSchema = z.object({
+  connection: z.object({ checkedAt: z.iso.datetime({ offset: true }), ok: z.boolean(), detail: z.string().nullable() }).nullable(),
+  held: z.number().int(),
+  failed: z.number().int(),
+  /** The latest reason a message is held or failed, and when. */
+  lastProblem: z.object({ reason: z.string(), at: z.iso.datetime({ offset: true }) }).nullable(),
+});
+export type KlaviyoHealth = z.infer<typeof klaviyoHealthSchema>;
+
 export const integrationsViewSchema = z.object({
-  klaviyo: z.object({ apiKey: secretStatusSchema }),
+  klaviyo: z.object({ apiKey: secretStatusSchema, health: klaviyoHealthSchema }),
   shopify: z.object({ shopDomain: z.string().nullable(), webhookSecret: secretStatusSchema, webhookUrl: z.string() }),
   tracking: z.object({ publishableKey: z.string(), endpoint: z.string() }),
   /** Secret key for the merchant's backend (coupon validation); shown in full only when rotated. */

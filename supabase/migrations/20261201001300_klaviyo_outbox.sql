@@ -376,3 +376,34 @@ end
 $$;
 create trigger merchant_credentials_klaviyo_saved after insert or update of ciphertext on public.merchant_credentials
   for each row execute function private.klaviyo_key_saved();
+
+-- Whether the merchant's Klaviyo key works: the last check (a cheap authenticated call, from
+-- Settings) and what it said. Saving another key forgets it until that key is checked.
+create table public.klaviyo_connections (
+  user_id uuid not null references auth.users (id) on delete cascade,
+  checked_at timestamptz not null,
+  ok boolean not null,
+  -- What Klaviyo said (the account's name when it works, the error when not); never the key.
+  detail text check (length(detail) <= 300),
+  primary key (user_id)
+);
+alter table public.klaviyo_connections enable row level security;
+create policy klaviyo_connections_owner on public.klaviyo_connections for select to authenticated using (user_id = (select auth.uid()));
+revoke all on public.klaviyo_connections from anon, authenticated;
+grant select on public.klaviyo_connections to authenticated;
+
+/** Trigger: another key (or none) makes the last check say nothing about it. */
+create or replace function private.klaviyo_key_changed()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if coalesce(new.provider, old.provider) = 'klaviyo' then
+    delete from public.klaviyo_connections where user_id = coalesce(new.user_id, old.user_id);
+  end if;
+  return null;
+end
+$$;
+create trigger merchant_credentials_klaviyo_changed after insert or update of ciphertext or delete on public.merchant_credentials
+  for each row execute function private.klaviyo_key_changed();

@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RouteHandler } from '@/lib/api/handler';
+import { reloadEnv } from '@/lib/env';
 import { withSystem } from '@/lib/db';
 import { makeCoupon } from '@/tests/helpers/coupons';
 import { call } from '@/tests/helpers/http';
@@ -74,6 +75,8 @@ let serverKey = '';
 let shop: { address: { path: string; key: string }; secret: string; domain: string };
 
 beforeAll(async () => {
+  process.env.KLAVIYO_API_URL = 'http://127.0.0.1:9';
+  reloadEnv();
   m = await createMerchant('fuzz');
   const now = new Date();
   await applyOrder(m.userId, { shopOrderId: 'fz-1', email: 'fz@example.test', total: 40, orderedAt: now }, now);
@@ -220,6 +223,8 @@ beforeAll(async () => {
         events: [{ type: 'page_view', channel: 'direct', email: 'fz@example.test', collection: 'growth', value: 3, referenceId: 'r', referenceType: 'page', utm: { source: 's' }, metadata: { a: 'b' } }],
       },
     },
+    // After the key is saved: asks Klaviyo (here a closed local port, so it answers "unavailable").
+    { file: 'settings/integrations/klaviyo/check', method: 'POST' },
     // Last: rotating the tracking key ends the track case's key.
     { file: 'settings/server-key/rotate', method: 'POST' },
     { file: 'settings/tracking-key/rotate', method: 'POST' },

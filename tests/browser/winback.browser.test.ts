@@ -78,6 +78,11 @@ describe('win-back in a real browser (seeded demo merchant)', () => {
     await snap(page, 'winback-results');
   });
 
+  it('says in Settings that Klaviyo is not connected, so offers wait', async () => {
+    await page.goto('/dashboard/settings');
+    await expect.poll(async () => page.getByTestId('klaviyo-status').textContent()).toContain('Not connected: messages to Klaviyo wait, held, until a key is saved.');
+  });
+
   it('fits a phone: no sideways scroll on the list, the form or the results', async () => {
     const phone = await (await browser.newContext({ baseURL: baseUrl, viewport: { width: 390, height: 844 } })).newPage();
     await signIn(phone);
