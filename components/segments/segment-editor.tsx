@@ -13,7 +13,7 @@ import { useDebouncedValue } from '@/hooks/use-debounced-value';
 import { useCreateSegment, useSegmentPreview, useUpdateSegment } from '@/hooks/use-segments';
 import { ApiError } from '@/lib/api-client';
 import { errorText } from '@/lib/error-text';
-import { formatNumber } from '@/lib/format';
+import { formatDateTime, formatNumber } from '@/lib/format';
 import { segmentCreate, segmentDescription, segmentName, type Segment } from '@/lib/segments/schemas';
 import { issuesByField } from '@/lib/fields';
 
@@ -48,6 +48,7 @@ export function SegmentEditor({ segment, onClose, onSaved }: { segment: Segment 
   const [description, setDescription] = useState(segment?.description ?? '');
   const [isDynamic, setIsDynamic] = useState(segment?.isDynamic ?? true);
   const [isActive, setIsActive] = useState(segment?.isActive ?? true);
+  const [syncEnabled, setSyncEnabled] = useState(segment?.syncEnabled ?? false);
   const [form, setForm] = useState<CriteriaForm>(segment ? toForm(segment.criteria) : EMPTY_CRITERIA);
   const [serverErrors, setServerErrors] = useState<CriteriaErrors>({});
   const [top, setTop] = useState<TopErrors>({});
@@ -88,7 +89,7 @@ export function SegmentEditor({ segment, onClose, onSaved }: { segment: Segment 
     const body = { ...details.data, description: details.data.description ?? null, criteria, isDynamic };
     try {
       const saved = segment
-        ? await update.mutateAsync({ id: segment.id, patch: { ...body, isActive } })
+        ? await update.mutateAsync({ id: segment.id, patch: { ...body, isActive, syncEnabled } })
         : await create.mutateAsync(body);
       toast({
         title: segment ? 'Segment saved' : 'Segment created',
@@ -131,7 +132,20 @@ export function SegmentEditor({ segment, onClose, onSaved }: { segment: Segment 
               Active
             </label>
           ) : null}
+          {segment ? (
+            <label className="flex items-center gap-2 text-sm text-slate-800">
+              <input type="checkbox" className="size-4 accent-brand-700" checked={syncEnabled} onChange={(e) => setSyncEnabled(e.target.checked)} />
+              Mirror to a Klaviyo list
+            </label>
+          ) : null}
         </div>
+        {segment?.syncEnabled ? (
+          <p className="text-xs text-slate-600" data-testid="segment-sync-status">
+            {segment.klaviyoSyncError ? <span className="text-red-700">{segment.klaviyoSyncError}</span>
+              : segment.lastSyncedAt ? `On the Klaviyo list: ${formatNumber(segment.klaviyoSyncedCount ?? 0)} as of ${formatDateTime(segment.lastSyncedAt)}. Changes follow each evaluation within seconds.`
+                : 'The Klaviyo list is being filled.'}
+          </p>
+        ) : null}
         <CriteriaBuilder form={form} errors={errors} onChange={changeForm} />
       </form>
     </Modal>

@@ -55,6 +55,12 @@ export function SegmentList({ segments, selectedId, evaluatingId, onSelect, onEd
                 <div className="flex flex-wrap gap-1">
                   <Badge variant={s.isDynamic ? 'info' : 'secondary'}>{s.isDynamic ? 'Dynamic' : 'Static'}</Badge>
                   <Badge variant={s.isActive ? 'success' : 'secondary'}>{s.isActive ? 'Active' : 'Paused'}</Badge>
+                  {s.syncEnabled ? (
+                    <Badge variant={s.klaviyoSyncError ? 'danger' : 'default'}
+                      title={s.klaviyoSyncError ?? (s.lastSyncedAt ? `${formatNumber(s.klaviyoSyncedCount ?? 0)} on the Klaviyo list, synced ${formatDateTime(s.lastSyncedAt)}` : 'Waiting for its first sync')}>
+                      {s.klaviyoSyncError ? 'Klaviyo sync stopped' : 'Klaviyo list'}
+                    </Badge>
+                  ) : null}
                 </div>
               </TD>
               <TD className="whitespace-nowrap text-slate-600">

@@ -2,6 +2,7 @@ import 'server-only';
 import { Logger, run, runMigrations, type LogFunctionFactory, type RunnerOptions, type TaskList } from 'graphile-worker';
 import { withSystem } from '@/lib/db';
 import { deliverMessage } from '@/lib/klaviyo/deliver';
+import { syncSegmentList } from '@/lib/klaviyo/lists';
 
 /**
  * The job queue: graphile-worker on our own Postgres. Jobs are added from SQL in the same
@@ -15,6 +16,13 @@ import { deliverMessage } from '@/lib/klaviyo/deliver';
 export const TASKS: TaskList = {
   klaviyo_send: async (payload, helpers) => {
     await deliverMessage(payload, { attempts: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
+  },
+  // One segment's Klaviyo list (added by the segment membership triggers, keyed by segment).
+  klaviyo_list_sync: async (payload, helpers) => {
+    const key = helpers.job.key;
+    await syncSegmentList(payload, async (delayMs) => {
+      await helpers.addJob('klaviyo_list_sync', payload, { runAt: new Date(Date.now() + delayMs), ...(key ? { jobKey: key } : {}), maxAttempts: 10 });
+    });
   },
 };
 

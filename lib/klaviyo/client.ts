@@ -145,6 +145,37 @@ export class KlaviyoClient {
     }, [202]);
   }
 
+  /** POST /api/lists: a new list; its id is in `body.data.id`. */
+  createList(name: string): Promise<KlaviyoOutcome> {
+    return this.request('POST', '/api/lists', { data: { type: 'list', attributes: { name: name.slice(0, 200) } } }, [200, 201]);
+  }
+
+  /**
+   * POST /api/profile-bulk-import-jobs: create or update up to 10,000 profiles (by email) and,
+   * with `listId`, add them all to that list. Klaviyo answers 202 and imports in the background.
+   */
+  bulkImportProfiles(profiles: KlaviyoEvent['profile'][], listId?: string): Promise<KlaviyoOutcome> {
+    return this.request('POST', '/api/profile-bulk-import-jobs', {
+      data: {
+        type: 'profile-bulk-import-job',
+        attributes: { profiles: { data: profiles.map((attributes) => ({ type: 'profile', attributes })) } },
+        ...(listId ? { relationships: { lists: { data: [{ type: 'list', id: listId }] } } } : {}),
+      },
+    }, [202]);
+  }
+
+  /** GET /api/profiles filtered by up to 100 emails: the profiles Klaviyo has for them (id and email). */
+  profilesByEmail(emails: string[]): Promise<KlaviyoOutcome> {
+    const filter = `any(email,${JSON.stringify(emails.slice(0, 100))})`;
+    return this.request('GET', `/api/profiles?${new URLSearchParams({ filter, 'fields[profile]': 'email', 'page[size]': '100' })}`);
+  }
+
+  /** DELETE /api/lists/:id/relationships/profiles: take up to 1,000 profiles (by id) off a list. */
+  removeFromList(listId: string, profileIds: string[]): Promise<KlaviyoOutcome> {
+    return this.request('DELETE', `/api/lists/${encodeURIComponent(listId)}/relationships/profiles`,
+      { data: profileIds.slice(0, 1000).map((id) => ({ type: 'profile', id })) }, [202, 204]);
+  }
+
   /** GET /api/accounts: the cheapest authenticated call, to tell whether a key works. */
   getAccounts(): Promise<KlaviyoOutcome> {
     return this.request('GET', '/api/accounts');

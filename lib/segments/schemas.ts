@@ -57,6 +57,8 @@ export const segmentPatch = z
     criteria: segmentCriteria.optional(),
     isDynamic: z.boolean().optional(),
     isActive: z.boolean().optional(),
+    /** Mirror the members to a Klaviyo list (created on the first sync). */
+    syncEnabled: z.boolean().optional(),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'Send at least one field to change' });
 export type SegmentPatch = z.infer<typeof segmentPatch>;
@@ -73,6 +75,13 @@ export const segmentSchema = z.object({
   isDynamic: z.boolean(),
   isActive: z.boolean(),
   lastEvaluatedAt: instant.nullable(),
+  syncEnabled: z.boolean(),
+  /** The Klaviyo list the members are mirrored to, once created. */
+  klaviyoSegmentId: z.string().nullable(),
+  lastSyncedAt: instant.nullable(),
+  /** Members on the list as of the last sync that left nothing waiting. */
+  klaviyoSyncedCount: z.number().int().nullable(),
+  klaviyoSyncError: z.string().nullable(),
   createdAt: instant,
   updatedAt: instant,
 });

@@ -49,8 +49,14 @@ export async function updateSegment(tx: Tx, userId: string, id: string, patch: S
   if (patch.criteria !== undefined) changes.criteria = tx.json(patch.criteria);
   if (patch.isDynamic !== undefined) changes.isDynamic = patch.isDynamic;
   if (patch.isActive !== undefined) changes.isActive = patch.isActive;
-  const updated = await tx`update public.customer_segments set ${tx(changes)} where id = ${id} and user_id = ${userId}`;
+  const updated = Object.keys(changes).length > 0
+    ? await tx`update public.customer_segments set ${tx(changes)} where id = ${id} and user_id = ${userId}`
+    : await tx`select 1 from public.customer_segments where id = ${id} and user_id = ${userId}`;
   if (updated.count === 0) throw new AppError('not_found', 'Segment not found');
+  // The list sync is the server's to switch (its trigger queues the members for Klaviyo).
+  if (patch.syncEnabled !== undefined) {
+    await asServer(tx, () => tx`update public.customer_segments set sync_enabled = ${patch.syncEnabled ?? false} where id = ${id} and user_id = ${userId}`);
+  }
   if (patch.criteria !== undefined) await evaluateSegment(tx, userId, id);
   return getSegment(tx, userId, id);
 }

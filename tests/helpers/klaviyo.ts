@@ -80,6 +80,8 @@ export class KlaviyoStandIn {
   /** Called when a request has been read and before it is answered (a test may kill the sender here). */
   onRequest: ((req: RecordedRequest) => void) | null = null;
   keys: Set<string>;
+  /** Each key is its own account: its profiles (email -> id) and its lists (id -> name and members). */
+  readonly accounts = new Map<string, { profiles: Map<string, string>; lists: Map<string, { name: string; members: Set<string> }> }>();
   burstPerSecond: number;
   steadyPerMinute: number;
   private server: Server | null = null;
@@ -99,6 +101,22 @@ export class KlaviyoStandIn {
     const address = this.server?.address() as AddressInfo | null;
     if (!address) throw new Error('The Klaviyo stand-in is not listening');
     return `http://127.0.0.1:${address.port}`;
+  }
+
+  private account(key: string) {
+    let a = this.accounts.get(key);
+    if (!a) {
+      a = { profiles: new Map(), lists: new Map() };
+      this.accounts.set(key, a);
+    }
+    return a;
+  }
+
+  /** The emails on an account's lists, by list name. */
+  listMembers(key: string): Record<string, string[]> {
+    const a = this.account(key);
+    const byId = new Map([...a.profiles].map(([email, id]) => [id, email]));
+    return Object.fromEntries([...a.lists.values()].map((l) => [l.name, [...l.members].map((id) => byId.get(id) ?? id).sort()]));
   }
 
   /** Requests to an endpoint, in arrival order. */
@@ -221,6 +239,67 @@ export class KlaviyoStandIn {
     }
     const rate = this.rateHeaders(now);
 
+    const account = this.account(recorded.apiKey);
+    const profileId = (email: string) => {
+      let id = account.profiles.get(email);
+      if (!id) {
+        id = `01P${crypto.randomUUID().replace(/-/g, '').slice(0, 20).toUpperCase()}`;
+        account.profiles.set(email, id);
+      }
+      return id;
+    };
+    if (recorded.method === 'POST' && recorded.path === '/api/lists') {
+      const name = (body as { data?: { attributes?: { name?: unknown } } } | null)?.data?.attributes?.name;
+      if (typeof name !== 'string' || !name) {
+        send(400, jsonApiError(400, 'invalid', 'Invalid input.', 'A list needs a name'), rate);
+        return;
+      }
+      const id = crypto.randomUUID().replace(/-/g, '').slice(0, 6);
+      account.lists.set(id, { name, members: new Set() });
+      send(201, JSON.stringify({ data: { type: 'list', id, attributes: { name } } }), rate);
+      return;
+    }
+    if (recorded.method === 'POST' && recorded.path === '/api/profile-bulk-import-jobs') {
+      const d = (body as { data?: { type?: string; attributes?: { profiles?: { data?: { attributes?: { email?: unknown } }[] } };
+        relationships?: { lists?: { data?: { id?: string }[] } } } } | null)?.data;
+      const profiles = d?.attributes?.profiles?.data;
+      if (d?.type !== 'profile-bulk-import-job' || !Array.isArray(profiles) || profiles.length === 0 || profiles.length > 10_000) {
+        send(400, jsonApiError(400, 'invalid', 'Invalid input.', 'profiles must hold 1 to 10,000 profiles'), rate);
+        return;
+      }
+      const listIds = (d.relationships?.lists?.data ?? []).map((l) => l.id ?? '');
+      if (listIds.some((id) => !account.lists.has(id))) {
+        send(404, jsonApiError(404, 'not_found', 'Not found.', 'No such list'), rate);
+        return;
+      }
+      for (const p of profiles) {
+        const email = p.attributes?.email;
+        if (typeof email !== 'string') continue;
+        const id = profileId(email);
+        for (const l of listIds) account.lists.get(l)?.members.add(id);
+      }
+      send(202, JSON.stringify({ data: { type: 'profile-bulk-import-job', id: crypto.randomUUID(), attributes: { status: 'queued' } } }), rate);
+      return;
+    }
+    if (recorded.method === 'GET' && recorded.path === '/api/profiles') {
+      const filter = new URL(req.url ?? '/', 'http://stand-in').searchParams.get('filter') ?? '';
+      const m = /^any\(email,(\[.*\])\)$/.exec(filter);
+      const emails = m?.[1] ? (JSON.parse(m[1]) as string[]) : [];
+      const data = emails.filter((e) => account.profiles.has(e)).map((e) => ({ type: 'profile', id: account.profiles.get(e), attributes: { email: e } }));
+      send(200, JSON.stringify({ data, links: { self: '', next: null, prev: null } }), rate);
+      return;
+    }
+    const rel = /^\/api\/lists\/([^/]+)\/relationships\/profiles$/.exec(recorded.path);
+    if (recorded.method === 'DELETE' && rel?.[1]) {
+      const list = account.lists.get(decodeURIComponent(rel[1]));
+      if (!list) {
+        send(404, jsonApiError(404, 'not_found', 'Not found.', 'No such list'), rate);
+        return;
+      }
+      for (const p of (body as { data?: { id?: string }[] } | null)?.data ?? []) if (p.id) list.members.delete(p.id);
+      send(204, '', rate);
+      return;
+    }
     if (recorded.method === 'GET' && recorded.path === '/api/accounts') {
       send(200, fixture('get-accounts.json'), rate);
       return;

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PATCH as segmentPatch } from '@/app/api/segments/[id]/route';
+import { db, withSystem, withTenant } from '@/lib/db';
+import { reloadEnv } from '@/lib/env';
+import { drainJobs } from '@/lib/jobs/queue';
+import { createSegment } from '@/lib/segments/service';
+import { updateIntegrations } from '@/lib/settings/integrations';
+import { call } from '@/tests/helpers/http';
+import { applyOrder } from '@/tests/helpers/journey';
+import { KlaviyoStandIn } from '@/tests/helpers/klaviyo';
+import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
+
+const KEY_A = 'pk_test_lists_a_0123456789';
+const KEY_B = 'pk_test_lists_b_0123456789';
+let klaviyo: KlaviyoStandIn;
+const drain = () => drainJobs(process.env.DATABASE_URL ?? '', { concurrency: 2, deadlineMs: 20_000 });
+/** Jobs are due 2 s after the change that queued them (changes batch up): wait, then run them. */
+const syncNow = async () => {
+  await new Promise((r) => setTimeout(r, 2200));
+  await drain();
+};
+
+beforeAll(async () => {
+  klaviyo = await new KlaviyoStandIn({ keys: [KEY_A, KEY_B] }).start();
+  process.env.KLAVIYO_API_URL = klaviyo.url;
+  reloadEnv();
+});
+afterAll(() => klaviyo.stop());
+
+async function merchantWith(key: string | null, buyers: { email: string; orders: number }[]) {
+  const m = await createMerchant('lists');
+  if (key) await withTenant(m.userId, (tx) => updateIntegrations(tx, m.userId, { klaviyoApiKey: key }));
+  let n = 0;
+  for (const b of buyers) {
+    for (let i = 0; i < b.orders; i++) {
+      n += 1;
+      await applyOrder(m.userId, { shopOrderId: `${m.userId.slice(0, 6)}-${n}`, email: b.email, total: 30, orderedAt: new Date(Date.now() - n * 3600_000) });
+    }
+  }
+  return m;
+}
+
+const segmentOf = (m: TestMerchant, name: string, minOrders: number) =>
+  withTenant(m.userId, (tx) => createSegment(tx, m.userId, { name, criteria: { min_orders: minOrders }, isDynamic: true }));
+const turnSyncOn = (m: TestMerchant, id: string) =>
+  call<{ syncEnabled: boolean }>(segmentPatch, `/api/segments/${id}`, { method: 'PATCH', cookie: m.cookie, params: { id }, body: { syncEnabled: true } });
+
+describe('segments mirrored to Klaviyo lists', () => {
+  it('adds the members, then adds and removes the right profiles after re-evaluation; another merchant\'s segment never reaches the list', async () => {
+    const a = await merchantWith(KEY_A, [{ email: 'ann@a.test', orders: 2 }, { email: 'bob@a.test', orders: 2 }, { email: 'cy@a.test', orders: 1 }]);
+    const b = await merchantWith(KEY_B, [{ email: 'dee@b.test', orders: 2 }]);
+    const segA = await segmentOf(a, 'Repeat buyers', 2);
+    const segB = await segmentOf(b, 'Repeat buyers', 2);
+    expect((await turnSyncOn(a, segA.id)).body).toMatchObject({ syncEnabled: true });
+    await turnSyncOn(b, segB.id);
+    await syncNow();
+    expect(klaviyo.listMembers(KEY_A)).toEqual({ 'Repeat buyers (Haven Hub)': ['ann@a.test', 'bob@a.test'] });
+    expect(klaviyo.listMembers(KEY_B)).toEqual({ 'Repeat buyers (Haven Hub)': ['dee@b.test'] });
+    const [row] = await db()<{ klaviyoSegmentId: string; lastSyncedAt: string | null; klaviyoSyncedCount: number }[]>`
+      select klaviyo_segment_id, last_synced_at, klaviyo_synced_count from public.customer_segments where id = ${segA.id}`;
+    expect(row?.klaviyoSegmentId).toMatch(/^[0-9a-f]{6}$/);
+    expect(row?.lastSyncedAt).not.toBeNull();
+    expect(row?.klaviyoSyncedCount).toBe(2);
+
+    // Cy orders again (joins), Bob's orders are cancelled (leaves): one re-evaluation, one sync.
+    await applyOrder(a.userId, { shopOrderId: 'a-cy-2', email: 'cy@a.test', total: 30, orderedAt: new Date() });
+    const bobOrders = await db()<{ shopOrderId: string }[]>`
+      select o.shop_order_id from public.orders o where o.user_id = ${a.userId} and o.email = 'bob@a.test'`;
+    for (const o of bobOrders) {
+      await withSystem((tx) => tx`select private.apply_cancellation(${a.userId}, ${tx.json({ shopOrderId: o.shopOrderId, cancelledAt: new Date().toISOString() })})`);
+    }
+    await withSystem((tx) => tx`select public.evaluate_segment(${a.userId}, ${segA.id})`);
+    await syncNow();
+    expect(klaviyo.listMembers(KEY_A)).toEqual({ 'Repeat buyers (Haven Hub)': ['ann@a.test', 'cy@a.test'] });
+    expect(klaviyo.listMembers(KEY_B)).toEqual({ 'Repeat buyers (Haven Hub)': ['dee@b.test'] });
+    // Bob's Klaviyo profile id was looked up by email once, and kept.
+    const [bob] = await db()<{ klaviyoProfileId: string | null }[]>`select klaviyo_profile_id from public.customers where user_id = ${a.userId} and email = 'bob@a.test'`;
+    expect(bob?.klaviyoProfileId).toMatch(/^01P/);
+    // Nothing is left waiting, and no request ever carried B's emails with A's key.
+    const [left] = await db()<{ n: number }[]>`select count(*)::int as n from private.klaviyo_list_changes where user_id = ${a.userId}`;
+    expect(left?.n).toBe(0);
+    expect(klaviyo.requests.filter((r) => r.apiKey === KEY_A && JSON.stringify(r.body ?? '').includes('@b.test'))).toHaveLength(0);
+  });
+
+  it('says on the segment that no key is saved, and syncs once one is', async () => {
+    const m = await merchantWith(null, [{ email: 'eve@c.test', orders: 1 }]);
+    const seg = await segmentOf(m, 'Buyers', 1);
+    await turnSyncOn(m, seg.id);
+    await syncNow();
+    const [s] = await db()<{ klaviyoSyncError: string | null }[]>`select klaviyo_sync_error from public.customer_segments where id = ${seg.id}`;
+    expect(s?.klaviyoSyncError).toBe('No Klaviyo API key: the list is updated once one is saved in Settings');
+    klaviyo.keys.add('pk_test_lists_c_0123456789');
+    await withTenant(m.userId, (tx) => updateIntegrations(tx, m.userId, { klaviyoApiKey: 'pk_test_lists_c_0123456789' }));
+    await syncNow();
+    expect(klaviyo.listMembers('pk_test_lists_c_0123456789')).toEqual({ 'Buyers (Haven Hub)': ['eve@c.test'] });
+    const [after] = await db()<{ klaviyoSyncError: string | null }[]>`select klaviyo_sync_error from public.customer_segments where id = ${seg.id}`;
+    expect(after?.klaviyoSyncError).toBeNull();
+  });
+
+  it('queues nothing for segments without sync', async () => {
+    const m = await merchantWith(KEY_A, [{ email: 'fay@d.test', orders: 1 }]);
+    await segmentOf(m, 'Quiet', 1);
+    const [n] = await db()<{ n: number }[]>`select count(*)::int as n from private.klaviyo_list_changes where user_id = ${m.userId}`;
+    expect(n?.n).toBe(0);
+  });
+});
