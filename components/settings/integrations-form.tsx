@@ -166,6 +166,9 @@ function KlaviyoStatus({ data, checking, onCheck }: { data: IntegrationsView; ch
         </p>
         {apiKey.configured ? <Button size="sm" variant="secondary" loading={checking} onClick={onCheck}>Check connection</Button> : null}
       </div>
+      {health.profilesWaiting > 0 ? (
+        <p className="text-xs text-slate-600">{formatNumber(health.profilesWaiting)} profiles have new points, tiers or stages to send{apiKey.configured ? ' (within a minute)' : ' once a key is saved'}.</p>
+      ) : null}
       {health.held + health.failed > 0 ? (
         <p className="text-slate-700">
           {formatNumber(health.held)} held and {formatNumber(health.failed)} failed messages.

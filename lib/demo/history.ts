@@ -269,8 +269,8 @@ function demoWinback(now: Date): DemoCampaign[] {
 
 /**
  * One day of win-back in the history, through the real functions: a campaign starts on its day,
- * the cron enrols and ends as it would, and the offers due that day go out as Klaviyo would
- * take them (the outbox's claim and its record of a 202). A third of those sent open the email,
+ * the cron enrols and ends as it would, and the messages due that day (offers, loyalty moments)
+ * go out as Klaviyo would take them (the outbox's claim and its record of a 202). A third of those sent open the email,
  * half of those click, and a third of the clickers order with their code within the day: the
  * campaign's own effect, on top of the orders the history already has for both groups.
  */
@@ -287,8 +287,7 @@ async function winbackDay(tx: Tx, userId: string, day: number, campaigns: DemoCa
     c.id = row?.id;
     await tx`select private.winback_activate(${userId}, ${c.id ?? ''}, ${start})`;
   }
-  if (!campaigns.some((c) => c.id)) return;
-  await tx`select private.winback_tick(${start}, 100000)`;
+  if (campaigns.some((c) => c.id)) await tx`select private.winback_tick(${start}, 100000)`;
   // The worker's two steps for each offer due today: the claim, then the record of Klaviyo's 202.
   const claimed = await tx<{ id: string; at: string }[]>`
     select k.id, k.at from (

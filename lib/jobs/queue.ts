@@ -1,8 +1,9 @@
 import 'server-only';
-import { Logger, run, runMigrations, type LogFunctionFactory, type RunnerOptions, type TaskList } from 'graphile-worker';
+import { Logger, run, runMigrations, type JobHelpers, type LogFunctionFactory, type RunnerOptions, type TaskList } from 'graphile-worker';
 import { withSystem } from '@/lib/db';
 import { deliverMessage } from '@/lib/klaviyo/deliver';
 import { syncSegmentList } from '@/lib/klaviyo/lists';
+import { syncProfiles } from '@/lib/klaviyo/profiles';
 
 /**
  * The job queue: graphile-worker on our own Postgres. Jobs are added from SQL in the same
@@ -13,16 +14,23 @@ import { syncSegmentList } from '@/lib/klaviyo/lists';
  * locks each job to one runner (SKIP LOCKED), and a runner that dies leaves its jobs to be
  * unlocked and run again, which our messages survive (their `unique_id`, the 202 rule).
  */
+/** For a task to run itself again after a delay, under its own job key (the next batch, or after a 429). */
+const again = (task: string, payload: unknown, helpers: JobHelpers) => async (delayMs: number) => {
+  const key = helpers.job.key;
+  await helpers.addJob(task, payload, { runAt: new Date(Date.now() + delayMs), ...(key ? { jobKey: key } : {}), maxAttempts: 10 });
+};
+
 export const TASKS: TaskList = {
   klaviyo_send: async (payload, helpers) => {
     await deliverMessage(payload, { attempts: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
   },
   // One segment's Klaviyo list (added by the segment membership triggers, keyed by segment).
   klaviyo_list_sync: async (payload, helpers) => {
-    const key = helpers.job.key;
-    await syncSegmentList(payload, async (delayMs) => {
-      await helpers.addJob('klaviyo_list_sync', payload, { runAt: new Date(Date.now() + delayMs), ...(key ? { jobKey: key } : {}), maxAttempts: 10 });
-    });
+    await syncSegmentList(payload, again('klaviyo_list_sync', payload, helpers));
+  },
+  // One merchant's changed profiles (added by the loyalty and stage triggers, keyed by merchant).
+  klaviyo_profiles: async (payload, helpers) => {
+    await syncProfiles(payload, again('klaviyo_profiles', payload, helpers));
   },
 };
 

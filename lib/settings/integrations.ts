@@ -63,7 +63,12 @@ async function klaviyoHealth(tx: Tx, userId: string): Promise<KlaviyoHealth> {
     select reason, updated_at as at from public.klaviyo_messages
      where user_id = ${userId} and status in ('held', 'failed') and reason is not null
      order by created_at desc limit 1`;
-  return { connection: connection ?? null, held: counts?.held ?? 0, failed: counts?.failed ?? 0, lastProblem: last ?? null };
+  const [profiles] = await asServer(tx, () => tx<{ n: number }[]>`
+    select count(*)::int as n from private.klaviyo_profile_changes where user_id = ${userId}`);
+  return {
+    connection: connection ?? null, held: counts?.held ?? 0, failed: counts?.failed ?? 0, lastProblem: last ?? null,
+    profilesWaiting: profiles?.n ?? 0,
+  };
 }
 
 /**

@@ -43,6 +43,8 @@ export const klaviyoHealthSchema = z.object({
   failed: z.number().int(),
   /** The latest reason a message is held or failed, and when. */
   lastProblem: z.object({ reason: z.string(), at: z.iso.datetime({ offset: true }) }).nullable(),
+  /** Profiles whose properties (points, tier, referral link, stage) changed and wait to be sent. */
+  profilesWaiting: z.number().int(),
 });
 export type KlaviyoHealth = z.infer<typeof klaviyoHealthSchema>;
 

@@ -81,7 +81,12 @@ export class KlaviyoStandIn {
   onRequest: ((req: RecordedRequest) => void) | null = null;
   keys: Set<string>;
   /** Each key is its own account: its profiles (email -> id) and its lists (id -> name and members). */
-  readonly accounts = new Map<string, { profiles: Map<string, string>; lists: Map<string, { name: string; members: Set<string> }> }>();
+  readonly accounts = new Map<string, {
+    profiles: Map<string, string>;
+    lists: Map<string, { name: string; members: Set<string> }>;
+    /** The custom properties each profile has, as imported (later imports merge in). */
+    properties: Map<string, Record<string, unknown>>;
+  }>();
   burstPerSecond: number;
   steadyPerMinute: number;
   private server: Server | null = null;
@@ -106,7 +111,7 @@ export class KlaviyoStandIn {
   private account(key: string) {
     let a = this.accounts.get(key);
     if (!a) {
-      a = { profiles: new Map(), lists: new Map() };
+      a = { profiles: new Map(), lists: new Map(), properties: new Map() };
       this.accounts.set(key, a);
     }
     return a;
@@ -262,7 +267,7 @@ export class KlaviyoStandIn {
     if (recorded.method === 'POST' && recorded.path === '/api/profile-bulk-import-jobs') {
       const d = (body as { data?: { type?: string; attributes?: { profiles?: { data?: { attributes?: { email?: unknown } }[] } };
         relationships?: { lists?: { data?: { id?: string }[] } } } } | null)?.data;
-      const profiles = d?.attributes?.profiles?.data;
+      const profiles = d?.attributes?.profiles?.data as { attributes?: { email?: unknown; properties?: Record<string, unknown> } }[] | undefined;
       if (d?.type !== 'profile-bulk-import-job' || !Array.isArray(profiles) || profiles.length === 0 || profiles.length > 10_000) {
         send(400, jsonApiError(400, 'invalid', 'Invalid input.', 'profiles must hold 1 to 10,000 profiles'), rate);
         return;
@@ -277,6 +282,7 @@ export class KlaviyoStandIn {
         if (typeof email !== 'string') continue;
         const id = profileId(email);
         for (const l of listIds) account.lists.get(l)?.members.add(id);
+        if (p.attributes?.properties) account.properties.set(email, { ...account.properties.get(email), ...p.attributes.properties });
       }
       send(202, JSON.stringify({ data: { type: 'profile-bulk-import-job', id: crypto.randomUUID(), attributes: { status: 'queued' } } }), rate);
       return;
