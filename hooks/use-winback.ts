@@ -16,7 +16,12 @@ export function useCampaigns() {
 }
 
 export function useCampaign(id: string) {
-  return useQuery({ queryKey: queryKeys.winback.campaign(id), queryFn: ({ signal }) => api.get<Campaign>(path(id), signal) });
+  return useQuery({
+    queryKey: queryKeys.winback.campaign(id),
+    queryFn: ({ signal }) => api.get<Campaign>(path(id), signal),
+    // While a large audience is being enrolled, the count moves: look again every few seconds.
+    refetchInterval: (q) => (q.state.data?.enrolling ? 3000 : false),
+  });
 }
 
 export function useCampaignResults(id: string, enabled = true) {

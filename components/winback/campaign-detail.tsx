@@ -49,6 +49,11 @@ export function CampaignDetail({ id }: { id: string }) {
       <Link href="/dashboard/campaigns/winback" className="inline-flex items-center gap-1 text-sm text-brand-800 underline-offset-2 hover:underline">
         <ChevronLeft className="size-4" aria-hidden="true" /> All campaigns
       </Link>
+      {c.enrolling ? (
+        <p role="status" className="rounded-md border border-sky-200 bg-sky-50 px-4 py-3 text-sm text-sky-900">
+          Enrolling the audience: {formatNumber(c.figures.targeted + c.figures.control)} so far. Offers are queued as customers are enrolled.
+        </p>
+      ) : null}
       {c.status === 'draft' ? <DraftAudience id={c.id} /> : <Running c={c} />}
     </PageContainer>
   );

@@ -4,6 +4,7 @@ import { withSystem } from '@/lib/db';
 import { deliverMessage } from '@/lib/klaviyo/deliver';
 import { syncSegmentList } from '@/lib/klaviyo/lists';
 import { syncProfiles } from '@/lib/klaviyo/profiles';
+import { enrolNextBatch } from '@/lib/winback/enrol';
 
 /**
  * The job queue: graphile-worker on our own Postgres. Jobs are added from SQL in the same
@@ -27,6 +28,11 @@ export const TASKS: TaskList = {
   // One segment's Klaviyo list (added by the segment membership triggers, keyed by segment).
   klaviyo_list_sync: async (payload, helpers) => {
     await syncSegmentList(payload, again('klaviyo_list_sync', payload, helpers));
+  },
+  // The rest of a large activation's audience, a batch (its own transaction) a run.
+  winback_enrol: async (payload, helpers) => {
+    const next = await enrolNextBatch(payload);
+    if (next) await helpers.addJob('winback_enrol', next, { ...(helpers.job.key ? { jobKey: helpers.job.key } : {}), maxAttempts: 10 });
   },
   // One merchant's changed profiles (added by the loyalty and stage triggers, keyed by merchant).
   klaviyo_profiles: async (payload, helpers) => {

@@ -46,6 +46,8 @@ export const campaignSchema = z.object({
   holdoutPercent: z.number().int(),
   attributionDays: z.number().int(),
   status: z.enum(CAMPAIGN_STATUSES),
+  /** The audience is still being enrolled after activation, a batch at a time. */
+  enrolling: z.boolean(),
   startsAt: iso.nullable(),
   endsAt: iso.nullable(),
   activatedAt: iso.nullable(),

@@ -95,25 +95,16 @@ immutable
 set search_path = ''
 as $$ select 8::smallint $$;
 
-/** One job per message that is (again) pending, due when the message is; the job key is the message's. */
-create or replace function private.klaviyo_jobs(p_rows jsonb)
-returns void
+/** The queue's job for a message: due when the message is, keyed by it (a new one replaces a waiting one). */
+create or replace function private.klaviyo_job(p_user_id uuid, p_id uuid, p_due_at timestamptz)
+returns graphile_worker.job_spec
 language plpgsql
-volatile
+stable
 set search_path = ''
 as $$
-declare
-  v_specs graphile_worker.job_spec[];
 begin
-  select coalesce(array_agg(row(
-           'klaviyo_send', json_build_object('u', r ->> 'user_id', 'm', r ->> 'id'), null,
-           (r ->> 'due_at')::timestamptz, private.klaviyo_max_attempts(), 'klaviyo:' || (r ->> 'id'), null, null
-         )::graphile_worker.job_spec), '{}')
-    into v_specs
-    from jsonb_array_elements(p_rows) r;
-  if cardinality(v_specs) > 0 then
-    perform graphile_worker.add_jobs(v_specs);
-  end if;
+  return row('klaviyo_send', json_build_object('u', p_user_id, 'm', p_id), null, p_due_at, private.klaviyo_max_attempts(),
+             'klaviyo:' || p_id::text, null, null)::graphile_worker.job_spec;
 end
 $$;
 
@@ -123,10 +114,14 @@ returns trigger
 language plpgsql
 set search_path = ''
 as $$
+declare
+  v_specs graphile_worker.job_spec[];
 begin
-  perform private.klaviyo_jobs((
-    select coalesce(jsonb_agg(jsonb_build_object('user_id', n.user_id, 'id', n.id, 'due_at', n.due_at)), '[]'::jsonb)
-      from new_rows n where n.status = 'pending'));
+  select coalesce(array_agg(private.klaviyo_job(n.user_id, n.id, n.due_at)), '{}') into v_specs
+    from new_rows n where n.status = 'pending';
+  if cardinality(v_specs) > 0 then
+    perform graphile_worker.add_jobs(v_specs);
+  end if;
   return null;
 end
 $$;
@@ -145,11 +140,15 @@ returns trigger
 language plpgsql
 set search_path = ''
 as $$
+declare
+  v_specs graphile_worker.job_spec[];
 begin
-  perform private.klaviyo_jobs((
-    select coalesce(jsonb_agg(jsonb_build_object('user_id', n.user_id, 'id', n.id, 'due_at', n.due_at)), '[]'::jsonb)
-      from new_rows n join old_rows o on o.user_id = n.user_id and o.id = n.id
-     where n.status = 'pending' and (o.status <> 'pending' or o.due_at <> n.due_at)));
+  select coalesce(array_agg(private.klaviyo_job(n.user_id, n.id, n.due_at)), '{}') into v_specs
+    from new_rows n join old_rows o on o.user_id = n.user_id and o.id = n.id
+   where n.status = 'pending' and (o.status <> 'pending' or o.due_at <> n.due_at);
+  if cardinality(v_specs) > 0 then
+    perform graphile_worker.add_jobs(v_specs);
+  end if;
   return null;
 end
 $$;

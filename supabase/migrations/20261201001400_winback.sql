@@ -41,6 +41,8 @@ create table public.winback_campaigns (
   holdout_percent integer not null default 10 check (holdout_percent between 0 and 50),
   attribution_days integer not null default 30 check (attribution_days between 1 and 365),
   status text not null default 'draft' check (status in ('draft', 'active', 'paused', 'completed')),
+  -- The audience is being enrolled in batches after activation (a large one takes a while).
+  enrolling boolean not null default false,
   starts_at timestamptz,
   ends_at timestamptz,
   activated_at timestamptz,
@@ -268,7 +270,8 @@ $$;
  * plus the delay, and no earlier than the minimum inactivity (days since the last order, or
  * since they joined) and the campaign's start; one whose send would fall after the end is left out.
  */
-create or replace function private.winback_candidates_of(p_w public.winback_campaigns, p_customers uuid[], p_now timestamptz)
+create or replace function private.winback_candidates_of(p_w public.winback_campaigns, p_customers uuid[], p_now timestamptz,
+                                                         p_after uuid default null, p_limit integer default null)
 returns table (customer_id uuid, eligible_at timestamptz, send_at timestamptz, arm text)
 language sql
 stable
@@ -306,17 +309,22 @@ as $$
           and (r.campaign_id = p_w.id
                or (r.status <> 'cancelled' and r.send_at + make_interval(days => o.attribution_days) > p_now))
      )
+     -- A batch of a large enrolment: the next p_limit customers by id after p_after.
+     and (p_after is null or c.id > p_after)
+   order by c.id
+   limit p_limit
 $$;
 
 /** The candidates of the merchant's stored campaign; another merchant's campaign id finds nothing (S7). */
-create or replace function private.winback_candidates(p_user_id uuid, p_campaign_id uuid, p_customers uuid[], p_now timestamptz)
+create or replace function private.winback_candidates(p_user_id uuid, p_campaign_id uuid, p_customers uuid[], p_now timestamptz,
+                                                      p_after uuid default null, p_limit integer default null)
 returns table (customer_id uuid, eligible_at timestamptz, send_at timestamptz, arm text)
 language sql
 stable
 set search_path = ''
 as $$
   select k.* from public.winback_campaigns w
-   cross join lateral private.winback_candidates_of(w, p_customers, p_now) k
+   cross join lateral private.winback_candidates_of(w, p_customers, p_now, p_after, p_limit) k
    where w.user_id = p_user_id and w.id = p_campaign_id
 $$;
 
@@ -375,13 +383,17 @@ as $$
 $$;
 
 /**
- * Enrol the campaign's candidates among p_customers (null: all): recipients in one statement,
- * one outbox message per treatment recipient due at its send time, and the campaign's counts
- * accumulated (S23: a second enrolment adds, never overwrites). The caller holds the campaign's
- * row lock, so two enrolments of one campaign cannot both insert; the unique key (campaign,
- * customer) makes a repeat a no-op. Returns {treatment, control}.
+ * Enrol the campaign's candidates among p_customers (null: all; with p_limit, the next batch by
+ * customer id after p_after): recipients in one statement, one outbox message per treatment
+ * recipient, and the campaign's counts accumulated (S23: a second enrolment adds, never
+ * overwrites). The caller holds the campaign's row lock, so two enrolments of one campaign
+ * cannot both insert; the unique key (campaign, customer) makes a repeat a no-op. Offers whose
+ * moment has passed are spread from p_spread_from at 50 a second, p_spread_offset of them
+ * already placed by earlier batches. Returns {treatment, control, candidates, last}.
  */
-create or replace function private.winback_enrol(p_user_id uuid, p_campaign_id uuid, p_customers uuid[], p_now timestamptz)
+create or replace function private.winback_enrol(p_user_id uuid, p_campaign_id uuid, p_customers uuid[], p_now timestamptz,
+                                                 p_after uuid default null, p_limit integer default null,
+                                                 p_spread_from timestamptz default null, p_spread_offset integer default 0)
 returns jsonb
 language plpgsql
 volatile
@@ -390,28 +402,38 @@ as $$
 declare
   v_treatment integer;
   v_control integer;
+  v_candidates integer;
+  v_last uuid;
 begin
-  with enrolled as (
+  with k as (
+    select * from private.winback_candidates(p_user_id, p_campaign_id, p_customers, p_now, p_after, p_limit)
+  ), enrolled as (
     insert into public.winback_recipients (user_id, campaign_id, customer_id, arm, status, eligible_at, send_at, enrolled_at, message_id)
     select p_user_id, p_campaign_id, k.customer_id, k.arm, case k.arm when 'control' then 'control' else 'pending' end,
            k.eligible_at, k.send_at, p_now, case k.arm when 'treatment' then gen_random_uuid() end
-      from private.winback_candidates(p_user_id, p_campaign_id, p_customers, p_now) k
+      from k
     on conflict (user_id, campaign_id, customer_id) do nothing
     returning id, customer_id, arm, send_at, message_id
   ), messages as (
+    -- Offers whose moment has passed (a whole audience at activation) come due one after the
+    -- other at the merchant's sustainable rate, 50 a second (under Klaviyo's steady 3,500 a
+    -- minute), rather than all at once: the runner sends them as they fall due instead of
+    -- claiming and deferring each one every minute while a backlog drains.
     insert into public.klaviyo_messages (user_id, id, source, source_id, customer_id, metric, due_at)
-    select p_user_id, e.message_id, 'winback', e.id, e.customer_id, 'Win-back Offer', greatest(e.send_at, p_now)
+    select p_user_id, e.message_id, 'winback', e.id, e.customer_id, 'Win-back Offer',
+           greatest(e.send_at, coalesce(p_spread_from, p_now)
+                               + make_interval(secs => (p_spread_offset + row_number() over (order by e.send_at, e.id) - 1) / 50.0))
       from enrolled e where e.arm = 'treatment'
     returning 1
   )
   select (count(*) filter (where e.arm = 'treatment'))::int, (count(*) filter (where e.arm = 'control'))::int,
-         (select count(*) from messages)
-    into v_treatment, v_control
+         (select count(*)::int from k), (select max(k.customer_id::text)::uuid from k)
+    into v_treatment, v_control, v_candidates, v_last
     from enrolled e;
   if v_treatment + v_control > 0 then
     perform private.winback_count(p_user_id, p_campaign_id, p_targeted => v_treatment, p_control => v_control);
   end if;
-  return jsonb_build_object('treatment', v_treatment, 'control', v_control);
+  return jsonb_build_object('treatment', v_treatment, 'control', v_control, 'candidates', v_candidates, 'last', v_last);
 end
 $$;
 
@@ -420,7 +442,8 @@ $$;
  * is and enrols nothing more). Checks ownership (404) and status (409), and refuses a campaign
  * whose end has passed (422).
  */
-create or replace function private.winback_activate(p_user_id uuid, p_campaign_id uuid, p_now timestamptz default now())
+create or replace function private.winback_activate(p_user_id uuid, p_campaign_id uuid, p_now timestamptz default now(),
+                                                    p_batch integer default 5000)
 returns jsonb
 language plpgsql
 volatile
@@ -431,7 +454,7 @@ declare
   v_enrolled jsonb;
 begin
   if v.status = 'active' then
-    return jsonb_build_object('status', 'active', 'enrolled', jsonb_build_object('treatment', 0, 'control', 0));
+    return jsonb_build_object('status', 'active', 'enrolled', jsonb_build_object('treatment', 0, 'control', 0), 'enrolling', v.enrolling);
   end if;
   if v.status <> 'draft' then
     raise exception 'Only a draft campaign can be activated (this one is %)', v.status using errcode = 'HH409';
@@ -442,9 +465,47 @@ begin
   update public.winback_campaigns
      set status = 'active', activated_at = p_now, starts_at = coalesce(starts_at, p_now)
    where user_id = p_user_id and id = p_campaign_id;
-  v_enrolled := private.winback_enrol(p_user_id, p_campaign_id, null, p_now);
+  -- The first batch now; a larger audience goes on in a job, a batch per transaction, so an
+  -- activation never holds the campaign (or a request) for the whole audience.
+  v_enrolled := private.winback_enrol(p_user_id, p_campaign_id, null, p_now, null, p_batch, p_now, 0);
+  if (v_enrolled ->> 'candidates')::int >= p_batch then
+    update public.winback_campaigns set enrolling = true where user_id = p_user_id and id = p_campaign_id;
+    perform graphile_worker.add_job('winback_enrol', json_build_object('u', p_user_id, 'c', p_campaign_id, 'after', v_enrolled ->> 'last',
+                                    'offset', (v_enrolled ->> 'treatment')::int, 'batch', p_batch),
+                                    job_key => 'winback-enrol:' || p_campaign_id::text, max_attempts => 10);
+  end if;
   perform public.log_activity(p_user_id, 'winback.campaign_activated', 'winback_campaign', p_campaign_id::text, v_enrolled);
-  return jsonb_build_object('status', 'active', 'enrolled', v_enrolled);
+  return jsonb_build_object('status', 'active', 'enrolled', v_enrolled - 'candidates' - 'last',
+                            'enrolling', (v_enrolled ->> 'candidates')::int >= p_batch);
+end
+$$;
+
+/**
+ * The next batch of an activation's audience (the 'winback_enrol' job, one batch a run): the
+ * customers after p_after by id. Stops when a batch comes back short, or when the campaign has
+ * been completed meanwhile. Returns {done, after, offset} for the job's next run.
+ */
+create or replace function private.winback_enrol_next(p_user_id uuid, p_campaign_id uuid, p_after uuid, p_offset integer,
+                                                      p_batch integer default 5000, p_now timestamptz default now())
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v public.winback_campaigns := private.winback_campaign_for_update(p_user_id, p_campaign_id);
+  v_enrolled jsonb;
+begin
+  if not v.enrolling or v.status not in ('active', 'paused') then
+    update public.winback_campaigns set enrolling = false where user_id = p_user_id and id = p_campaign_id;
+    return jsonb_build_object('done', true);
+  end if;
+  v_enrolled := private.winback_enrol(p_user_id, p_campaign_id, null, p_now, p_after, p_batch, v.activated_at, p_offset);
+  if (v_enrolled ->> 'candidates')::int < p_batch then
+    update public.winback_campaigns set enrolling = false where user_id = p_user_id and id = p_campaign_id;
+    return jsonb_build_object('done', true);
+  end if;
+  return jsonb_build_object('done', false, 'after', v_enrolled ->> 'last', 'offset', p_offset + (v_enrolled ->> 'treatment')::int);
 end
 $$;
 

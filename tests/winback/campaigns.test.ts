@@ -55,7 +55,7 @@ describe('who a campaign targets', () => {
     expect(cross).toHaveLength(0);
     await expect(call('winback_activate', b.userId, campaign)).rejects.toMatchObject({ code: 'HH404' });
 
-    expect(await call('winback_activate', a.userId, campaign)).toEqual({ status: 'active', enrolled: { treatment: 3, control: 0 } });
+    expect(await call('winback_activate', a.userId, campaign)).toEqual({ status: 'active', enrolled: { treatment: 3, control: 0 }, enrolling: false });
     const rows = await recipients(a.userId, campaign);
     expect(rows.map((r) => r.email)).toEqual(atRisk.slice(0, 3));
     expect(rows.every((r) => r.status === 'pending' && r.arm === 'treatment' && r.messageId)).toBe(true);
@@ -66,7 +66,7 @@ describe('who a campaign targets', () => {
     await atRiskCustomers(m.userId, 3, 'once');
     const campaign = await createCampaign(m.userId);
     await call('winback_activate', m.userId, campaign);
-    expect(await call('winback_activate', m.userId, campaign)).toEqual({ status: 'active', enrolled: { treatment: 0, control: 0 } });
+    expect(await call('winback_activate', m.userId, campaign)).toEqual({ status: 'active', enrolled: { treatment: 0, control: 0 }, enrolling: false });
     expect(await figures(m.userId, campaign)).toMatchObject({ targeted: 3 });
 
     // A customer who becomes at risk later is enrolled from the stage change, and the count adds.
@@ -103,6 +103,29 @@ describe('who a campaign targets', () => {
     const later = new Date(Date.now() + 31 * DAY);
     expect(await withSystem(async (tx) => (await tx<{ r: { eligible: number } }[]>`
       select private.winback_preview(${m.userId}, ${second}, ${later}) as r`)[0]?.r.eligible)).toBe(3);
+  });
+
+  it('enrols a large audience in batches after activation, a transaction each, offers spread at 50 a second', async () => {
+    const m = await merchant();
+    await atRiskCustomers(m.userId, 7, 'batches');
+    const campaign = await createCampaign(m.userId, { holdoutPercent: 0 });
+    const first = await withSystem(async (tx) => (await tx<{ r: Record<string, unknown> }[]>`
+      select private.winback_activate(${m.userId}, ${campaign}, now(), 3) as r`)[0]?.r);
+    expect(first).toEqual({ status: 'active', enrolled: { treatment: 3, control: 0 }, enrolling: true });
+    expect(await recipients(m.userId, campaign)).toHaveLength(3);
+    // The job goes on from where the first batch stopped (and sends what falls due meanwhile).
+    await drain();
+    await drain();
+    expect(await recipients(m.userId, campaign)).toHaveLength(7);
+    const [w] = await db()<{ enrolling: boolean }[]>`select enrolling from public.winback_campaigns where id = ${campaign}`;
+    expect(w?.enrolling).toBe(false);
+    expect(await figures(m.userId, campaign)).toMatchObject({ targeted: 7 });
+    const dues = await db()<{ offset: number }[]>`
+      select round(extract(epoch from m.due_at - w.activated_at) * 50)::int as offset
+        from public.klaviyo_messages m join public.winback_recipients r on r.user_id = m.user_id and r.message_id = m.id
+        join public.winback_campaigns w on w.user_id = r.user_id and w.id = r.campaign_id
+       where r.campaign_id = ${campaign} order by m.due_at`;
+    expect(dues.map((d) => d.offset)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
   it('holds back a deterministic share as control, never contacted', async () => {
