@@ -29,9 +29,12 @@ export const TASKS: TaskList = {
   klaviyo_list_sync: async (payload, helpers) => {
     await syncSegmentList(payload, again('klaviyo_list_sync', payload, helpers));
   },
-  // The rest of a large activation's audience, a batch (its own transaction) a run.
+  // The rest of a large activation's audience: batches (each its own transaction) for up to
+  // 20 s a run, then the job hands on to its next run (a runner that stops loses one batch at most).
   winback_enrol: async (payload, helpers) => {
-    const next = await enrolNextBatch(payload);
+    const until = Date.now() + 20_000;
+    let next = await enrolNextBatch(payload);
+    while (next && Date.now() < until && !helpers.abortSignal.aborted) next = await enrolNextBatch(next);
     if (next) await helpers.addJob('winback_enrol', next, { ...(helpers.job.key ? { jobKey: helpers.job.key } : {}), maxAttempts: 10 });
   },
   // One merchant's changed profiles (added by the loyalty and stage triggers, keyed by merchant).

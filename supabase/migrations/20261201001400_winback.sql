@@ -270,8 +270,7 @@ $$;
  * plus the delay, and no earlier than the minimum inactivity (days since the last order, or
  * since they joined) and the campaign's start; one whose send would fall after the end is left out.
  */
-create or replace function private.winback_candidates_of(p_w public.winback_campaigns, p_customers uuid[], p_now timestamptz,
-                                                         p_after uuid default null, p_limit integer default null)
+create or replace function private.winback_candidates_of(p_w public.winback_campaigns, p_customers uuid[], p_now timestamptz)
 returns table (customer_id uuid, eligible_at timestamptz, send_at timestamptz, arm text)
 language sql
 stable
@@ -281,7 +280,14 @@ as $$
          case when p_w.holdout_percent > 0
                 and (hashtextextended(p_w.id::text || '/' || c.id::text, 0) & 2147483647) % 100 < p_w.holdout_percent
               then 'control' else 'treatment' end
-    from public.customers c
+    from (
+      -- All of the merchant's customers, or just those named (a batch, a stage change): two
+      -- branches, one skipped at run time, so a named list is found by the primary key instead of
+      -- being looked for in every customer (an OR with "is null" would keep one plan for both).
+      select x.* from public.customers x where p_customers is null and x.user_id = p_w.user_id
+      union all
+      select x.* from unnest(p_customers) n(id) join public.customers x on x.user_id = p_w.user_id and x.id = n.id
+    ) c
    cross join lateral (
      select coalesce(case c.stage when 'at_risk' then c.became_at_risk_at when 'churned' then c.became_churned_at end,
                      c.stage_changed_at, c.created_at) as eligible_at
@@ -291,9 +297,7 @@ as $$
                      coalesce(c.last_purchase_at, c.created_at) + make_interval(days => p_w.min_days_inactive),
                      coalesce(p_w.starts_at, '-infinity'::timestamptz)) as send_at
    ) s
-   where c.user_id = p_w.user_id
-     and (p_customers is null or c.id = any (p_customers))
-     and c.stage = any (p_w.target_stages)
+   where c.stage = any (p_w.target_stages)
      and c.email_subscribed
      and c.lifetime_value >= p_w.min_lifetime_value
      and (cardinality(p_w.target_collections) = 0 or c.primary_collection = any (p_w.target_collections))
@@ -309,22 +313,17 @@ as $$
           and (r.campaign_id = p_w.id
                or (r.status <> 'cancelled' and r.send_at + make_interval(days => o.attribution_days) > p_now))
      )
-     -- A batch of a large enrolment: the next p_limit customers by id after p_after.
-     and (p_after is null or c.id > p_after)
-   order by c.id
-   limit p_limit
 $$;
 
 /** The candidates of the merchant's stored campaign; another merchant's campaign id finds nothing (S7). */
-create or replace function private.winback_candidates(p_user_id uuid, p_campaign_id uuid, p_customers uuid[], p_now timestamptz,
-                                                      p_after uuid default null, p_limit integer default null)
+create or replace function private.winback_candidates(p_user_id uuid, p_campaign_id uuid, p_customers uuid[], p_now timestamptz)
 returns table (customer_id uuid, eligible_at timestamptz, send_at timestamptz, arm text)
 language sql
 stable
 set search_path = ''
 as $$
   select k.* from public.winback_campaigns w
-   cross join lateral private.winback_candidates_of(w, p_customers, p_now, p_after, p_limit) k
+   cross join lateral private.winback_candidates_of(w, p_customers, p_now) k
    where w.user_id = p_user_id and w.id = p_campaign_id
 $$;
 
@@ -383,16 +382,15 @@ as $$
 $$;
 
 /**
- * Enrol the campaign's candidates among p_customers (null: all; with p_limit, the next batch by
- * customer id after p_after): recipients in one statement, one outbox message per treatment
- * recipient, and the campaign's counts accumulated (S23: a second enrolment adds, never
- * overwrites). The caller holds the campaign's row lock, so two enrolments of one campaign
- * cannot both insert; the unique key (campaign, customer) makes a repeat a no-op. Offers whose
- * moment has passed are spread from p_spread_from at 50 a second, p_spread_offset of them
- * already placed by earlier batches. Returns {treatment, control, candidates, last}.
+ * Enrol the campaign's candidates among p_customers (null: all of the merchant's): recipients
+ * in one statement, one outbox message per treatment recipient, and the campaign's counts
+ * accumulated (S23: a second enrolment adds, never overwrites). The caller holds the
+ * campaign's row lock, so two enrolments of one campaign cannot both insert; the unique key
+ * (campaign, customer) makes a repeat a no-op. Offers whose moment has passed are spread from
+ * p_spread_from at 50 a second, p_spread_offset of them already placed by earlier batches.
+ * Returns {treatment, control}.
  */
 create or replace function private.winback_enrol(p_user_id uuid, p_campaign_id uuid, p_customers uuid[], p_now timestamptz,
-                                                 p_after uuid default null, p_limit integer default null,
                                                  p_spread_from timestamptz default null, p_spread_offset integer default 0)
 returns jsonb
 language plpgsql
@@ -402,11 +400,9 @@ as $$
 declare
   v_treatment integer;
   v_control integer;
-  v_candidates integer;
-  v_last uuid;
 begin
   with k as (
-    select * from private.winback_candidates(p_user_id, p_campaign_id, p_customers, p_now, p_after, p_limit)
+    select * from private.winback_candidates(p_user_id, p_campaign_id, p_customers, p_now)
   ), enrolled as (
     insert into public.winback_recipients (user_id, campaign_id, customer_id, arm, status, eligible_at, send_at, enrolled_at, message_id)
     select p_user_id, p_campaign_id, k.customer_id, k.arm, case k.arm when 'control' then 'control' else 'pending' end,
@@ -426,15 +422,31 @@ begin
       from enrolled e where e.arm = 'treatment'
     returning 1
   )
-  select (count(*) filter (where e.arm = 'treatment'))::int, (count(*) filter (where e.arm = 'control'))::int,
-         (select count(*)::int from k), (select max(k.customer_id::text)::uuid from k)
-    into v_treatment, v_control, v_candidates, v_last
+  select (count(*) filter (where e.arm = 'treatment'))::int, (count(*) filter (where e.arm = 'control'))::int
+    into v_treatment, v_control
     from enrolled e;
   if v_treatment + v_control > 0 then
     perform private.winback_count(p_user_id, p_campaign_id, p_targeted => v_treatment, p_control => v_control);
   end if;
-  return jsonb_build_object('treatment', v_treatment, 'control', v_control, 'candidates', v_candidates, 'last', v_last);
+  return jsonb_build_object('treatment', v_treatment, 'control', v_control);
 end
+$$;
+
+/**
+ * The next p_size of the merchant's customers by id after p_after: a batch of a large
+ * enrolment. Each batch looks at that many customers, whoever is eligible among them, so every
+ * batch costs the same however the audience is spread.
+ */
+create or replace function private.winback_slice(p_user_id uuid, p_after uuid, p_size integer)
+returns uuid[]
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(array_agg(x.id order by x.id), '{}') from (
+    select c.id from public.customers c
+     where c.user_id = p_user_id and (p_after is null or c.id > p_after)
+     order by c.id limit p_size) x
 $$;
 
 /**
@@ -452,6 +464,7 @@ as $$
 declare
   v public.winback_campaigns := private.winback_campaign_for_update(p_user_id, p_campaign_id);
   v_enrolled jsonb;
+  v_slice uuid[];
 begin
   if v.status = 'active' then
     return jsonb_build_object('status', 'active', 'enrolled', jsonb_build_object('treatment', 0, 'control', 0), 'enrolling', v.enrolling);
@@ -467,23 +480,23 @@ begin
    where user_id = p_user_id and id = p_campaign_id;
   -- The first batch now; a larger audience goes on in a job, a batch per transaction, so an
   -- activation never holds the campaign (or a request) for the whole audience.
-  v_enrolled := private.winback_enrol(p_user_id, p_campaign_id, null, p_now, null, p_batch, p_now, 0);
-  if (v_enrolled ->> 'candidates')::int >= p_batch then
+  v_slice := private.winback_slice(p_user_id, null, p_batch);
+  v_enrolled := private.winback_enrol(p_user_id, p_campaign_id, v_slice, p_now, p_now, 0);
+  if cardinality(v_slice) >= p_batch then
     update public.winback_campaigns set enrolling = true where user_id = p_user_id and id = p_campaign_id;
-    perform graphile_worker.add_job('winback_enrol', json_build_object('u', p_user_id, 'c', p_campaign_id, 'after', v_enrolled ->> 'last',
+    perform graphile_worker.add_job('winback_enrol', json_build_object('u', p_user_id, 'c', p_campaign_id, 'after', v_slice[cardinality(v_slice)],
                                     'offset', (v_enrolled ->> 'treatment')::int, 'batch', p_batch),
                                     job_key => 'winback-enrol:' || p_campaign_id::text, max_attempts => 10);
   end if;
   perform public.log_activity(p_user_id, 'winback.campaign_activated', 'winback_campaign', p_campaign_id::text, v_enrolled);
-  return jsonb_build_object('status', 'active', 'enrolled', v_enrolled - 'candidates' - 'last',
-                            'enrolling', (v_enrolled ->> 'candidates')::int >= p_batch);
+  return jsonb_build_object('status', 'active', 'enrolled', v_enrolled, 'enrolling', cardinality(v_slice) >= p_batch);
 end
 $$;
 
 /**
  * The next batch of an activation's audience (the 'winback_enrol' job, one batch a run): the
- * customers after p_after by id. Stops when a batch comes back short, or when the campaign has
- * been completed meanwhile. Returns {done, after, offset} for the job's next run.
+ * next p_batch customers by id after p_after. Stops at the last customer, or when the campaign
+ * has been completed meanwhile. Returns {done, after, offset} for the job's next run.
  */
 create or replace function private.winback_enrol_next(p_user_id uuid, p_campaign_id uuid, p_after uuid, p_offset integer,
                                                       p_batch integer default 5000, p_now timestamptz default now())
@@ -495,17 +508,19 @@ as $$
 declare
   v public.winback_campaigns := private.winback_campaign_for_update(p_user_id, p_campaign_id);
   v_enrolled jsonb;
+  v_slice uuid[];
 begin
   if not v.enrolling or v.status not in ('active', 'paused') then
     update public.winback_campaigns set enrolling = false where user_id = p_user_id and id = p_campaign_id;
     return jsonb_build_object('done', true);
   end if;
-  v_enrolled := private.winback_enrol(p_user_id, p_campaign_id, null, p_now, p_after, p_batch, v.activated_at, p_offset);
-  if (v_enrolled ->> 'candidates')::int < p_batch then
+  v_slice := private.winback_slice(p_user_id, p_after, p_batch);
+  v_enrolled := private.winback_enrol(p_user_id, p_campaign_id, v_slice, p_now, v.activated_at, p_offset);
+  if cardinality(v_slice) < p_batch then
     update public.winback_campaigns set enrolling = false where user_id = p_user_id and id = p_campaign_id;
     return jsonb_build_object('done', true);
   end if;
-  return jsonb_build_object('done', false, 'after', v_enrolled ->> 'last', 'offset', p_offset + (v_enrolled ->> 'treatment')::int);
+  return jsonb_build_object('done', false, 'after', v_slice[cardinality(v_slice)], 'offset', p_offset + (v_enrolled ->> 'treatment')::int);
 end
 $$;
 
