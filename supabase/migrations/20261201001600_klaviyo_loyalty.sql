@@ -14,26 +14,29 @@ stable
 set search_path = ''
 as $$ select exists (select 1 from public.merchant_credentials c where c.user_id = p_user_id and c.provider = 'klaviyo') $$;
 
-/** Trigger: points earned (any way of earning) become a "Points Earned" event. */
+/**
+ * Trigger: points earned (any way of earning) become a "Points Earned" event. A row trigger
+ * with a WHEN, not a statement trigger with a transition table: every order of a store with a
+ * program writes this table, and most stores have no Klaviyo key; the row costs one key lookup.
+ */
 create or replace function private.loyalty_moment_points()
 returns trigger
 language plpgsql
 set search_path = ''
 as $$
 begin
-  insert into public.klaviyo_messages (user_id, source, customer_id, metric, properties, occurred_at)
-  select n.user_id, 'loyalty', n.customer_id, 'Points Earned',
-         jsonb_strip_nulls(jsonb_build_object('points', n.points, 'way', replace(n.type, 'earn_', ''), 'description', n.description,
-                                              'balance', n.balance_after, 'expires_at', n.expires_at)),
-         n.created_at
-    from new_rows n
-   where n.type like 'earn\_%' and n.points > 0 and private.has_klaviyo(n.user_id);
+  if private.has_klaviyo(new.user_id) then
+    insert into public.klaviyo_messages (user_id, source, customer_id, metric, properties, occurred_at)
+    values (new.user_id, 'loyalty', new.customer_id, 'Points Earned',
+            jsonb_strip_nulls(jsonb_build_object('points', new.points, 'way', replace(new.type, 'earn_', ''), 'description', new.description,
+                                                 'balance', new.balance_after, 'expires_at', new.expires_at)),
+            new.created_at);
+  end if;
   return null;
 end
 $$;
 create trigger points_transactions_klaviyo after insert on public.points_transactions
-  referencing new table as new_rows
-  for each statement execute function private.loyalty_moment_points();
+  for each row when (new.type like 'earn\_%' and new.points > 0) execute function private.loyalty_moment_points();
 
 /** Trigger: a redemption becomes a "Reward Issued" event carrying its code. */
 create or replace function private.loyalty_moment_reward()
@@ -117,39 +120,28 @@ begin
 end
 $$;
 
-/** Trigger: a member's balance, tier or code changed, or a member joined. */
+/**
+ * Trigger: a member joined, or what their profile shows changed (balance, tier, code). A row
+ * trigger with a WHEN (every earn updates the member): one key lookup for a store without
+ * Klaviyo, and nothing more.
+ */
 create or replace function private.loyalty_members_profile()
 returns trigger
 language plpgsql
 set search_path = ''
 as $$
 begin
-  perform private.klaviyo_profiles_changed((
-    select coalesce(jsonb_agg(jsonb_build_object('user_id', n.user_id, 'customer_id', n.customer_id)), '[]') from new_rows n));
+  if private.has_klaviyo(new.user_id) then
+    perform private.klaviyo_profiles_changed(jsonb_build_array(jsonb_build_object('user_id', new.user_id, 'customer_id', new.customer_id)));
+  end if;
   return null;
 end
 $$;
 create trigger loyalty_members_klaviyo_insert after insert on public.loyalty_members
-  referencing new table as new_rows
-  for each statement execute function private.loyalty_members_profile();
-
-/** Trigger: the same for updates, only where what a profile shows changed. */
-create or replace function private.loyalty_members_profile_update()
-returns trigger
-language plpgsql
-set search_path = ''
-as $$
-begin
-  perform private.klaviyo_profiles_changed((
-    select coalesce(jsonb_agg(jsonb_build_object('user_id', n.user_id, 'customer_id', n.customer_id)), '[]')
-      from new_rows n join old_rows o on o.user_id = n.user_id and o.customer_id = n.customer_id
-     where (n.points_balance, n.tier_id, n.referral_code) is distinct from (o.points_balance, o.tier_id, o.referral_code)));
-  return null;
-end
-$$;
-create trigger loyalty_members_klaviyo_update after update on public.loyalty_members
-  referencing old table as old_rows new table as new_rows
-  for each statement execute function private.loyalty_members_profile_update();
+  for each row execute function private.loyalty_members_profile();
+create trigger loyalty_members_klaviyo_update after update of points_balance, tier_id, referral_code on public.loyalty_members
+  for each row when ((new.points_balance, new.tier_id, new.referral_code) is distinct from (old.points_balance, old.tier_id, old.referral_code))
+  execute function private.loyalty_members_profile();
 
 /** Trigger: a customer's lifecycle stage changed (a row trigger with a WHEN: only real changes call it). */
 create or replace function private.customers_stage_profile()
@@ -158,7 +150,9 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  perform private.klaviyo_profiles_changed(jsonb_build_array(jsonb_build_object('user_id', new.user_id, 'customer_id', new.id)));
+  if private.has_klaviyo(new.user_id) then
+    perform private.klaviyo_profiles_changed(jsonb_build_array(jsonb_build_object('user_id', new.user_id, 'customer_id', new.id)));
+  end if;
   return null;
 end
 $$;
