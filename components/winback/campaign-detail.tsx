@@ -247,7 +247,7 @@ function ChartCard({ testId, title, summary, description, children }: { testId: 
 
 /** Treatment against control, in plain words, with the interval and the sizes it rests on. */
 function Lift({ r, days }: { r: Results; days: number }) {
-  const { treatment: t, control: k, lift, lower, upper, enoughData, minimumGroup } = r.comparison;
+  const { treatment: t, control: k, lift, lower, upper, enoughData, minimumGroup, open } = r.comparison;
   return (
     <Card>
       <CardHeader title="Lift against the held-back group" description="What the campaign itself brought back: the recovery rate of those sent an offer, less the rate of those held back." />
@@ -274,7 +274,8 @@ function Lift({ r, days }: { r: Results; days: number }) {
         )}
         <p className="text-xs text-slate-600">
           Everyone enrolled is counted in their group from their offer’s moment, whether or not the email reached them, and customers who ordered before that
-          moment are left out of both. The interval is the normal approximation for a difference of two shares.
+          moment are left out of both. The interval is Newcombe’s for a difference of two shares (from each group’s Wilson
+          interval): it narrows as more customers reach the end of their window.{open > 0 ? ` ${formatNumber(open)} compared customers are still inside theirs, so the rates can still rise.` : ''}
         </p>
       </CardBody>
     </Card>
