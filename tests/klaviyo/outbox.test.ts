@@ -41,7 +41,7 @@ async function enqueue(userId: string, n: number, label = 'msg'): Promise<string
     const rows = await tx<{ id: string }[]>`
       with c as (
         insert into public.customers (user_id, email, first_name)
-        select ${userId}, ${label} || '-' || g || '-' || substr(md5(random()::text), 1, 6) || '@example.test', 'Shopper ' || g
+        select ${userId}, ${label} || '-' || g || '-' || left(gen_random_uuid()::text, 8) || '@example.test', 'Shopper ' || g
           from generate_series(1, ${n}) g
         returning id
       )
@@ -258,7 +258,7 @@ describe('the queue behind the API', () => {
 });
 
 describe('records that cannot lie', () => {
-  it('marks sent only on a 202: any other 2xx (a proxy\'s 200) is retried', async () => {
+  it('marks sent only on a 202: another 2xx (a proxy\'s 200) is retried', async () => {
     const m = await merchant();
     const ids = await enqueue(m.userId, 1, 'ok200');
     klaviyo.script.push({ status: 200, body: '{}' });
