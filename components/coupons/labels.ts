@@ -27,6 +27,7 @@ export const SOURCE_LABELS: Record<CouponSource, string> = {
   loyalty: 'Loyalty',
   referral: 'Referral',
   winback: 'Win-back',
+  gift: 'Gift',
 };
 
 export const TYPE_LABELS: Record<DiscountType, string> = {

@@ -88,13 +88,13 @@ export function withMerchant<S extends Schemas>(
   };
 }
 
-export interface RateLimit<B = unknown> {
+export interface RateLimit<B = unknown, P = unknown> {
   /** Bucket name; the subject (the caller's address unless `subject` says otherwise) is appended. */
   name: string;
   limit: number;
   windowSeconds: number;
-  /** Limit by something in the parsed body (an account's email, an API key), or it and the address, instead. */
-  subject?: (body: B, ip: string) => string;
+  /** Limit by something in the parsed body or path (an account's email, a gift's code), or it and the address, instead. */
+  subject?: (body: B, ip: string, params: P) => string;
   /**
    * Count only requests the handler does not answer with success (failed sign-ins): each is
    * counted before the handler, atomically, so a burst cannot get past the limit, and given
@@ -115,7 +115,7 @@ const rateLimited = (resetAt: string) => {
 };
 
 /** Give back the hit a failures-only rule counted for a request that succeeded. */
-async function releaseRateLimit(rule: RateLimit<never>, subject: string): Promise<void> {
+async function releaseRateLimit(rule: RateLimit<never, never>, subject: string): Promise<void> {
   await db()`select private.rate_limit_release(${bucketOf(rule.name, subject)}, ${rule.windowSeconds})`;
 }
 
@@ -124,7 +124,7 @@ async function releaseRateLimit(rule: RateLimit<never>, subject: string): Promis
  * still count (a rollback would undo it). Never call this inside a transaction: waiting for a
  * second connection while holding one can exhaust the pool.
  */
-export async function enforceRateLimit(rule: RateLimit<never>, subject: string): Promise<void> {
+export async function enforceRateLimit(rule: RateLimit<never, never>, subject: string): Promise<void> {
   const [row] = await db()<{ allowed: boolean; resetAt: string }[]>`
     select allowed, reset_at from private.rate_limit_hit(${bucketOf(rule.name, subject)}, ${rule.limit}, ${rule.windowSeconds})`;
   if (row && !row.allowed) throw rateLimited(row.resetAt);
@@ -137,7 +137,7 @@ export async function enforceRateLimit(rule: RateLimit<never>, subject: string):
  */
 export function withPublic<S extends Schemas>(
   schemas: S,
-  options: { rateLimits: RateLimit<Out<S['body']>>[]; crossOrigin?: boolean },
+  options: { rateLimits: RateLimit<Out<S['body']>, Out<S['params']>>[]; crossOrigin?: boolean },
   handler: (ctx: PublicContext<S>) => Promise<unknown>,
 ): RouteHandler {
   return async (req, ctx) => {
@@ -149,7 +149,7 @@ export function withPublic<S extends Schemas>(
       const parsed = await parse(schemas, req, ctx);
       const bodyRules = options.rateLimits
         .filter((r) => r.subject && !r.skip?.(parsed.body, cookies))
-        .map((rule) => ({ rule, subject: rule.subject?.(parsed.body, ip) ?? ip }));
+        .map((rule) => ({ rule, subject: rule.subject?.(parsed.body, ip, parsed.params) ?? ip }));
       for (const { rule, subject } of bodyRules) await enforceRateLimit(rule, subject);
       const result = await withSystem((tx) => handler({ ...parsed, req, tx, cookies, ip }));
       // After the transaction, on its own connection (never while holding one).

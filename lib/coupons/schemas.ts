@@ -10,7 +10,7 @@ export const DISCOUNT_TYPES = ['percentage', 'fixed_amount', 'free_shipping', 'b
 export type DiscountType = (typeof DISCOUNT_TYPES)[number];
 
 /** Where a coupon came from; loyalty, referral and win-back issue codes through this module. */
-export const COUPON_SOURCES = ['manual', 'bulk', 'loyalty', 'referral', 'winback'] as const;
+export const COUPON_SOURCES = ['manual', 'bulk', 'loyalty', 'referral', 'winback', 'gift'] as const;
 export type CouponSource = (typeof COUPON_SOURCES)[number];
 
 /** Every reason a code can be refused, as validation and redemption both report it. */

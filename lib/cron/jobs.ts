@@ -54,6 +54,12 @@ export const CRON_JOBS: Record<string, CronJob> = {
       select private.winback_tick(${now}, 5000) as r`;
     return row?.r ?? { events: 0, enrolled: 0, completed: 0 };
   }),
+  // Gifts past their expiry that were never claimed expire, and their waiting announcements stop
+  // (deliveries themselves are jobs, due on their day).
+  gifts: inSystem(async (tx, now) => {
+    const [row] = await tx<{ n: number }[]>`select private.expire_gifts(${now}, 5000) as n`;
+    return { expired: row?.n ?? 0 };
+  }),
   // Queued jobs (messages to Klaviyo) that are due, for a deployment without `npm run worker`
   // (Vercel): run within a deadline that leaves the function time to answer.
   jobs: async () => {

@@ -2,7 +2,8 @@ import 'server-only';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { db } from '@/lib/db';
-import { env } from '@/lib/env';
+import { appUrl } from '@/lib/api/urls';
+import { giftClaimLink } from '@/lib/gifts/delivery';
 import { KlaviyoClient } from '@/lib/klaviyo/client';
 import { Pacer } from '@/lib/klaviyo/pacer';
 import { decryptCredential } from '@/lib/settings/integrations';
@@ -37,18 +38,23 @@ const claimSchema = z.discriminatedUnion('action', [
 ]);
 
 /**
- * What a source adds to its events on the way out, where the server knows what SQL does not:
- * the app's own address. Win-back: the links and the open pixel that carry the recipient's
- * token back (the email template uses {{ event.click_url }} and {{ event.open_pixel_url }}).
+ * What a source adds to an event on the way out, where the server knows what SQL does not: the
+ * app's own address, and secrets that must not be stored (a gift's claim code). Runs after the
+ * claim, before the request, on every attempt.
  */
-const DECORATORS: Record<string, (properties: Record<string, unknown>) => Record<string, unknown>> = {
-  winback: (p) => {
+export type Decorator = (message: { userId: string; messageId: string; properties: Record<string, unknown> }) => Promise<Record<string, unknown>>;
+
+const DECORATORS: Record<string, Decorator> = {
+  // Win-back: the links and the open pixel that carry the recipient's token back (the email
+  // template uses {{ event.click_url }} and {{ event.open_pixel_url }}).
+  winback: async ({ properties: p }) => {
     if (typeof p.tracking_token !== 'string') return p;
-    const base = env().APP_URL ?? `http://localhost:${process.env.PORT ?? 3000}`;
     const token = encodeURIComponent(p.tracking_token);
     const { tracking_token: _token, ...rest } = p;
-    return { ...rest, click_url: new URL(`/api/track/winback/${token}`, base).toString(), open_pixel_url: new URL(`/api/track/winback/${token}/open`, base).toString() };
+    return { ...rest, click_url: appUrl(`/api/track/winback/${token}`), open_pixel_url: appUrl(`/api/track/winback/${token}/open`) };
   },
+  // Gifts: a new claim link ({{ event.claim_url }}, {{ event.gift_code }}).
+  gift: giftClaimLink,
 };
 
 /** Thrown so the queue retries later: another runner holds the message's lease, or Klaviyo may recover. */
@@ -121,7 +127,7 @@ type SendClaim = Extract<z.infer<typeof claimSchema>, { action: 'send' }>;
 
 async function send(userId: string, id: string, claim: SendClaim, attempt: Attempt, pacer: Pacer): Promise<Delivery> {
   const decorate = DECORATORS[claim.source];
-  const event = decorate ? { ...claim.event, properties: decorate(claim.event.properties) } : claim.event;
+  const event = decorate ? { ...claim.event, properties: await decorate({ userId, messageId: id, properties: claim.event.properties }) } : claim.event;
   const client = new KlaviyoClient(decryptCredential(userId, 'klaviyo', claim.keyCiphertext));
   const result = await client.createEvent(event);
   pacer.observe(userId, result.rate);

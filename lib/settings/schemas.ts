@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isCleanText } from '@/lib/fields';
+import { isCleanText, text } from '@/lib/fields';
 
 const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
 
@@ -66,12 +66,22 @@ export const timeZoneField = z
   .max(64, 'That is not a time zone name')
   .regex(/^[A-Za-z0-9_+\-/]+$/, 'That is not a time zone name, e.g. Europe/Paris');
 
-/** PUT /api/settings/store: the store's time zone, the one every daily and monthly figure uses. */
-export const storeSettingsUpdateSchema = z.object({ timeZone: timeZoneField });
+/**
+ * PUT /api/settings/store: the store's time zone (the one every daily and monthly figure uses)
+ * and its name (what a gift's claim page says it is from; empty clears it). A field left out is
+ * unchanged.
+ */
+export const storeSettingsUpdateSchema = z
+  .object({
+    timeZone: timeZoneField.optional(),
+    storeName: text({ max: 80 }).transform((v) => v || null).nullable().optional(),
+  })
+  .refine((v) => v.timeZone !== undefined || v.storeName !== undefined, 'Send timeZone or storeName');
 export type StoreSettingsUpdate = z.infer<typeof storeSettingsUpdateSchema>;
 
 export const storeSettingsSchema = z.object({
   timeZone: z.string(),
+  storeName: z.string().nullable(),
   currency: z.string(),
   /** Every time zone name the server accepts. */
   timeZones: z.array(z.string()),

@@ -122,6 +122,21 @@ beforeAll(async () => {
     values (${m.userId}, ${runningId}, ${customerId}, 'control', 'control', now(), now(), now()) returning tracking_token as token`);
   const trackingToken = tracked?.token ?? '';
 
+  // Gifts: one to act on, and a link to its claim page.
+  const gift = await call<{ id: string }>((await import('@/app/api/gifts/route')).POST, '/api/gifts', {
+    cookie: m.cookie, body: { recipientEmail: 'fz-gift@example.test', senderName: 'Fuzz Sender', value: 10 },
+  });
+  const giftId = gift.body.id;
+  const linked = await call<{ code: string }>((await import('@/app/api/gifts/[id]/link/route')).POST, `/api/gifts/${giftId}/link`, {
+    cookie: m.cookie, method: 'POST', params: { id: giftId },
+  });
+  const giftCode = linked.body.code;
+  // Its announcement has gone, so a resend makes another; a second gift to cancel.
+  await withSystem((tx) => tx`update public.klaviyo_messages set status = 'sent', sent_at = now() where user_id = ${m.userId} and source_id = ${giftId}`);
+  const other = await call<{ id: string }>((await import('@/app/api/gifts/route')).POST, '/api/gifts', {
+    cookie: m.cookie, body: { recipientEmail: 'fz-gift2@example.test', senderName: 'Fuzz Sender' },
+  });
+
   const criteria = { stages: ['customer'], collections: ['growth'], min_ltv: 1, max_ltv: 500, min_orders: 1, max_days_since_purchase: 90 };
   const terms = { discountType: 'percentage', discountValue: 10, usageLimit: 5, minimumPurchase: 20, productIds: ['p-1'], description: 'Fuzz', expiresAt: '2099-01-01T00:00:00Z' };
   cases = [
@@ -153,6 +168,18 @@ beforeAll(async () => {
     { file: 'loyalty/members/[customerId]/adjust', method: 'POST', params: { customerId }, body: { kind: 'adjustment', points: 5, reason: 'Fuzz' } },
     { file: 'track/winback/[token]', method: 'GET', as: 'anyone', params: { token: trackingToken }, query: { to: '/collections/new' } },
     { file: 'track/winback/[token]/open', method: 'GET', as: 'anyone', params: { token: trackingToken } },
+    { file: 'gifts', method: 'GET', query: { status: 'pending', limit: '10' } },
+    {
+      file: 'gifts', method: 'POST',
+      body: { recipientEmail: 'fz-r@example.test', recipientName: 'R', senderName: 'S', senderEmail: 'fz-s@example.test', message: 'M', value: 5, scheduledDeliveryAt: new Date(Date.now() + 30 * 86_400_000).toISOString(), expiresInDays: 30 },
+    },
+    { file: 'gifts/stats', method: 'GET' },
+    { file: 'gifts/[id]', method: 'GET', params: { id: giftId } },
+    { file: 'gifts/[id]/resend', method: 'POST', params: { id: giftId } },
+    { file: 'gifts/[id]/link', method: 'POST', params: { id: giftId } },
+    { file: 'gifts/[id]/cancel', method: 'POST', params: { id: other.body.id } },
+    { file: 'gifts/claim/[code]', method: 'GET', as: 'anyone', params: { code: giftCode } },
+    { file: 'gifts/claim/[code]', method: 'POST', as: 'anyone', params: { code: giftCode }, body: { email: 'fz-gift@example.test' } },
     { file: 'winback/campaigns', method: 'GET' },
     {
       file: 'winback/campaigns', method: 'POST',

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { db, withSystem } from '@/lib/db';
+import { COUPON_SOURCES } from '@/lib/coupons/schemas';
 import { lastUse, makeCoupon, orderWithCode, validate } from '@/tests/helpers/coupons';
 import { createMerchant } from '@/tests/helpers/merchants';
 
@@ -140,5 +141,18 @@ describe('the discount terms a coupon row must carry', () => {
       await expect(db()`insert into public.coupons (user_id, code, discount_type) values (${m.userId}, ${`BAD-${type.toUpperCase()}`}, ${type})`)
         .rejects.toThrow(/coupons_discount_terms_present/);
     }
+  });
+});
+
+describe('where coupons come from', () => {
+  it('names only registered sources, the same list the app reads rows with, and issues only for a module\u2019s', async () => {
+    const rows = await db()<{ source: string; issued: boolean }[]>`select source, issued from private.coupon_sources order by source`;
+    expect(rows.map((r) => r.source).sort()).toEqual([...COUPON_SOURCES].sort());
+    expect(rows.filter((r) => !r.issued).map((r) => r.source)).toEqual(['bulk', 'manual']);
+    const m = await createMerchant('coupon-sources');
+    await expect(db()`insert into public.coupons (user_id, code, source, discount_type, discount_value) values (${m.userId}, 'NOSUCH1', 'nosuch', 'percentage', 10)`)
+      .rejects.toMatchObject({ code: '23503' });
+    await expect(db()`select * from private.issue_coupon(${m.userId}, 'manual', 'MAN', '{"discountType": "percentage", "discountValue": 5}'::jsonb)`)
+      .rejects.toThrow('Coupons issued for other modules come from a registered source, not manual');
   });
 });

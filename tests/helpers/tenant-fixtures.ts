@@ -101,6 +101,9 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
   winback_recipients: (tx, userId) => tx`select private.evaluate_stages(${userId}, now(), 1000)`.then(() => tx`
     select private.winback_activate(${userId}, w.id) from public.winback_campaigns w where w.user_id = ${userId}`),
   winback_campaign_deltas: async () => undefined,
+  // A gift from the dashboard (its announcement is a klaviyo message to a profile).
+  gifts: (tx, userId) => tx`
+    select private.create_gift(${userId}, ${tx.json({ origin: 'dashboard', recipientEmail: 'fixture-gift@example.test', senderName: 'Fixture' })})`,
   // The last check of the Klaviyo key, as Settings' check writes it.
   klaviyo_connections: (tx, userId) => tx`
     insert into public.klaviyo_connections (user_id, checked_at, ok, detail) values (${userId}, now(), true, 'Account: Fixture')`,
