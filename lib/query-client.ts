@@ -51,6 +51,14 @@ export const queryKeys = {
     messages: (id: string) => ['winback', 'messages', id] as const,
     preview: (campaignId: string | undefined, fields: Record<string, unknown>) => ['winback', 'preview', campaignId ?? 'new', fields] as const,
   },
+  /** Every gift query starts with 'gifts': a new gift, a resend or a cancel moves the list and the figures. */
+  gifts: {
+    all: ['gifts'] as const,
+    list: (status: string | undefined, after: string | undefined) => ['gifts', 'list', status ?? 'all', after ?? ''] as const,
+    stats: ['gifts', 'stats'] as const,
+  },
+  /** The public claim page's gift (no session). */
+  giftClaim: (code: string) => ['gift-claim', code] as const,
   collections: {
     all: ['collections'] as const,
     list: ['collections', 'list'] as const,

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { connect } from '@/lib/db';
 import { migrate } from '@/lib/db/migrate';
+import { DEMO_GIFT_RECIPIENT } from '@/lib/demo/gifts';
 import { DEMO_EMAIL, DEMO_PASSWORD, seedDemo } from '@/lib/demo/seed';
 import { startEmbedded, type EmbeddedServer } from '@/scripts/embedded-postgres';
 import { loadLocalSecrets } from '@/scripts/secrets';
@@ -43,6 +44,9 @@ async function main(): Promise<void> {
     if (applied.length === 0) log('migrations up to date');
     const demo = await seedDemo(sql);
     log(!demo ? 'not the local auth store: no demo merchant' : demo.created ? 'demo merchant created' : 'demo merchant ready');
+    if (demo?.giftClaimPath) {
+      log(`a demo gift to claim: http://localhost:${port}${demo.giftClaimPath} (with ${DEMO_GIFT_RECIPIENT}; shown once, Gifts makes new links)`);
+    }
   } catch (err) {
     await stopOnFailure(err);
   } finally {

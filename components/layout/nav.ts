@@ -1,4 +1,4 @@
-import { Award, Filter, Home, RotateCcw, Settings, Tag, Users, type LucideIcon } from 'lucide-react';
+import { Award, Filter, Gift, Home, RotateCcw, Settings, Tag, Users, type LucideIcon } from 'lucide-react';
 
 export interface NavItem {
   href: string;
@@ -14,6 +14,7 @@ export const NAV_ITEMS: NavItem[] = [
   { href: '/dashboard/loyalty', label: 'Loyalty', icon: Award },
   { href: '/dashboard/campaigns/winback', label: 'Win-back', icon: RotateCcw },
   { href: '/dashboard/campaigns/coupons', label: 'Coupons', icon: Tag },
+  { href: '/dashboard/gifts', label: 'Gifts', icon: Gift },
   { href: '/dashboard/settings', label: 'Settings', icon: Settings },
 ];
 

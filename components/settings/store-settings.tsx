@@ -5,6 +5,7 @@ import { Button } from '@/components/ui/button';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
 import { ErrorState } from '@/components/ui/error-state';
 import { Field, fieldDescribedBy } from '@/components/ui/field';
+import { Input } from '@/components/ui/input';
 import { Select } from '@/components/ui/select';
 import { LoadingBlock } from '@/components/ui/skeleton';
 import { useToast } from '@/components/ui/toast';
@@ -21,18 +22,53 @@ function browserTimeZone(): string | null {
   }
 }
 
-/** The store's time zone: the days and months every trend, chart and cohort is counted in. */
+/** The store's name (what gift recipients see) and time zone (the days and months every trend, chart and cohort is counted in). */
 export function StoreSettingsCard() {
   const { data, isPending, error, refetch } = useStoreSettings();
   return (
     <Card>
-      <CardHeader title="Store" description="Days and months on the Overview (trends, cohorts) are counted in your store’s time zone." />
+      <CardHeader title="Store" description="Your store’s name as shoppers know it, and the time zone days and months on the Overview (trends, cohorts) are counted in." />
       <CardBody>
         {isPending ? <LoadingBlock label="Loading store settings" rows={2} />
           : error ? <ErrorState title="Could not load store settings" message={error.message} onRetry={() => void refetch()} />
-            : <TimeZoneForm settings={data} />}
+            : <div className="space-y-6"><StoreNameForm settings={data} /><TimeZoneForm settings={data} /></div>}
       </CardBody>
     </Card>
+  );
+}
+
+function StoreNameForm({ settings }: { settings: StoreSettings }) {
+  const update = useUpdateStoreSettings();
+  const { toast } = useToast();
+  const [name, setName] = useState(settings.storeName ?? '');
+  const [message, setMessage] = useState<string | null>(null);
+
+  async function save(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const parsed = storeSettingsUpdateSchema.safeParse({ storeName: name });
+    if (!parsed.success) {
+      setMessage(parsed.error.issues[0]?.message ?? 'Check the name');
+      return;
+    }
+    try {
+      await update.mutateAsync(parsed.data);
+      setMessage(null);
+      toast({ title: 'Store name saved', description: parsed.data.storeName ? `Gift recipients now see “${parsed.data.storeName}”.` : 'Gift recipients see your shop’s domain instead.', variant: 'success' });
+    } catch (err) {
+      setMessage(errorText(err, 'Could not save the name'));
+    }
+  }
+
+  return (
+    <form onSubmit={save} method="post" className="flex flex-wrap items-end gap-3" noValidate aria-label="Store name">
+      <Field label="Store name" htmlFor="store-name" className="min-w-0 flex-1 basis-64"
+        hint="Shown on a gift’s claim page and in its email. Empty: your shop’s domain is used." error={message ?? undefined}>
+        <Input id="store-name" value={name} maxLength={80} invalid={Boolean(message)}
+          aria-describedby={fieldDescribedBy('store-name', { hint: true, error: Boolean(message) })}
+          onChange={(e) => { setName(e.target.value); setMessage(null); }} />
+      </Field>
+      <Button type="submit" disabled={name.trim() === (settings.storeName ?? '') || update.isPending} loading={update.isPending}>Save</Button>
+    </form>
   );
 }
 

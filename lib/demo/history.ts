@@ -1,6 +1,7 @@
 import 'server-only';
 import type { Sql, Tx } from '@/lib/db';
 import { jsonb } from '@/lib/db';
+import { giftStep, giftSteps, seedCurrentGifts, type GiftStep } from '@/lib/demo/gifts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const CHANNELS = ['organic', 'pinterest', 'email', 'ads', 'direct', 'referral', 'social'] as const;
@@ -37,6 +38,8 @@ interface DemoOrder {
   lineItems: { productId: string; quantity: number; price: number }[];
   /** As the shop sends them: the code, what it took off, and its kind. */
   discountCodes: { code: string; amount: number; type: 'percentage' | 'shipping' }[];
+  /** The checkout's note attributes (a gift's recipient, message and day). */
+  noteAttributes?: Record<string, string>;
 }
 
 /** An order before its code is chosen: whether it is the customer's first, and a die for the code. */
@@ -135,7 +138,7 @@ function withDiscounts(orders: DraftOrder[]): DemoOrder[] {
  * stage review runs at each day's start, events are flushed before each order, so stages and
  * the transition log read as production would have written them.
  */
-export async function seedHistory(sql: Sql, userId: string, options: { customers: number; months: number; now?: Date }): Promise<void> {
+export async function seedHistory(sql: Sql, userId: string, options: { customers: number; months: number; now?: Date }): Promise<{ giftClaimPath: string }> {
   const now = options.now ?? new Date();
   // The demo merchant's own catalogue (the example collections every new merchant starts with).
   const collections = (await sql<{ slug: string }[]>`
@@ -164,11 +167,14 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
            (${userId}, '10% off', 'Ten percent off an order', 800, 'percentage_discount', 10, null, null, ${start}),
            (${userId}, '$20 off for Gold', 'Twenty dollars off, once, for Gold members', 1500, 'fixed_discount', 20,
             (select id from public.loyalty_tiers where user_id = ${userId} and name = 'Gold'), 1, ${start})`;
-  type Item = { at: string; event?: DemoEvent; order?: DemoOrder; referral?: ReferralStep };
+  type Item = { at: string; event?: DemoEvent; order?: DemoOrder; referral?: ReferralStep; gift?: GiftStep };
+  // Gift steps first: they mark the orders that carry a gift's note attributes.
+  const gifts = giftSteps(orders, now);
   const timeline: Item[] = [
     ...events.map((e) => ({ at: e.occurredAt, event: e })),
     ...orders.map((o) => ({ at: o.orderedAt, order: o })),
     ...referralSteps(now).map((r) => ({ at: r.at, referral: r })),
+    ...gifts.map((g) => ({ at: g.at, gift: g })),
   ].sort((x, y) => x.at.localeCompare(y.at));
   const friendCodes = new Map<number, string>();
   const winback = demoWinback(now);
@@ -208,6 +214,10 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
           await flush();
           await referralStep(tx, userId, item.referral, friendCodes);
         }
+        if (item.gift) {
+          await flush();
+          await giftStep(tx, userId, item.gift);
+        }
       }
       await flush();
       // Once a week, at the day's end, two members with points to spare take the dearest open reward they can afford.
@@ -236,6 +246,7 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
            (${userId}, 'Lapsing buyers', 'Bought before, quiet for 60 to 180 days', '{"min_orders": 1, "min_days_since_purchase": 60, "max_days_since_purchase": 180}'),
            (${userId}, 'Growth fans', 'Prefer the growth collection', '{"collections": ["growth"]}')`;
   await sql`select public.evaluate_segment(user_id, id, ${now}) from public.customer_segments where user_id = ${userId}`;
+  return { giftClaimPath: await seedCurrentGifts(sql, userId, now) };
 }
 
 interface DemoCampaign {
@@ -269,8 +280,8 @@ function demoWinback(now: Date): DemoCampaign[] {
 
 /**
  * One day of win-back in the history, through the real functions: a campaign starts on its day,
- * the cron enrols and ends as it would, and the messages due that day (offers, loyalty moments)
- * go out as Klaviyo would take them (the outbox's claim and its record of a 202). A third of those sent open the email,
+ * the cron enrols and ends as it would, and the messages due that day (offers, loyalty moments,
+ * gifts' announcements) go out as Klaviyo would take them (the outbox's claim and its record of a 202). A third of those sent open the email,
  * half of those click, and a third of the clickers order with their code within the day: the
  * campaign's own effect, on top of the orders the history already has for both groups.
  */

@@ -126,6 +126,8 @@ export const PUBLIC_STATUSES = ['on_its_way', 'ready', 'claimed', 'expired', 'ca
 /** What the recipient sees: never an email, nothing but the status of a gift that is over. */
 export const publicGiftSchema = z.object({
   storeName: z.string().nullable(),
+  /** The shop's storefront, where the coupon is spent. */
+  storeUrl: z.string().nullable(),
   status: z.enum(PUBLIC_STATUSES),
   expiresAt: iso,
   from: z.string().nullable().optional(),

@@ -8,8 +8,9 @@
 -- from 80 random bits, and only its SHA-256 is stored: whoever reads the database cannot claim
 -- a gift, and the merchant can only have a new link made, not read an old one.
 --
--- Locks, always in this order, so no two paths deadlock: the customer (the order pipeline holds
--- it; a claim takes the claimant's first), then the gift's messages, then the gift.
+-- Locks, always in this order, so no two paths deadlock: the customer and what follows from a
+-- change to it (the order pipeline takes them first; so does a claim), then the gift's
+-- messages, then the gift.
 
 create table public.gifts (
   user_id uuid not null references auth.users (id) on delete cascade,
@@ -157,12 +158,12 @@ as $$
   insert into public.klaviyo_messages (user_id, source, source_id, customer_id, profile, metric, properties, value, due_at)
   values (p_gift.user_id, 'gift', p_gift.id, null,
           jsonb_strip_nulls(jsonb_build_object('email', p_gift.recipient_email,
-                                               'first_name', split_part(p_gift.recipient_name, ' ', 1))),
+                                               'first_name', substring(p_gift.recipient_name from '^\S+'))),
           'Gift Received',
           jsonb_strip_nulls(jsonb_build_object(
             'gift_id', p_gift.id,
             'sender_name', coalesce(p_gift.sender_name, 'Someone'),
-            'sender_first_name', coalesce(split_part(p_gift.sender_name, ' ', 1), 'Someone'),
+            'sender_first_name', coalesce(substring(p_gift.sender_name from '^\S+'), 'Someone'),
             'recipient_name', p_gift.recipient_name,
             'message', p_gift.message,
             'gift_value', p_gift.value,
@@ -295,6 +296,13 @@ begin
   if not found then
     raise exception 'Gift not found' using errcode = 'HH404';
   end if;
+  -- A resend at the same moment that got here first added a newer one (its snapshot is this
+  -- statement's, after the gift's lock): that one goes; this one does not add another.
+  if exists (select 1 from public.klaviyo_messages m
+              where m.user_id = p_user_id and m.source = 'gift' and m.source_id = p_gift_id and m.id <> v_msg.id
+                and (m.created_at, m.id) > (v_msg.created_at, v_msg.id)) then
+    raise exception 'The announcement is being sent now' using errcode = 'HH409';
+  end if;
   if v_gift.status not in ('pending', 'delivered') or v_gift.expires_at <= p_now then
     raise exception 'This gift is % and cannot be sent again', case when v_gift.status in ('pending', 'delivered') then 'expired' else v_gift.status end
       using errcode = 'HH409';
@@ -337,7 +345,7 @@ begin
     raise exception 'Gift not found' using errcode = 'HH404';
   end if;
   if v_gift.status not in ('pending', 'delivered') or v_gift.expires_at <= p_now then
-    raise exception 'This gift is % and cannot be claimed', case when v_gift.status in ('pending', 'delivered') then 'expired' else v_gift.status end
+    raise exception 'This gift is % and has no link to give', case when v_gift.status in ('pending', 'delivered') then 'expired' else v_gift.status end
       using errcode = 'HH409';
   end if;
   insert into private.gift_codes (user_id, code_hash, gift_id) values (p_user_id, p_code_hash, p_gift_id);
@@ -357,13 +365,14 @@ set search_path = ''
 as $$
   select jsonb_build_object(
     'storeName', coalesce(s.store_name, split_part(s.shop_domain, '.', 1)),
+    'storeUrl', case when s.shop_domain is not null then 'https://' || s.shop_domain end,
     'status', case when p_gift.status in ('pending', 'delivered') and p_gift.expires_at <= p_now then 'expired'
                    when p_gift.status = 'pending' then 'on_its_way'
                    when p_gift.status = 'delivered' then 'ready'
                    else p_gift.status end,
     'expiresAt', p_gift.expires_at)
   || case when p_gift.status in ('pending', 'delivered') and p_gift.expires_at > p_now then jsonb_build_object(
-       'from', nullif(split_part(coalesce(p_gift.sender_name, ''), ' ', 1), ''),
+       'from', substring(p_gift.sender_name from '^\S+'),
        'message', p_gift.message,
        'value', p_gift.value,
        'currency', p_gift.currency)
@@ -384,12 +393,45 @@ as $$
 $$;
 
 /**
+ * Why the person with p_email may not claim this gift now, or null when they may: claimed
+ * (by them: 'already_claimed', shown their coupon again; by someone else), cancelled, expired,
+ * not yet due (S33), or another address than the one it was sent to.
+ */
+create or replace function private.gift_refusal(p_gift public.gifts, p_email text, p_now timestamptz)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select case
+    when p_gift.id is null then 'not_found'
+    when p_gift.status = 'claimed' and exists (
+           select 1 from public.customers c
+            where c.user_id = p_gift.user_id and c.id = p_gift.claimed_by_customer_id and c.email = p_email)
+      then 'already_claimed'
+    when p_gift.status = 'claimed' then 'claimed_by_other'
+    when p_gift.status = 'cancelled' then 'cancelled'
+    when p_gift.status = 'expired' or p_gift.expires_at <= p_now then 'expired'
+    -- A pending gift with a code is being announced (the link is out, Klaviyo's 202 is not
+    -- back yet); one due later has no code, so this only guards the scheduled day.
+    when p_gift.status = 'pending' and p_gift.scheduled_delivery_at > p_now then 'not_delivered'
+    when p_email is null or p_email <> p_gift.recipient_email then 'wrong_email'
+  end
+$$;
+
+/**
  * Claim the gift a code's hash names, for the person with p_email, in one call scoped to the
- * gift's merchant (S33). Refused: an unknown code, a gift not yet delivered, cancelled, expired
- * or claimed by someone else, and an email that is not the one the gift was sent to. A claim by
- * the same person again answers with what they claimed. Otherwise the recipient is found or
- * made a customer (by normalised email, S14) with a lead-capture touchpoint pointing at the
- * gift, the gift's value becomes a single-use coupon, and the gift is claimed.
+ * gift's merchant (S33). Refused (see gift_refusal): an unknown code, a gift not yet due,
+ * cancelled, expired or claimed by someone else, and an email that is not the one the gift was
+ * sent to; the same person claiming again is answered with what they claimed. Otherwise the
+ * recipient is found or made a customer (by normalised email, S14) with a lead-capture
+ * touchpoint pointing at the gift, the gift's value becomes a single-use coupon, and the gift
+ * is claimed.
+ *
+ * Locks: the customer and what their touchpoint moves (their stage, the merchant's Klaviyo
+ * profile job) are taken before the gift, as an order's cancellation takes them before its
+ * gift; the gift's lock then settles a race with another claim, a cancel or the expiry, and a
+ * claim that lost it is refused with its touchpoint and any new customer undone.
  * Returns {outcome: 'claimed'|'already_claimed'|'not_found'|'not_delivered'|'cancelled'|
  * 'expired'|'claimed_by_other'|'wrong_email', gift?, coupon?}.
  */
@@ -409,45 +451,41 @@ declare
   v_refused text;
 begin
   select k.user_id, k.gift_id into v_user_id, v_gift_id from private.gift_by_code(p_code_hash) k;
-  if v_gift_id is null then
+  select * into v_gift from public.gifts g where g.user_id = v_user_id and g.id = v_gift_id;
+  v_refused := private.gift_refusal(v_gift, v_email, p_now);
+  if v_refused is null then
+    begin
+      perform private.record_touchpoint(v_user_id, jsonb_build_object(
+        'email', v_email, 'type', 'lead_capture', 'channel', 'referral', 'occurredAt', p_now,
+        'referenceId', v_gift.id, 'referenceType', 'gift',
+        'metadata', jsonb_build_object('gift', true, 'origin', v_gift.origin)), p_now);
+      select c.id into v_customer_id from public.customers c where c.user_id = v_user_id and c.email = v_email;
+      select * into v_gift from public.gifts g where g.user_id = v_user_id and g.id = v_gift_id for update;
+      v_refused := private.gift_refusal(v_gift, v_email, p_now);
+      if v_refused is not null then
+        raise exception using errcode = 'HG409', message = v_refused;
+      end if;
+      if v_gift.value is not null then
+        select k.id into v_coupon_id from private.issue_coupon(v_user_id, 'gift', 'GIFTED', jsonb_build_object(
+          'discountType', 'fixed_amount', 'discountValue', v_gift.value,
+          'description', left('Gift from ' || coalesce(v_gift.sender_name, 'a friend') || ' to ' || v_email, 500)),
+          p_now + interval '365 days', p_now) k;
+      end if;
+      update public.gifts g set status = 'claimed', claimed_at = p_now, claimed_by_customer_id = v_customer_id, coupon_id = v_coupon_id,
+                                delivered_at = coalesce(g.delivered_at, p_now), delivered_via = coalesce(g.delivered_via, 'klaviyo')
+       where g.user_id = v_user_id and g.id = v_gift.id
+      returning * into v_gift;
+      return jsonb_build_object('outcome', 'claimed', 'gift', private.gift_public(v_gift, p_now), 'coupon', private.gift_coupon(v_gift));
+    exception when sqlstate 'HG409' then
+      -- Lost the race: the gift as it is now, and nothing of this claim left behind.
+      select * into v_gift from public.gifts g where g.user_id = v_user_id and g.id = v_gift_id;
+    end;
+  end if;
+  if v_refused = 'not_found' then
     return jsonb_build_object('outcome', 'not_found');
   end if;
-  -- The claimant's customer row first (the order pipeline takes customers before gifts).
-  perform 1 from public.customers c where c.user_id = v_user_id and c.email = v_email for update;
-  select * into v_gift from public.gifts g where g.user_id = v_user_id and g.id = v_gift_id for update;
-  v_refused := case
-    when v_gift.status = 'claimed' and v_gift.claimed_by_customer_id is not null
-         and exists (select 1 from public.customers c where c.user_id = v_user_id and c.id = v_gift.claimed_by_customer_id and c.email = v_email)
-      then 'already_claimed'
-    when v_gift.status = 'claimed' then 'claimed_by_other'
-    when v_gift.status = 'cancelled' then 'cancelled'
-    when v_gift.status = 'expired' or v_gift.expires_at <= p_now then 'expired'
-    -- A pending gift with a code is being announced (the link is out, Klaviyo's 202 is not
-    -- back yet); one due later has no code, so this only guards the scheduled day (S33).
-    when v_gift.status = 'pending' and v_gift.scheduled_delivery_at > p_now then 'not_delivered'
-    when v_email is null or v_email <> v_gift.recipient_email then 'wrong_email'
-  end;
-  if v_refused is not null then
-    return jsonb_build_object('outcome', v_refused, 'gift', private.gift_public(v_gift, p_now))
-        || case when v_refused = 'already_claimed' then jsonb_build_object('coupon', private.gift_coupon(v_gift)) else '{}'::jsonb end;
-  end if;
-
-  perform private.record_touchpoint(v_user_id, jsonb_build_object(
-    'email', v_email, 'type', 'lead_capture', 'channel', 'referral', 'occurredAt', p_now,
-    'referenceId', v_gift.id, 'referenceType', 'gift',
-    'metadata', jsonb_build_object('gift', true, 'origin', v_gift.origin)), p_now);
-  select c.id into v_customer_id from public.customers c where c.user_id = v_user_id and c.email = v_email;
-  if v_gift.value is not null then
-    select k.id into v_coupon_id from private.issue_coupon(v_user_id, 'gift', 'GIFTED', jsonb_build_object(
-      'discountType', 'fixed_amount', 'discountValue', v_gift.value,
-      'description', left('Gift from ' || coalesce(v_gift.sender_name, 'a friend') || ' to ' || v_email, 500)),
-      p_now + interval '365 days', p_now) k;
-  end if;
-  update public.gifts g set status = 'claimed', claimed_at = p_now, claimed_by_customer_id = v_customer_id, coupon_id = v_coupon_id,
-                            delivered_at = coalesce(g.delivered_at, p_now), delivered_via = coalesce(g.delivered_via, 'klaviyo')
-   where g.user_id = v_user_id and g.id = v_gift.id
-  returning * into v_gift;
-  return jsonb_build_object('outcome', 'claimed', 'gift', private.gift_public(v_gift, p_now), 'coupon', private.gift_coupon(v_gift));
+  return jsonb_build_object('outcome', v_refused, 'gift', private.gift_public(v_gift, p_now))
+      || case when v_refused = 'already_claimed' then jsonb_build_object('coupon', private.gift_coupon(v_gift)) else '{}'::jsonb end;
 end
 $$;
 
@@ -464,7 +502,7 @@ $$;
 
 /**
  * Expire, across merchants, gifts past their expiry that were never claimed: at most p_limit a
- * call, oldest first (the cron calls again while it returns p_limit). Their waiting messages
+ * call, oldest first (the next cron call takes the rest). Their waiting messages
  * stop first (the lock order at the top), gifts another transaction holds are left for the next
  * call. Returns how many expired.
  */
@@ -526,7 +564,8 @@ begin
   if v_email is null then
     return null;
   end if;
-  if length(v_email) > 254 or v_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
+  -- The rule the claim page's email field holds (zod's), so every recipient can claim.
+  if length(v_email) > 254 or v_email !~ '^(?!\.)(?!.*\.\.)[a-z0-9_''+.-]*[a-z0-9_+-]@([a-z0-9][a-z0-9-]*\.)+[a-z]{2,}$' then
     return jsonb_build_object('skipped', 'The gift recipient''s email is not an email address');
   end if;
   v_raw := btrim(v_order.note_attributes ->> 'gift_delivery_date');
@@ -538,7 +577,9 @@ begin
     end;
   elsif v_raw ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}' then
     begin
-      v_at := v_raw::timestamptz;
+      -- A time without an offset is the store's local time.
+      v_at := case when v_raw ~ '(Z|[+-]\d{2}(:?\d{2})?)$' then v_raw::timestamptz
+                   else v_raw::timestamp at time zone private.merchant_time_zone(p_user_id) end;
     exception when others then
       v_at := null;
     end;
@@ -552,7 +593,7 @@ begin
     'recipientEmail', v_email,
     'recipientName', left(nullif(btrim(v_order.note_attributes ->> 'gift_recipient_name'), ''), 120),
     'message', left(nullif(btrim(v_order.note_attributes ->> 'gift_message'), ''), 1000),
-    'senderCustomerId', v_customer.id, 'senderEmail', v_order.email,
+    'senderCustomerId', v_customer.id, 'senderEmail', case when length(v_order.email) <= 254 then v_order.email end,
     'senderName', left(nullif(btrim(concat_ws(' ', v_customer.first_name, v_customer.last_name)), ''), 120),
     'scheduledDeliveryAt', v_at), p_now);
   return jsonb_build_object('giftId', v_gift.id, 'status', v_gift.status);
@@ -589,7 +630,7 @@ revoke execute on function private.gift_by_code(bytea), private.create_gift(uuid
   private.gift_on_sent(uuid, uuid, timestamptz), private.gift_stop_messages(uuid, uuid[], text),
   private.cancel_gift(uuid, uuid, timestamptz), private.resend_gift(uuid, uuid, timestamptz),
   private.gift_link(uuid, uuid, bytea, timestamptz), private.gift_public(public.gifts, timestamptz),
-  private.gift_view(bytea, timestamptz), private.claim_gift(bytea, text, timestamptz), private.gift_coupon(public.gifts),
+  private.gift_view(bytea, timestamptz), private.gift_refusal(public.gifts, text, timestamptz), private.claim_gift(bytea, text, timestamptz), private.gift_coupon(public.gifts),
   private.expire_gifts(timestamptz, integer), private.gifts_on_order(uuid, uuid, timestamptz),
   private.gifts_on_cancel(uuid, uuid, timestamptz)
   from public;

@@ -164,7 +164,7 @@ describe('resend, cancel and links', () => {
     expect(link.gift).toMatchObject({ status: 'delivered', deliveredVia: 'link' });
     const view = publicGiftResponse.parse((await lookup(link.code)).body);
     expect(view.gift).toEqual({
-      storeName: 'Haven & Hearth', status: 'ready', from: 'Lee', message: null, value: 12, currency: 'USD', expiresAt: expect.any(String),
+      storeName: 'Haven & Hearth', storeUrl: null, status: 'ready', from: 'Lee', message: null, value: 12, currency: 'USD', expiresAt: expect.any(String),
     });
   });
 });
@@ -224,7 +224,7 @@ describe('the public claim endpoints', () => {
     const gift = await create(a, { recipientEmail: 'late@example.test', senderName: 'S' });
     const code = String((await action(linkRoute, a, String(gift.body.id))).body.code);
     await action(cancelRoute, a, String(gift.body.id));
-    expect(publicGiftResponse.parse((await lookup(code, '203.0.113.50')).body).gift).toEqual({ storeName: 'Haven & Hearth', status: 'cancelled', expiresAt: expect.any(String) });
+    expect(publicGiftResponse.parse((await lookup(code, '203.0.113.50')).body).gift).toEqual({ storeName: 'Haven & Hearth', storeUrl: null, status: 'cancelled', expiresAt: expect.any(String) });
     expect((await claim(code, 'late@example.test')).body).toMatchObject({ code: 'conflict', error: 'This gift was cancelled by the store.' });
   });
 });

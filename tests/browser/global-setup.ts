@@ -9,6 +9,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string;
     browserDatabaseUrl: string;
+    /** The demo's gift with a claim link, as `npm run dev` prints it. */
+    giftClaimPath: string;
   }
 }
 
@@ -40,7 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const databaseUrl = scratch.url;
   const sql = connect(databaseUrl, 2);
   // The demo merchant with its full history, as `npm run dev` creates it.
-  await seedDemo(sql);
+  const demo = await seedDemo(sql);
   await sql.end();
 
   const port = await freePort();
@@ -62,6 +64,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await waitForHttp(`${baseUrl}/login`, app, 60_000);
   project.provide('baseUrl', baseUrl);
   project.provide('browserDatabaseUrl', databaseUrl);
+  project.provide('giftClaimPath', demo?.giftClaimPath ?? '');
 
   return async () => {
     app.kill('SIGTERM');

@@ -93,8 +93,19 @@ describe('gifts from orders', () => {
     await applyOrder(m.userId, { ...base, shopOrderId: 'd3', noteAttributes: { gift_recipient_email: 'c@example.test', gift_delivery_date: 'next tuesday' } } as never, now);
     const bad = await applyOrder(m.userId, { ...base, shopOrderId: 'd4', noteAttributes: { gift_recipient_email: 'not an email' } } as never, now);
     expect(bad).toMatchObject({ applied: true, effects: { gifts: { skipped: 'The gift recipient\'s email is not an email address' } } });
+    // Addresses the claim page could never accept make no gift either (a no-break space, non-ASCII).
+    for (const [i, email] of ['nbsp@example.test\u00a0', 'jörg@exämple.de', 'a&b@x.co'].entries()) {
+      const r = await applyOrder(m.userId, { ...base, shopOrderId: `d5-${i}`, noteAttributes: { gift_recipient_email: email } } as never, now);
+      expect(r, email).toMatchObject({ applied: true, effects: { gifts: { skipped: expect.any(String) } } });
+    }
+    // A time without an offset is the store's.
+    const storeTime = `${new Date(now.getTime() + 3 * 86_400_000).toISOString().slice(0, 10)}T10:00`;
+    await applyOrder(m.userId, { ...base, shopOrderId: 'd6', noteAttributes: { gift_recipient_email: 'e@example.test', gift_delivery_date: storeTime } } as never, now);
     const rows = (await gifts(m.userId)).sort((x, y) => String(x.shopOrderId).localeCompare(String(y.shopOrderId)));
-    expect(rows.map((r) => r.shopOrderId)).toEqual(['d1', 'd2', 'd3']);
+    expect(rows.map((r) => r.shopOrderId)).toEqual(['d1', 'd2', 'd3', 'd6']);
+    const [{ at = '' } = {}] = await db()<{ at: string }[]>`
+      select to_char(${rows[3]?.scheduledDeliveryAt ?? ''}::timestamptz at time zone 'Europe/Paris', 'YYYY-MM-DD"T"HH24:MI') as at`;
+    expect(at).toBe(storeTime);
     const [{ local = '' } = {}] = await db()<{ local: string }[]>`
       select to_char(${rows[0]?.scheduledDeliveryAt ?? ''}::timestamptz at time zone 'Europe/Paris', 'YYYY-MM-DD HH24:MI') as local`;
     expect(local).toBe(`${day} 09:00`);
@@ -183,6 +194,74 @@ describe('claiming', () => {
     expect(codes[0]).toBe(codes[1]);
   });
 
+  it('settles a claim and a cancel at the same moment one way or the other, never both, never an error', async () => {
+    const m = await createMerchant('gift-race-cancel');
+    for (let round = 0; round < 4; round++) {
+      const email = `race-${round}@example.test`;
+      const id = await makeGift(m.userId, { recipientEmail: email, value: 10 });
+      const code = await linkFor(m.userId, id);
+      const results = await raceOn(pools, 2, async (tx, i) => {
+        if (i === 0) return (await tx<{ r: Claim }[]>`select private.claim_gift(${giftCodeHash(code)}, ${email}) as r`)[0]?.r.outcome;
+        return (await tx<{ status: string }[]>`select (private.cancel_gift(${m.userId}, ${id})).status`)[0]?.status;
+      });
+      const [claimed, cancelled] = results;
+      const row = (await gifts(m.userId)).find((g) => g.id === id);
+      if (claimed?.status === 'fulfilled' && claimed.value === 'claimed') {
+        expect(cancelled).toMatchObject({ status: 'rejected', reason: { message: 'This gift is claimed and cannot be cancelled' } });
+        expect(row?.status).toBe('claimed');
+      } else {
+        expect(claimed).toEqual({ status: 'fulfilled', value: 'cancelled' });
+        expect(row?.status).toBe('cancelled');
+      }
+    }
+  });
+
+  it('waits for a cancel in progress, then refuses the claim and leaves nothing of it behind', async () => {
+    const m = await createMerchant('gift-claim-waits');
+    const email = 'waiting-claim@example.test';
+    const id = await makeGift(m.userId, { recipientEmail: email, value: 10 });
+    const code = await linkFor(m.userId, id);
+    // The merchant's cancel has locked the gift and not committed when the claim arrives.
+    const holder = await pools.pool.reserve();
+    try {
+      await holder`begin`;
+      await holder`select private.cancel_gift(${m.userId}, ${id})`;
+      const claiming = pools.gate.begin(async (tx) =>
+        (await tx<{ r: Claim }[]>`select private.claim_gift(${giftCodeHash(code)}, ${email}) as r`)[0]?.r.outcome);
+      await expect.poll(async () => (await db()<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%claim_gift%'`)[0]?.n, { timeout: 5000 }).toBe(1);
+      await holder`commit`;
+      expect(await claiming).toBe('cancelled');
+    } finally {
+      holder.release();
+    }
+    const [{ customers = -1, coupons = -1 } = {}] = await db()<{ customers: number; coupons: number }[]>`
+      select (select count(*)::int from public.customers where user_id = ${m.userId}) as customers,
+             (select count(*)::int from public.coupons where user_id = ${m.userId}) as coupons`;
+    expect({ customers, coupons }).toEqual({ customers: 0, coupons: 0 });
+    expect(await gifts(m.userId)).toMatchObject([{ id, status: 'cancelled' }]);
+  });
+
+  it('does not deadlock a claim with the cancellation of the gift\u2019s order (Klaviyo connected, stages moving)', async () => {
+    const m = await createMerchant('gift-race-order');
+    await connectKlaviyo(m.userId);
+    const now = new Date();
+    for (let round = 0; round < 8; round++) {
+      const email = `order-race-${round}@example.test`;
+      const order = { shopOrderId: `race-${round}`, email: `buyer-${round}@example.test`, total: 30, orderedAt: now, noteAttributes: { gift_recipient_email: email } };
+      await applyOrder(m.userId, order as never, now);
+      const [gift] = await db()<{ id: string }[]>`select id from public.gifts where user_id = ${m.userId} and shop_order_id = ${order.shopOrderId}`;
+      const code = await linkFor(m.userId, gift?.id ?? '');
+      const results = await raceOn(pools, 2, async (tx, i) => {
+        if (i === 0) return (await tx<{ r: Claim }[]>`select private.claim_gift(${giftCodeHash(code)}, ${email}) as r`)[0]?.r.outcome;
+        return (await tx<{ r: { applied: boolean } }[]>`
+          select private.apply_cancellation(${m.userId}, ${tx.json({ ...order, orderedAt: now.toISOString() })}) as r`)[0]?.r.applied;
+      });
+      expect(results.map((r) => r.status), JSON.stringify(results)).toEqual(['fulfilled', 'fulfilled']);
+      expect(['claimed', 'cancelled']).toContain((results[0] as PromiseFulfilledResult<string>).value);
+    }
+  });
+
   it('makes the recipient a customer by normalised email, with a touchpoint and a single-use coupon for the value', async () => {
     const m = await createMerchant('gift-claim');
     const id = await makeGift(m.userId, { recipientEmail: 'new.friend@example.test', value: 15.5, senderName: 'Grace Hopper' });
@@ -216,7 +295,7 @@ describe('claiming', () => {
     const cancelledCode = await linkFor(m.userId, cancelled);
     await withTenant(m.userId, (tx) => cancelGift(tx, m.userId, cancelled));
     expect(await claim(cancelledCode, 'right@example.test')).toEqual({
-      outcome: 'cancelled', gift: { storeName: null, status: 'cancelled', expiresAt: expect.any(String) },
+      outcome: 'cancelled', gift: { storeName: null, storeUrl: null, status: 'cancelled', expiresAt: expect.any(String) },
     });
 
     const later = await makeGift(m.userId, { recipientEmail: 'right@example.test', scheduledDeliveryAt: new Date(Date.now() + 86_400_000).toISOString() });
@@ -234,6 +313,20 @@ describe('claiming', () => {
              (select count(*)::int from public.coupons where user_id = ${m.userId}) as coupons`;
     expect({ customers, coupons }).toEqual({ customers: 0, coupons: 0 });
     expect((await gifts(m.userId)).map((g) => g.status)).toEqual(['delivered', 'cancelled', 'pending']);
+  });
+});
+
+describe('resending', () => {
+  it('adds one announcement when the merchant presses resend twice at once', async () => {
+    const m = await createMerchant('gift-resend-race');
+    const id = await makeGift(m.userId, { recipientEmail: 'resend@example.test' });
+    await db()`update public.klaviyo_messages set status = 'sent', sent_at = now() where user_id = ${m.userId} and source_id = ${id}`;
+    const results = await raceOn(pools, 3, async (tx) => (await tx<{ r: { action: string } }[]>`select private.resend_gift(${m.userId}, ${id}) as r`)[0]?.r.action);
+    expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<string>).value)).toEqual(['sent']);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.message)).toEqual([
+      'The announcement is being sent now', 'The announcement is being sent now',
+    ]);
+    expect((await giftMessages(m.userId)).map((x) => x.status)).toEqual(['sent', 'pending']);
   });
 });
 

@@ -5,7 +5,7 @@ import { claimGift, publicGift } from '@/lib/gifts/service';
 
 // The public claim page's API: no session, the code is the credential. Every code that is not
 // one gets the same 404 after the same lookup. Guessing is limited per address (failed lookups,
-// and every claim) and per code (claims), with 429 and Retry-After.
+// and every claim) and per code (claims, a minute and a day), with 429 and Retry-After.
 const byCode = (params: { code: string }) => canonicalGiftCode(params.code) ?? params.code;
 
 // GET /api/gifts/claim/:code -> {gift: {storeName, status, expiresAt, from?, message?, value?, currency?}}; never an email.
@@ -22,6 +22,8 @@ export const POST = withPublic(
     rateLimits: [
       { name: 'gift-claim-ip', limit: 10, windowSeconds: 60 },
       { name: 'gift-claim-code', limit: 10, windowSeconds: 60, subject: (_b, _ip, params) => byCode(params) },
+      // A link that leaked gives its holder a few guesses at the recipient's address, not thousands.
+      { name: 'gift-claim-code-day', limit: 30, windowSeconds: 86_400, subject: (_b, _ip, params) => byCode(params) },
     ],
   },
   async ({ tx, params, body }) => claimGift(tx, params.code, body.email),
