@@ -3,13 +3,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly field?: string;
+  /** Seconds to wait, from a 429's Retry-After. */
+  readonly retryAfter?: number;
 
-  constructor(status: number, message: string, code = 'error', field?: string) {
+  constructor(status: number, message: string, code = 'error', field?: string, retryAfter?: number) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -41,7 +44,9 @@ export async function apiFetch<T>(path: string, init: { method?: string; body?: 
     data = null;
   }
   if (!res.ok) {
-    if (isErrorBody(data)) throw new ApiError(res.status, data.error, data.code, data.field);
+    const wait = Number(res.headers.get('retry-after'));
+    const retryAfter = Number.isFinite(wait) && wait > 0 ? wait : undefined;
+    if (isErrorBody(data)) throw new ApiError(res.status, data.error, data.code, data.field, retryAfter);
     throw new ApiError(res.status, `Request failed (${res.status})`);
   }
   return data as T;

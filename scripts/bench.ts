@@ -4,12 +4,14 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { runCouponsBench } from '@/scripts/bench/coupons';
+import { runGiftsBench } from '@/scripts/bench/gifts';
 import { runJourneyBench } from '@/scripts/bench/journey';
 import { runLoyaltyBench } from '@/scripts/bench/loyalty';
 import { runWinbackBench } from '@/scripts/bench/winback';
 
 const SUITES: Record<string, () => Promise<string>> = {
   coupons: runCouponsBench,
+  gifts: runGiftsBench,
   journey: runJourneyBench,
   loyalty: runLoyaltyBench,
   winback: runWinbackBench,

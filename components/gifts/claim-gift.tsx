@@ -14,6 +14,15 @@ import { errorText } from '@/lib/error-text';
 import { formatDate, formatMoney } from '@/lib/format';
 import type { ClaimResult, PublicGift } from '@/lib/gifts/schemas';
 
+/** How long a 429 asks to wait, in words. */
+function waitText(err: unknown): string {
+  const s = err instanceof ApiError ? err.retryAfter : undefined;
+  if (!s) return 'Please wait a little and try again.';
+  if (s < 90) return `Please try again in ${Math.ceil(s)} seconds.`;
+  if (s < 5400) return `Please try again in ${Math.ceil(s / 60)} minutes.`;
+  return `Please try again in ${Math.ceil(s / 3600)} hours, or ask the store for a new link.`;
+}
+
 /**
  * The recipient's page: what the gift is, and a claim with the email it was sent to. Every
  * state has its own words (not found, not yet, claimed, expired, cancelled); the result of a
@@ -42,7 +51,7 @@ export function ClaimGift({ code }: { code: string }) {
       <Shell>
         <Notice icon={CircleAlert} tone="danger" title={missing ? 'We can’t find this gift' : limited ? 'Too many tries' : 'Something went wrong'}>
           {missing ? 'This gift link is not valid. Check that it is the whole link from your email; links are long and some mail apps break them.'
-            : limited ? 'Please wait a minute, then reload this page.'
+            : limited ? `${waitText(view.error)} Then reload this page.`
               : 'We could not load your gift. Check your connection and try again.'}
         </Notice>
         {missing || limited ? null : <Button className="mt-6 w-full" onClick={() => void view.refetch()}>Try again</Button>}
@@ -151,7 +160,7 @@ function ClaimForm({ code, onClaimed, cta, hint }: { code: string; onClaimed: (r
     claim.mutate(parsed.data, {
       onSuccess: onClaimed,
       onError: (err) => setError(err instanceof ApiError && err.status === 429
-        ? 'Too many tries. Please wait a minute and try again.'
+        ? `Too many tries. ${waitText(err)}`
         : errorText(err, 'Could not claim the gift. Please try again.')),
     });
   };
@@ -186,7 +195,7 @@ function Claimed({ result }: { result: ClaimResult }) {
         <div className="mt-6 rounded-lg border border-dashed border-brand-300 bg-brand-50 p-4 text-center">
           <p className="text-sm text-slate-700">{formatMoney(coupon.amount, coupon.currency)} off</p>
           <p className="mt-1 break-all font-mono text-xl font-semibold tracking-wider text-slate-900">{coupon.code}</p>
-          <CopyButton text={coupon.code} label="Copy code" aria-label="Copy your code" className="mt-3" />
+          <CopyButton text={coupon.code} label="Copy code" aria-label="Copy code" className="mt-3" />
           {coupon.expiresAt ? <p className="mt-2 text-xs text-slate-500">Valid until {formatDate(coupon.expiresAt)}</p> : null}
         </div>
       ) : null}

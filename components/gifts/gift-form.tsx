@@ -38,6 +38,10 @@ export function GiftForm({ currency, onDone, onCancel }: { currency: string; onD
   });
 
   const onSubmit = handleSubmit(async (values) => {
+    if (when === 'later' && !values.scheduledDeliveryAt) {
+      setError('scheduledDeliveryAt', { message: 'Pick a day and time, or choose “Now”' });
+      return;
+    }
     try {
       const gift = await create.mutateAsync({ ...values, scheduledDeliveryAt: when === 'later' ? values.scheduledDeliveryAt : null });
       toast({
@@ -65,7 +69,7 @@ export function GiftForm({ currency, onDone, onCancel }: { currency: string; onD
         <Field label="Recipient’s name" htmlFor="gift-recipientName" error={error('recipientName')}>
           <Input id="gift-recipientName" autoComplete="off" aria-describedby={described('recipientName')} {...register('recipientName')} />
         </Field>
-        <Field label="From" htmlFor="gift-senderName" required hint="Only the first name is shown on the claim page." error={error('senderName')}>
+        <Field label="From" htmlFor="gift-senderName" required hint="Shown to the recipient as written, e.g. “The Haven team” or “Ada”." error={error('senderName')}>
           <Input id="gift-senderName" autoComplete="off" invalid={Boolean(error('senderName'))} aria-describedby={described('senderName', true)} {...register('senderName')} />
         </Field>
         <Field label="Sender’s email" htmlFor="gift-senderEmail" hint="Kept with the gift; never shown to the recipient." error={error('senderEmail')}>

@@ -13,6 +13,8 @@ export type ModalProps = {
   footer?: ReactNode;
   children?: ReactNode;
   size?: 'sm' | 'md' | 'lg';
+  /** Whether a click outside closes it (off for dialogs whose content would be lost: a form, a link shown once). */
+  dismissOnBackdrop?: boolean;
   className?: string;
 };
 
@@ -23,7 +25,7 @@ const sizeClasses: Record<NonNullable<ModalProps['size']>, string> = {
 };
 
 /** Native <dialog> modal: traps focus via showModal(), closes on Escape/backdrop, restores prior focus on close. */
-export function Modal({ open, onClose, title, description, footer, children, size = 'md', className }: ModalProps) {
+export function Modal({ open, onClose, title, description, footer, children, size = 'md', dismissOnBackdrop = true, className }: ModalProps) {
   const dialogRef = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const descriptionId = useId();
@@ -62,7 +64,7 @@ export function Modal({ open, onClose, title, description, footer, children, siz
 
   function handleClick(event: MouseEvent<HTMLDialogElement>) {
     // Backdrop clicks target the <dialog> itself; drags that start inside the content are ignored.
-    if (pressedOnBackdrop.current && event.target === event.currentTarget) onClose();
+    if (dismissOnBackdrop && pressedOnBackdrop.current && event.target === event.currentTarget) onClose();
     pressedOnBackdrop.current = false;
   }
 

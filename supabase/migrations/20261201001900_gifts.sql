@@ -148,6 +148,20 @@ begin
 end
 $$;
 
+/**
+ * Who the gift is from, as the recipient is told: a shopper's first name (an order's gift
+ * never shows more of its buyer), or the name the merchant wrote for a gift from the
+ * dashboard, as written ("The Haven team").
+ */
+create or replace function private.gift_from(p_gift public.gifts)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when p_gift.origin = 'dashboard' then p_gift.sender_name else substring(p_gift.sender_name from '^\S+') end
+$$;
+
 /** A "Gift Received" message for the gift, to its recipient, due at p_due (the outbox adds its job). */
 create or replace function private.gift_message(p_gift public.gifts, p_due timestamptz)
 returns uuid
@@ -163,7 +177,7 @@ as $$
           jsonb_strip_nulls(jsonb_build_object(
             'gift_id', p_gift.id,
             'sender_name', coalesce(p_gift.sender_name, 'Someone'),
-            'sender_first_name', coalesce(substring(p_gift.sender_name from '^\S+'), 'Someone'),
+            'sender_first_name', coalesce(private.gift_from(p_gift), 'Someone'),
             'recipient_name', p_gift.recipient_name,
             'message', p_gift.message,
             'gift_value', p_gift.value,
@@ -356,7 +370,7 @@ begin
 end
 $$;
 
-/** What the claim page may show of a gift: never an email, nothing of a gift that is over. */
+/** What the claim page may show of a gift: never an email, no buyer's surname, nothing of a gift that is over. */
 create or replace function private.gift_public(p_gift public.gifts, p_now timestamptz)
 returns jsonb
 language sql
@@ -372,7 +386,7 @@ as $$
                    else p_gift.status end,
     'expiresAt', p_gift.expires_at)
   || case when p_gift.status in ('pending', 'delivered') and p_gift.expires_at > p_now then jsonb_build_object(
-       'from', substring(p_gift.sender_name from '^\S+'),
+       'from', private.gift_from(p_gift),
        'message', p_gift.message,
        'value', p_gift.value,
        'currency', p_gift.currency)
@@ -625,7 +639,7 @@ $$;
 select private.register_order_handler('order', 'gifts', 400, 'private.gifts_on_order(uuid,uuid,timestamptz)');
 select private.register_order_handler('cancel', 'gifts', 400, 'private.gifts_on_cancel(uuid,uuid,timestamptz)');
 
-revoke execute on function private.gift_by_code(bytea), private.create_gift(uuid, jsonb, timestamptz),
+revoke execute on function private.gift_by_code(bytea), private.gift_from(public.gifts), private.create_gift(uuid, jsonb, timestamptz),
   private.gift_message(public.gifts, timestamptz), private.gift_prepare(uuid, uuid, timestamptz),
   private.gift_on_sent(uuid, uuid, timestamptz), private.gift_stop_messages(uuid, uuid[], text),
   private.cancel_gift(uuid, uuid, timestamptz), private.resend_gift(uuid, uuid, timestamptz),

@@ -164,7 +164,7 @@ describe('resend, cancel and links', () => {
     expect(link.gift).toMatchObject({ status: 'delivered', deliveredVia: 'link' });
     const view = publicGiftResponse.parse((await lookup(link.code)).body);
     expect(view.gift).toEqual({
-      storeName: 'Haven & Hearth', storeUrl: null, status: 'ready', from: 'Lee', message: null, value: 12, currency: 'USD', expiresAt: expect.any(String),
+      storeName: 'Haven & Hearth', storeUrl: null, status: 'ready', from: 'Lee Smith', message: null, value: 12, currency: 'USD', expiresAt: expect.any(String),
     });
   });
 });

@@ -36,7 +36,7 @@ describe('a gift recipient on the public claim page (phone)', () => {
     const p = await (await phone()).newPage();
     await p.goto(claimPath);
     await p.getByRole('heading', { level: 1, name: 'You’ve received a gift' }).waitFor();
-    await p.getByText('from Ivy').waitFor();
+    await p.getByText('from Ivy Hart').waitFor();
     await p.getByText('Happy birthday, Sam! Pick something lovely.').waitFor();
     await p.getByText('$25.00').waitFor();
     expect(await p.content()).not.toContain('@demo-giftee.test');
@@ -110,6 +110,11 @@ describe('the merchant\u2019s Gifts page (seeded demo merchant)', () => {
     await dialog.getByRole('button', { name: 'Create gift' }).click();
     await dialog.getByRole('alert').filter({ hasText: 'Use at most 2 decimal places' }).waitFor();
     await dialog.getByLabel('Value (USD)').fill('12.50');
+    // "On a day" needs the day: left empty, it is asked for rather than read as now.
+    await dialog.getByLabel('On a day').check();
+    await dialog.getByRole('button', { name: 'Create gift' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'Pick a day and time, or choose “Now”' }).waitFor();
+    await dialog.getByLabel('Now').check();
     await dialog.getByRole('button', { name: 'Create gift' }).click();
     await page.getByText('Gift created').waitFor();
     const row = page.getByRole('row').filter({ hasText: 'Browser Friend' });
@@ -132,7 +137,11 @@ describe('the merchant\u2019s Gifts page (seeded demo merchant)', () => {
     await signIn(p);
     await p.goto('/dashboard/gifts');
     await p.getByRole('heading', { level: 1, name: 'Gifts' }).waitFor();
-    await p.getByRole('table', { name: /Gifts, newest first/ }).waitFor();
+    // One card a gift, with its status and actions in view.
+    const list = p.getByRole('list', { name: 'Gifts, newest first' });
+    await list.waitFor();
+    await list.getByRole('button', { name: /^Get a claim link for / }).first().waitFor();
+    expect(await p.getByRole('table', { name: /Gifts, newest first/ }).isVisible()).toBe(false);
     expect(await noSidewaysScroll(p)).toBe(true);
     await snap(p, 'gifts-phone');
     await p.context().close();

@@ -54,7 +54,7 @@ describe('gifts from orders', () => {
     const m = await createMerchant('gift-order');
     const orderedAt = new Date();
     const order = {
-      shopOrderId: '#5001-gift', email: 'Sender@Example.test', total: 80, orderedAt, firstName: 'Grace',
+      shopOrderId: '#5001-gift', email: 'Sender@Example.test', total: 80, orderedAt, firstName: 'Grace', lastName: 'Hopper',
       noteAttributes: {
         gift_recipient_email: ' Friend@Example.TEST ', gift_recipient_name: 'Sam Friend', gift_message: 'Happy birthday!',
         gift_delivery_date: '2099-01-01',
@@ -68,8 +68,12 @@ describe('gifts from orders', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       status: 'pending', shopOrderId: '#5001-gift', recipientEmail: 'friend@example.test', recipientName: 'Sam Friend',
-      message: 'Happy birthday!', senderEmail: 'sender@example.test', senderName: 'Grace',
+      message: 'Happy birthday!', senderEmail: 'sender@example.test', senderName: 'Grace Hopper',
     });
+    // The recipient is told the buyer's first name only.
+    const [{ from = '' } = {}] = await db()<{ from: string }[]>`
+      select private.gift_public(g, now()) ->> 'from' as from from public.gifts g where g.user_id = ${m.userId}`;
+    expect(from).toBe('Grace');
     // More than a year out is capped at a year from now.
     const scheduled = Date.parse(rows[0]?.scheduledDeliveryAt ?? '');
     expect(Math.abs(scheduled - (orderedAt.getTime() + 365 * 86_400_000))).toBeLessThan(5_000);
@@ -134,7 +138,8 @@ describe('delivery through the merchant\u2019s Klaviyo', () => {
     const attributes = (sent[0]?.body as { data: { attributes: { metric: unknown; profile: unknown; properties: Record<string, unknown> } } }).data.attributes;
     expect(attributes.metric).toEqual({ data: { type: 'metric', attributes: { name: 'Gift Received' } } });
     expect(attributes.profile).toEqual({ data: { type: 'profile', attributes: { email: 'recipient@example.test', first_name: 'Rita' } } });
-    expect(attributes.properties).toMatchObject({ sender_name: 'Ada Lovelace', sender_first_name: 'Ada', message: 'Enjoy', gift_value: 25 });
+    // A dashboard gift is from the name the merchant wrote, whole.
+    expect(attributes.properties).toMatchObject({ sender_name: 'Ada Lovelace', sender_first_name: 'Ada Lovelace', message: 'Enjoy', gift_value: 25 });
     const code = String(attributes.properties.gift_code);
     expect(attributes.properties.claim_url).toBe(`http://localhost:3000/gift/claim/${code}`);
 

@@ -21,9 +21,11 @@ export const POST = withPublic(
   {
     rateLimits: [
       { name: 'gift-claim-ip', limit: 10, windowSeconds: 60 },
-      { name: 'gift-claim-code', limit: 10, windowSeconds: 60, subject: (_b, _ip, params) => byCode(params) },
-      // A link that leaked gives its holder a few guesses at the recipient's address, not thousands.
-      { name: 'gift-claim-code-day', limit: 30, windowSeconds: 86_400, subject: (_b, _ip, params) => byCode(params) },
+      // Per code, refused claims only (a claim that succeeds gives its hit back): a link that
+      // leaked gives its holder a few guesses at the recipient's address, not thousands. The
+      // recipient it locks out meanwhile can be sent a new link (a new code, a new count).
+      { name: 'gift-claim-code', limit: 10, windowSeconds: 60, subject: (_b, _ip, params) => byCode(params), failuresOnly: true },
+      { name: 'gift-claim-code-day', limit: 30, windowSeconds: 86_400, subject: (_b, _ip, params) => byCode(params), failuresOnly: true },
     ],
   },
   async ({ tx, params, body }) => claimGift(tx, params.code, body.email),
