@@ -260,6 +260,32 @@ as $$
 $$;
 
 /**
+ * Lock one of the merchant's gifts that can still be claimed, for an action on it; raises
+ * HH404 when it is not the merchant's, HH409 ("This gift is claimed and <p_refused>") when it
+ * is over (claimed, cancelled, expired, or past its date).
+ */
+create or replace function private.lock_open_gift(p_user_id uuid, p_gift_id uuid, p_refused text, p_now timestamptz)
+returns public.gifts
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_gift public.gifts;
+begin
+  select * into v_gift from public.gifts g where g.user_id = p_user_id and g.id = p_gift_id for update;
+  if not found then
+    raise exception 'Gift not found' using errcode = 'HH404';
+  end if;
+  if v_gift.status not in ('pending', 'delivered') or v_gift.expires_at <= p_now then
+    raise exception 'This gift is % and %', case when v_gift.status in ('pending', 'delivered') then 'expired' else v_gift.status end, p_refused
+      using errcode = 'HH409';
+  end if;
+  return v_gift;
+end
+$$;
+
+/**
  * The merchant cancels a gift that has not been claimed: its waiting messages stop and its
  * link stops working. Returns the gift, or raises HH404 (not the merchant's) or HH409.
  */
@@ -273,13 +299,7 @@ declare
   v_gift public.gifts;
 begin
   perform private.gift_stop_messages(p_user_id, array[p_gift_id], 'The gift was cancelled');
-  select * into v_gift from public.gifts g where g.user_id = p_user_id and g.id = p_gift_id for update;
-  if not found then
-    raise exception 'Gift not found' using errcode = 'HH404';
-  end if;
-  if v_gift.status not in ('pending', 'delivered') then
-    raise exception 'This gift is % and cannot be cancelled', v_gift.status using errcode = 'HH409';
-  end if;
+  perform private.lock_open_gift(p_user_id, p_gift_id, 'cannot be cancelled', p_now);
   update public.gifts g set status = 'cancelled', cancelled_at = p_now where g.user_id = p_user_id and g.id = p_gift_id
   returning * into v_gift;
   return v_gift;
@@ -306,20 +326,13 @@ begin
    where m.user_id = p_user_id and m.source = 'gift' and m.source_id = p_gift_id
    order by m.created_at desc, m.id desc limit 1
      for update;
-  select * into v_gift from public.gifts g where g.user_id = p_user_id and g.id = p_gift_id for update;
-  if not found then
-    raise exception 'Gift not found' using errcode = 'HH404';
-  end if;
+  v_gift := private.lock_open_gift(p_user_id, p_gift_id, 'cannot be sent again', p_now);
   -- A resend at the same moment that got here first added a newer one (its snapshot is this
   -- statement's, after the gift's lock): that one goes; this one does not add another.
   if exists (select 1 from public.klaviyo_messages m
               where m.user_id = p_user_id and m.source = 'gift' and m.source_id = p_gift_id and m.id <> v_msg.id
                 and (m.created_at, m.id) > (v_msg.created_at, v_msg.id)) then
     raise exception 'The announcement is being sent now' using errcode = 'HH409';
-  end if;
-  if v_gift.status not in ('pending', 'delivered') or v_gift.expires_at <= p_now then
-    raise exception 'This gift is % and cannot be sent again', case when v_gift.status in ('pending', 'delivered') then 'expired' else v_gift.status end
-      using errcode = 'HH409';
   end if;
   if v_msg.status = 'held' then
     raise exception 'The announcement is held: %', coalesce(v_msg.reason, 'see Settings, Integrations') using errcode = 'HH409';
@@ -354,14 +367,7 @@ as $$
 declare
   v_gift public.gifts;
 begin
-  select * into v_gift from public.gifts g where g.user_id = p_user_id and g.id = p_gift_id for update;
-  if not found then
-    raise exception 'Gift not found' using errcode = 'HH404';
-  end if;
-  if v_gift.status not in ('pending', 'delivered') or v_gift.expires_at <= p_now then
-    raise exception 'This gift is % and has no link to give', case when v_gift.status in ('pending', 'delivered') then 'expired' else v_gift.status end
-      using errcode = 'HH409';
-  end if;
+  perform private.lock_open_gift(p_user_id, p_gift_id, 'has no link to give', p_now);
   insert into private.gift_codes (user_id, code_hash, gift_id) values (p_user_id, p_code_hash, p_gift_id);
   update public.gifts g set status = 'delivered', delivered_at = coalesce(g.delivered_at, p_now), delivered_via = coalesce(g.delivered_via, 'link')
    where g.user_id = p_user_id and g.id = p_gift_id
@@ -642,6 +648,7 @@ select private.register_order_handler('cancel', 'gifts', 400, 'private.gifts_on_
 revoke execute on function private.gift_by_code(bytea), private.gift_from(public.gifts), private.create_gift(uuid, jsonb, timestamptz),
   private.gift_message(public.gifts, timestamptz), private.gift_prepare(uuid, uuid, timestamptz),
   private.gift_on_sent(uuid, uuid, timestamptz), private.gift_stop_messages(uuid, uuid[], text),
+  private.lock_open_gift(uuid, uuid, text, timestamptz),
   private.cancel_gift(uuid, uuid, timestamptz), private.resend_gift(uuid, uuid, timestamptz),
   private.gift_link(uuid, uuid, bytea, timestamptz), private.gift_public(public.gifts, timestamptz),
   private.gift_view(bytea, timestamptz), private.gift_refusal(public.gifts, text, timestamptz), private.claim_gift(bytea, text, timestamptz), private.gift_coupon(public.gifts),
