@@ -1,6 +1,6 @@
 'use client';
 
-import { ArrowLeft, CalendarClock, DollarSign, ShoppingBag, UserX, Wallet } from 'lucide-react';
+import { ArrowLeft, CalendarClock, DollarSign, Download, ShoppingBag, UserX, Wallet } from 'lucide-react';
 import Link from 'next/link';
 import { CollectionAffinity } from '@/components/customers/collection-affinity';
 import { LoyaltyMemberCard } from '@/components/loyalty/member-card';
@@ -10,6 +10,7 @@ import { sortTransitions, StageHistory, WhyThisStage } from '@/components/custom
 import { SubscriptionToggles } from '@/components/customers/subscription-toggles';
 import { TouchpointTimeline } from '@/components/customers/touchpoint-timeline';
 import { PageContainer } from '@/components/layout/page-container';
+import { buttonClasses } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState } from '@/components/ui/error-state';
@@ -73,7 +74,16 @@ export function CustomerDetail({ id }: { id: string }) {
           <span>Customer since {formatDate(customer.createdAt)}</span>
         </span>
       }
-      actions={backLink}
+      actions={
+        <>
+          {/* A shopper's request for their data: everything every module holds, as one file. */}
+          <a href={`/api/customers/${encodeURIComponent(customer.id)}/export`} download className={buttonClasses('secondary', 'sm')}
+            title="Everything stored about this customer, from every module, as a JSON file">
+            <Download className="size-4" aria-hidden="true" /> Export data
+          </a>
+          {backLink}
+        </>
+      }
     >
       <section aria-label="Key figures" className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
         <Stat label="Orders" value={formatNumber(customer.totalOrders)} icon={ShoppingBag}

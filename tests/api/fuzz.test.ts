@@ -228,6 +228,7 @@ beforeAll(async () => {
     { file: 'customers/analytics', method: 'GET' },
     { file: 'customers/[id]', method: 'PATCH', params: { id: customerId }, body: { firstName: 'Fu', lastName: 'Zz', phone: '+1 555', emailSubscribed: true } },
     { file: 'customers/[id]/journey', method: 'GET', params: { id: customerId }, query: { limit: '10' } },
+    { file: 'customers/[id]/export', method: 'GET', params: { id: customerId } },
     { file: 'segments', method: 'GET' },
     { file: 'segments', method: 'POST', body: { name: 'Fuzzed', description: 'd', criteria, isDynamic: true } },
     { file: 'segments/preview', method: 'POST', body: { criteria } },
