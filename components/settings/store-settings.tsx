@@ -45,6 +45,8 @@ function StoreNameForm({ settings }: { settings: StoreSettings }) {
 
   async function save(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
+    // Unchanged: nothing to send (the button stays focusable, so focus is not lost after a save).
+    if (name.trim() === (settings.storeName ?? '') || update.isPending) return;
     const parsed = storeSettingsUpdateSchema.safeParse({ storeName: name });
     if (!parsed.success) {
       setMessage(parsed.error.issues[0]?.message ?? 'Check the name');
@@ -67,7 +69,7 @@ function StoreNameForm({ settings }: { settings: StoreSettings }) {
           aria-describedby={fieldDescribedBy('store-name', { hint: true, error: Boolean(message) })}
           onChange={(e) => { setName(e.target.value); setMessage(null); }} />
       </Field>
-      <Button type="submit" disabled={name.trim() === (settings.storeName ?? '') || update.isPending} loading={update.isPending}>Save</Button>
+      <Button type="submit" aria-disabled={name.trim() === (settings.storeName ?? '') || update.isPending} aria-busy={update.isPending || undefined}>Save</Button>
     </form>
   );
 }
@@ -82,6 +84,7 @@ function TimeZoneForm({ settings }: { settings: StoreSettings }) {
 
   async function save(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
+    if (zone === settings.timeZone || update.isPending) return;
     const parsed = storeSettingsUpdateSchema.safeParse({ timeZone: zone });
     if (!parsed.success) {
       setMessage(parsed.error.issues[0]?.message ?? 'Choose a time zone');
@@ -110,7 +113,7 @@ function TimeZoneForm({ settings }: { settings: StoreSettings }) {
         {suggest && zone !== suggest ? (
           <Button type="button" variant="secondary" onClick={() => setZone(suggest)}>Use {suggest.replaceAll('_', ' ')}</Button>
         ) : null}
-        <Button type="submit" disabled={zone === settings.timeZone || update.isPending} loading={update.isPending}>Save</Button>
+        <Button type="submit" aria-disabled={zone === settings.timeZone || update.isPending} aria-busy={update.isPending || undefined}>Save</Button>
       </div>
     </form>
   );

@@ -89,8 +89,12 @@ describe('foundation in a real browser', () => {
     await expect(zone.inputValue()).resolves.toBe('UTC');
     await zone.focus();
     await zone.selectOption('Europe/Paris');
-    await page.getByRole('form', { name: 'Store time zone' }).getByRole('button', { name: 'Save' }).press('Enter');
+    const save = page.getByRole('form', { name: 'Store time zone' }).getByRole('button', { name: 'Save' });
+    await save.press('Enter');
     await page.getByText('Trends and cohorts are now counted in Europe/Paris.').waitFor();
+    // Saved, the button says there is nothing to save, and keeps the focus (it is not disabled away from under it).
+    await expect.poll(() => save.getAttribute('aria-disabled')).toBe('true');
+    expect(await save.evaluate((b) => b === document.activeElement)).toBe(true);
   });
 
   it('shows the overview with setup progress, trends in the store time zone and no cohorts yet', async () => {

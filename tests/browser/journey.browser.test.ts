@@ -14,7 +14,7 @@ const countOf = (text: string | null) => Number((text ?? '').replace(/[^0-9]/g, 
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1366, height: 900 } });
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1366, height: 900 }, acceptDownloads: true });
   page = await context.newPage();
 });
 afterAll(async () => {
@@ -149,6 +149,15 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     await page.getByRole('heading', { name: 'Why this stage' }).waitFor();
     await expect(page.getByRole('list', { name: 'Stage changes, newest first' }).getByRole('listitem').count()).resolves.toBeGreaterThan(0);
     await snap(page, 'journey-customer');
+
+    // A shopper's request for their data: one file of everything, from every module.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export data' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^customer-[0-9a-f-]{36}-data\.json$/);
+    const file = JSON.parse(await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString('utf8'))) as
+      { customerId: string; modules: Record<string, Record<string, unknown[]>> };
+    expect(page.url()).toContain(file.customerId);
+    expect(Object.keys(file.modules)).toEqual(expect.arrayContaining(['journey', 'coupons', 'loyalty', 'winback', 'klaviyo', 'gifts']));
+    expect(file.modules.journey?.orders?.length).toBeGreaterThan(0);
 
     await page.goto('/dashboard/customers/00000000-0000-4000-8000-000000000000');
     await page.getByText('This customer does not exist').waitFor();
