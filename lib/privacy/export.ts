@@ -18,6 +18,7 @@ export async function exportCustomer(tx: Tx, userId: string, customerId: string)
       'content-type': 'application/json; charset=utf-8',
       'content-disposition': `attachment; filename="customer-${customerId}-data.json"`,
       'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
     },
   });
 }

@@ -176,13 +176,14 @@ as $$
           'Gift Received',
           jsonb_strip_nulls(jsonb_build_object(
             'gift_id', p_gift.id,
-            'sender_name', coalesce(p_gift.sender_name, 'Someone'),
-            'sender_first_name', coalesce(private.gift_from(p_gift), 'Someone'),
+            -- Who it is from as the recipient is told (a buyer's first name; the merchant's own
+            -- sender name for a dashboard gift): the event carries nothing more of the sender.
+            'sender_name', coalesce(private.gift_from(p_gift), 'Someone'),
+            'sender_first_name', coalesce(substring(private.gift_from(p_gift) from '^\S+'), 'Someone'),
             'recipient_name', p_gift.recipient_name,
             'message', p_gift.message,
             'gift_value', p_gift.value,
-            'currency', p_gift.currency,
-            'order_id', p_gift.shop_order_id)),
+            'currency', p_gift.currency)),
           p_gift.value, p_due)
   returning id
 $$;

@@ -23,15 +23,18 @@ as $$
                             where r.user_id = p_user_id and r.customer_id = p_customer_id),
     'loyalty_tier_changes', (select coalesce(jsonb_agg(to_jsonb(c) order by c.changed_at, c.id), '[]') from public.loyalty_tier_changes c
                               where c.user_id = p_user_id and c.customer_id = p_customer_id),
-    -- A referral the shopper made names a friend: that is the friend's data, not theirs.
+    -- A referral the shopper made names a friend, and one they were referred by names the
+    -- member who referred them: each side gets its own part, not the other's.
     'referrals', (select coalesce(jsonb_agg(case when r.referrer_id = p_customer_id
                                                  then to_jsonb(r) - array['friend_email', 'friend_customer_id', 'friend_code', 'friend_coupon_id']
                                                       || jsonb_build_object('role', 'referrer')
-                                                 else to_jsonb(r) || jsonb_build_object('role', 'friend') end
+                                                 else to_jsonb(r) - array['referrer_id', 'code'] || jsonb_build_object('role', 'friend') end
                                             order by r.created_at, r.id), '[]')
-                    from public.referrals r
-                   where r.user_id = p_user_id
-                     and (r.referrer_id = p_customer_id or r.friend_customer_id = p_customer_id or r.friend_email = p_email)))
+                    from (select r.* from public.referrals r where r.user_id = p_user_id and r.referrer_id = p_customer_id
+                          union
+                          select r.* from public.referrals r where r.user_id = p_user_id and r.friend_customer_id = p_customer_id
+                          union
+                          select r.* from public.referrals r where r.user_id = p_user_id and r.friend_email = p_email) r))
 $$;
 select private.register_shopper_export('loyalty', 'private.loyalty_shopper_export(uuid,uuid,text)');
 revoke execute on function private.loyalty_shopper_export(uuid, uuid, text) from public;

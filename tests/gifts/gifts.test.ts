@@ -139,7 +139,8 @@ describe('delivery through the merchant\u2019s Klaviyo', () => {
     expect(attributes.metric).toEqual({ data: { type: 'metric', attributes: { name: 'Gift Received' } } });
     expect(attributes.profile).toEqual({ data: { type: 'profile', attributes: { email: 'recipient@example.test', first_name: 'Rita' } } });
     // A dashboard gift is from the name the merchant wrote, whole.
-    expect(attributes.properties).toMatchObject({ sender_name: 'Ada Lovelace', sender_first_name: 'Ada Lovelace', message: 'Enjoy', gift_value: 25 });
+    expect(attributes.properties).toMatchObject({ sender_name: 'Ada Lovelace', sender_first_name: 'Ada', message: 'Enjoy', gift_value: 25 });
+    expect(attributes.properties).not.toHaveProperty('order_id');
     const code = String(attributes.properties.gift_code);
     expect(attributes.properties.claim_url).toBe(`http://localhost:3000/gift/claim/${code}`);
 

@@ -102,10 +102,19 @@ describe('one shopper\u2019s data, from every module', () => {
     expect(text(e)).not.toContain('pal.of.sam@example.test');
     expect(t.gifts?.find((g) => g.role === 'recipient')).toMatchObject({ from: 'A friend' });
     expect(t.gifts?.find((g) => g.role === 'recipient')).not.toHaveProperty('sender_email');
+    expect(t.gifts?.find((g) => g.role === 'sender')).not.toHaveProperty('claimed_by_customer_id');
     expect(t.coupon_uses?.[0]).toMatchObject({ code: 'SAVE10', customer_email: SAM });
     expect(text(e)).not.toContain(OTHER);
     expect(text(e)).not.toContain('Otto');
     expect(text(e)).not.toContain('search_text');
+  });
+
+  it('gives a referred friend their referral without the member who referred them', async () => {
+    const t = tables(await exportOf(m.userId, 'pal.of.sam@example.test'));
+    expect(t.referrals).toHaveLength(1);
+    expect(t.referrals?.[0]).toMatchObject({ role: 'friend', friend_email: 'pal.of.sam@example.test' });
+    expect(t.referrals?.[0]).not.toHaveProperty('referrer_id');
+    expect(t.referrals?.[0]).not.toHaveProperty('code');
   });
 
   it('finds a shopper who never became a customer by their email (a gift\u2019s recipient)', async () => {
@@ -114,6 +123,9 @@ describe('one shopper\u2019s data, from every module', () => {
     const t = tables(e);
     expect(t.gifts).toMatchObject([{ role: 'recipient', message: 'For you, from Sam' }]);
     expect(t.klaviyo_messages).toHaveLength(1);
+    // The announcement says who it is from as the recipient was told: the buyer's first name.
+    expect(t.klaviyo_messages?.[0]?.properties).toMatchObject({ sender_name: 'Sam', sender_first_name: 'Sam' });
+    expect(t.klaviyo_messages?.[0]?.properties).not.toHaveProperty('order_id');
     expect(t.customers).toEqual([]);
     expect(JSON.stringify(e)).not.toContain(SAM);
   });
