@@ -31,7 +31,7 @@ revoke execute on function private.register_coupon_source(text) from public;
  * Issue one single-use coupon for another module (p_source: a registered source):
  * code PREFIX-XXXXXXXXXX, usable once by anyone it is given to, valid from now until
  * p_expires_at. p_terms: {discountType, discountValue?, minimumPurchase?, productIds?,
- * firstTimeOnly?, description?}. Returns the coupon's id and code. As in migration 1700, but
+ * firstTimeOnly?, description?}. Returns the coupon's id and code. As in migration 0700, but
  * the sources are the registry's.
  */
 create or replace function private.issue_coupon(p_user_id uuid, p_source text, p_prefix text, p_terms jsonb,
