@@ -2,6 +2,7 @@
 
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
+import type { Erasure } from '@/lib/privacy/schemas';
 import type { Customer, CustomerList, CustomerListQuery, CustomerPatch, Journey, JourneyAnalytics } from '@/lib/customers/schemas';
 import { queryKeys } from '@/lib/query-client';
 
@@ -56,6 +57,23 @@ export function useUpdateCustomer(id: string) {
       );
       void qc.invalidateQueries({ queryKey: queryKeys.customers.lists });
       void qc.invalidateQueries({ queryKey: queryKeys.segments.all });
+    },
+  });
+}
+
+/**
+ * Erase a customer's personal data (POST .../erase, confirmed); every page that may show them
+ * is refreshed: the record, the lists, segments, loyalty and gifts.
+ */
+export function useEraseCustomer(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<Erasure>(`/api/customers/${encodeURIComponent(id)}/erase`, { confirm: true }),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: queryKeys.customers.all });
+      void qc.invalidateQueries({ queryKey: queryKeys.segments.all });
+      void qc.invalidateQueries({ queryKey: queryKeys.loyalty.all });
+      void qc.invalidateQueries({ queryKey: queryKeys.gifts.all });
     },
   });
 }

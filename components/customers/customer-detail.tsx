@@ -3,8 +3,9 @@
 import { ArrowLeft, CalendarClock, DollarSign, Download, ShoppingBag, UserX, Wallet } from 'lucide-react';
 import Link from 'next/link';
 import { CollectionAffinity } from '@/components/customers/collection-affinity';
+import { EraseCustomer } from '@/components/customers/erase-customer';
 import { LoyaltyMemberCard } from '@/components/loyalty/member-card';
-import { customerName } from '@/components/customers/labels';
+import { customerEmailLabel, customerName } from '@/components/customers/labels';
 import { StageBadge } from '@/components/customers/stage-badge';
 import { sortTransitions, StageHistory, WhyThisStage } from '@/components/customers/stage-history';
 import { SubscriptionToggles } from '@/components/customers/subscription-toggles';
@@ -64,12 +65,14 @@ export function CustomerDetail({ id }: { id: string }) {
   const touchpoints = data.pages.flatMap((p) => p.touchpoints);
   const name = customerName(customer);
 
+  const erased = customer.erasedAt !== null;
   return (
     <PageContainer
-      title={name ?? customer.email}
+      title={name ?? customerEmailLabel(customer)}
       description={
         <span className="flex flex-wrap items-center gap-2">
           {name ? <span>{customer.email}</span> : null}
+          {customer.erasedAt ? <span>Personal data erased {formatDate(customer.erasedAt)}, at their request</span> : null}
           <StageBadge stage={customer.stage} />
           <span>Customer since {formatDate(customer.createdAt)}</span>
         </span>
@@ -81,6 +84,7 @@ export function CustomerDetail({ id }: { id: string }) {
             title="Everything stored about this customer, from every module, as a JSON file">
             <Download className="size-4" aria-hidden="true" /> Export data
           </a>
+          {erased ? null : <EraseCustomer id={customer.id} email={customer.email} />}
           {backLink}
         </>
       }
@@ -105,7 +109,8 @@ export function CustomerDetail({ id }: { id: string }) {
             onLoadOlder={() => void journey.fetchNextPage()} />
         </div>
         <div className="min-w-0 space-y-6">
-          <SubscriptionToggles customer={customer} />
+          {/* An erased customer can no longer be contacted, nor their record edited. */}
+          {erased ? null : <SubscriptionToggles customer={customer} />}
           <LoyaltyMemberCard customerId={customer.id} />
           <CollectionAffinity customer={customer} />
           <StageHistory transitions={transitions} />

@@ -1,7 +1,7 @@
 import { ArrowDown, ArrowUp, ArrowUpDown } from 'lucide-react';
 import Link from 'next/link';
 import { FIRST_ORDER } from '@/components/customers/list-params';
-import { customerName } from '@/components/customers/labels';
+import { customerEmailLabel, customerName } from '@/components/customers/labels';
 import { StageBadge } from '@/components/customers/stage-badge';
 import { Table, TBody, TD, TH, THead, TR } from '@/components/ui/table';
 import { cn } from '@/lib/cn';
@@ -53,7 +53,7 @@ export function CustomersTable({ customers, busy, caption, sort, order, onSort }
             <TR key={c.id}>
               <TD className="max-w-xs">
                 <Link href={`/dashboard/customers/${c.id}`} className="block truncate font-medium text-brand-800 underline-offset-4 hover:underline">
-                  {c.email}
+                  {customerEmailLabel(c)}
                 </Link>
                 {name ? <span className="block truncate text-xs text-slate-600">{name}</span> : null}
               </TD>

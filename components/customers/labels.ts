@@ -51,3 +51,8 @@ export function customerName(c: { firstName: string | null; lastName: string | n
   const name = [c.firstName, c.lastName].filter((p) => p && p.trim() !== '').join(' ');
   return name === '' ? null : name;
 }
+
+/** How a customer is named in lists and titles: an erased one by what happened, not by their placeholder address. */
+export function customerEmailLabel(c: { email: string; erasedAt: string | null }): string {
+  return c.erasedAt ? 'Erased customer' : c.email;
+}

@@ -18,7 +18,7 @@ export function PageContainer({ title, description, actions, className, children
           <h1 className="text-2xl font-semibold tracking-tight text-slate-900">{title}</h1>
           {description ? <p className="mt-1 max-w-3xl text-sm text-slate-600">{description}</p> : null}
         </div>
-        {actions ? <div className="flex shrink-0 flex-wrap items-center gap-2">{actions}</div> : null}
+        {actions ? <div className="flex max-w-full shrink-0 flex-wrap items-center gap-2">{actions}</div> : null}
       </header>
       <div className="space-y-6">{children}</div>
     </div>

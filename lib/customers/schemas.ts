@@ -60,6 +60,8 @@ export const customerSchema = z.object({
   emailSubscribed: z.boolean(),
   smsSubscribed: z.boolean(),
   createdAt: instant,
+  /** When their personal data was erased at their request (the record stays, for the figures); null if never. */
+  erasedAt: instant.nullable(),
 });
 export type Customer = z.infer<typeof customerSchema>;
 

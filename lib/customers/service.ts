@@ -158,9 +158,12 @@ export async function patchCustomer(tx: Tx, userId: string, id: string, patch: C
   if (patch.emailSubscribed !== undefined) changes.emailSubscribed = patch.emailSubscribed;
   if (patch.smsSubscribed !== undefined) changes.smsSubscribed = patch.smsSubscribed;
   const [row] = await tx<Customer[]>`
-    update public.customers set ${tx(changes)} where id = ${id} and user_id = ${userId}
+    update public.customers set ${tx(changes)} where id = ${id} and user_id = ${userId} and erased_at is null
     returning ${tx(CUSTOMER)}`;
-  if (!row) throw new AppError('not_found', 'Customer not found');
+  if (!row) {
+    if (await customerExists(tx, userId, id)) throw new AppError('conflict', 'This customer\'s data was erased at their request; the record cannot be edited');
+    throw new AppError('not_found', 'Customer not found');
+  }
   return row;
 }
 

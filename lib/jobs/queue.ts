@@ -3,6 +3,7 @@ import { Logger, run, runMigrations, type JobHelpers, type LogFunctionFactory, t
 import { withSystem } from '@/lib/db';
 import { deliverMessage } from '@/lib/klaviyo/deliver';
 import { syncSegmentList } from '@/lib/klaviyo/lists';
+import { requestKlaviyoDeletion } from '@/lib/klaviyo/privacy';
 import { syncProfiles } from '@/lib/klaviyo/profiles';
 import { enrolNextBatch } from '@/lib/winback/enrol';
 
@@ -40,6 +41,10 @@ export const TASKS: TaskList = {
   // One merchant's changed profiles (added by the loyalty and stage triggers, keyed by merchant).
   klaviyo_profiles: async (payload, helpers) => {
     await syncProfiles(payload, again('klaviyo_profiles', payload, helpers));
+  },
+  // An erased shopper's Klaviyo profile, deleted there (added by the erasure, keyed by request).
+  klaviyo_delete: async (payload) => {
+    await requestKlaviyoDeletion(payload);
   },
 };
 

@@ -2,8 +2,8 @@ import 'server-only';
 import { env } from '@/lib/env';
 
 /**
- * Klaviyo's JSON:API, as one small client: events, the key check, profile import and list
- * membership. The revision is pinned so a change on Klaviyo's side cannot change our
+ * Klaviyo's JSON:API, as one small client: events, the key check, profile import, list
+ * membership and profile deletion. The revision is pinned so a change on Klaviyo's side cannot change our
  * requests; the base URL comes from KLAVIYO_API_URL so tests talk to a local stand-in.
  * Every call returns an outcome instead of throwing, so the caller decides what each one
  * means for its message: sent, later (429, with the time Klaviyo asked for), again (5xx, a
@@ -174,6 +174,19 @@ export class KlaviyoClient {
   removeFromList(listId: string, profileIds: string[]): Promise<KlaviyoOutcome> {
     return this.request('DELETE', `/api/lists/${encodeURIComponent(listId)}/relationships/profiles`,
       { data: profileIds.slice(0, 1000).map((id) => ({ type: 'profile', id })) }, [202, 204]);
+  }
+
+  /**
+   * POST /api/data-privacy-deletion-jobs: delete every profile with this email (a GDPR
+   * deletion, done by Klaviyo in the background). 202 means Klaviyo has the request.
+   */
+  requestProfileDeletion(email: string): Promise<KlaviyoOutcome> {
+    return this.request('POST', '/api/data-privacy-deletion-jobs', {
+      data: {
+        type: 'data-privacy-deletion-job',
+        attributes: { profile: { data: { type: 'profile', attributes: { email } } } },
+      },
+    }, [202]);
   }
 
   /** GET /api/accounts: the cheapest authenticated call, to tell whether a key works. */

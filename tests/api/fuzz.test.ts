@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RouteHandler } from '@/lib/api/handler';
 import { reloadEnv } from '@/lib/env';
-import { withSystem } from '@/lib/db';
+import { db, withSystem } from '@/lib/db';
 import { makeCoupon } from '@/tests/helpers/coupons';
 import { call } from '@/tests/helpers/http';
 import { applyOrder } from '@/tests/helpers/journey';
@@ -83,6 +83,10 @@ beforeAll(async () => {
   const coupon = await makeCoupon(m.userId, { code: 'FUZZ10' });
   const customers = await call<{ customers: { id: string }[] }>((await import('@/app/api/customers/route')).GET, '/api/customers', { cookie: m.cookie });
   const customerId = customers.body.customers[0]?.id ?? '';
+  // A customer of their own for the erasure, which leaves the record erased for every later case.
+  await applyOrder(m.userId, { shopOrderId: 'fz-erase', email: 'fz-erase@example.test', total: 10, orderedAt: now }, now);
+  const [toErase] = await db()<{ id: string }[]>`select id from public.customers where user_id = ${m.userId} and email = 'fz-erase@example.test'`;
+  const eraseId = toErase?.id ?? '';
   const segment = await call<{ id: string }>((await import('@/app/api/segments/route')).POST, '/api/segments', {
     cookie: m.cookie, body: { name: 'Fuzz', criteria: { min_orders: 1 } },
   });
@@ -229,6 +233,7 @@ beforeAll(async () => {
     { file: 'customers/[id]', method: 'PATCH', params: { id: customerId }, body: { firstName: 'Fu', lastName: 'Zz', phone: '+1 555', emailSubscribed: true } },
     { file: 'customers/[id]/journey', method: 'GET', params: { id: customerId }, query: { limit: '10' } },
     { file: 'customers/[id]/export', method: 'GET', params: { id: customerId } },
+    { file: 'customers/[id]/erase', method: 'POST', params: { id: eraseId }, body: { confirm: true } },
     { file: 'segments', method: 'GET' },
     { file: 'segments', method: 'POST', body: { name: 'Fuzzed', description: 'd', criteria, isDynamic: true } },
     { file: 'segments/preview', method: 'POST', body: { criteria } },

@@ -163,6 +163,37 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     await page.getByText('This customer does not exist').waitFor();
   });
 
+  it('erases a customer from their page after a confirmation that says what goes, by keyboard, on a phone too', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto('/dashboard/customers?stage=lead');
+      await stageBadges().first().waitFor();
+      await table().locator('tbody a').first().click();
+      await page.waitForURL(/\/dashboard\/customers\/[0-9a-f-]{36}$/);
+      const erase = page.getByRole('button', { name: 'Erase data' });
+      await erase.focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: 'Erase this customer’s personal data?' });
+      await dialog.waitFor();
+      await dialog.getByText('Their email, name, phone').waitFor();
+      await dialog.getByText('your figures stay true').waitFor();
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width).toBeLessThanOrEqual(390);
+      await snap(page, 'customer-erase-confirm');
+      // Escape keeps the customer; the confirmation is needed again.
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      await erase.click();
+      await dialog.getByRole('button', { name: 'Erase data' }).click();
+      await page.getByText('Personal data erased', { exact: true }).waitFor();
+      await page.getByRole('heading', { name: 'Erased customer' }).waitFor();
+      await page.getByText(/Personal data erased .*, at their request/).waitFor();
+      await expect(page.getByRole('button', { name: 'Erase data' }).count()).resolves.toBe(0);
+    } finally {
+      await page.setViewportSize({ width: 1366, height: 900 });
+    }
+  });
+
   it('creates a VIP segment with a live count and shows its members', async () => {
     await page.goto('/dashboard/customers/segments');
     const nav = page.getByRole('navigation', { name: 'Main' });

@@ -25,6 +25,11 @@ export const COLUMNS: Record<string, Classified> = {
     personal: [],
     other: ['user_id', 'code_hash', 'gift_id', 'message_id', 'created_at'],
   },
+  'private.klaviyo_deletions': {
+    personal: ['email'],
+    why: 'whose Klaviyo profile is to be deleted (held only until Klaviyo has taken the request)',
+    other: ['user_id', 'id', 'status', 'reason', 'attempts', 'requested_at', 'sent_at'],
+  },
   'private.klaviyo_list_changes': {
     personal: [],
     other: ['user_id', 'id', 'segment_id', 'customer_id', 'op'],
@@ -44,6 +49,10 @@ export const COLUMNS: Record<string, Classified> = {
   'private.rate_limits': {
     personal: [],
     other: ['bucket', 'window_start', 'hits', 'expires_at'],
+  },
+  'private.shopper_erasers': {
+    personal: [],
+    other: ['module', 'position', 'erase_fn'],
   },
   'private.shopper_exports': {
     personal: [],
@@ -114,7 +123,7 @@ export const COLUMNS: Record<string, Classified> = {
   'public.customers': {
     personal: ['email', 'first_name', 'last_name', 'phone', 'shopify_customer_id', 'klaviyo_profile_id', 'search_text'],
     why: "who they are and how to reach them; the shop's and Klaviyo's ids for them; the search text made of them",
-    other: ['id', 'user_id', 'lead_id', 'stage', 'stage_changed_at', 'became_lead_at', 'became_customer_at', 'became_repeat_at', 'became_vip_at', 'became_at_risk_at', 'became_churned_at', 'engaged_after_lead_at', 'total_orders', 'lifetime_value', 'average_order_value', 'primary_collection', 'collection_scores', 'last_email_open_at', 'last_email_click_at', 'last_site_visit_at', 'last_purchase_at', 'last_engaged_at', 'email_subscribed', 'sms_subscribed', 'created_at', 'updated_at'],
+    other: ['id', 'user_id', 'lead_id', 'stage', 'stage_changed_at', 'became_lead_at', 'became_customer_at', 'became_repeat_at', 'became_vip_at', 'became_at_risk_at', 'became_churned_at', 'engaged_after_lead_at', 'total_orders', 'lifetime_value', 'average_order_value', 'primary_collection', 'collection_scores', 'last_email_open_at', 'last_email_click_at', 'last_site_visit_at', 'last_purchase_at', 'last_engaged_at', 'email_subscribed', 'sms_subscribed', 'created_at', 'updated_at', 'erased_at'],
   },
   'public.daily_metric_deltas': {
     personal: [],

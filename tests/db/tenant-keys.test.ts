@@ -18,6 +18,7 @@ const NOT_TENANT_KEYED: Record<string, string> = {
   'private.klaviyo_sources': 'module registry',
   'private.coupon_sources': 'module registry',
   'private.shopper_exports': 'module registry',
+  'private.shopper_erasers': 'module registry',
   'private.rate_limits': 'per client address, not per merchant',
   'private.cron_runs': 'per job',
 };

@@ -86,6 +86,8 @@ export class KlaviyoStandIn {
     lists: Map<string, { name: string; members: Set<string> }>;
     /** The custom properties each profile has, as imported (later imports merge in). */
     properties: Map<string, Record<string, unknown>>;
+    /** The identifiers deletion jobs were requested for, in order. */
+    deleted: string[];
   }>();
   burstPerSecond: number;
   steadyPerMinute: number;
@@ -108,10 +110,10 @@ export class KlaviyoStandIn {
     return `http://127.0.0.1:${address.port}`;
   }
 
-  private account(key: string) {
+  account(key: string) {
     let a = this.accounts.get(key);
     if (!a) {
-      a = { profiles: new Map(), lists: new Map(), properties: new Map() };
+      a = { profiles: new Map(), lists: new Map(), properties: new Map(), deleted: [] };
       this.accounts.set(key, a);
     }
     return a;
@@ -304,6 +306,26 @@ export class KlaviyoStandIn {
       }
       for (const p of (body as { data?: { id?: string }[] } | null)?.data ?? []) if (p.id) list.members.delete(p.id);
       send(204, '', rate);
+      return;
+    }
+    if (recorded.method === 'POST' && recorded.path === '/api/data-privacy-deletion-jobs') {
+      // Klaviyo's documented body: exactly one identifier of the profile to delete.
+      const d = (body as { data?: { type?: string; attributes?: { profile?: { data?: { type?: string; attributes?: Record<string, unknown> } } } } } | null)?.data;
+      const ids = d?.attributes?.profile?.data?.attributes ?? {};
+      const keys = Object.keys(ids).filter((k) => ['email', 'phone_number', 'id'].includes(k));
+      if (d?.type !== 'data-privacy-deletion-job' || d.attributes?.profile?.data?.type !== 'profile' || keys.length !== 1) {
+        send(400, jsonApiError(400, 'invalid', 'Invalid input.', 'Give exactly one of email, phone_number or id'), rate);
+        return;
+      }
+      const email = typeof ids.email === 'string' ? ids.email : null;
+      if (email) {
+        const id = account.profiles.get(email);
+        account.profiles.delete(email);
+        account.properties.delete(email);
+        if (id) for (const l of account.lists.values()) l.members.delete(id);
+      }
+      account.deleted.push(email ?? String(ids[keys[0] ?? ''] ?? ''));
+      send(202, '', rate);
       return;
     }
     if (recorded.method === 'GET' && recorded.path === '/api/accounts') {
