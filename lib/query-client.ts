@@ -57,6 +57,10 @@ export const queryKeys = {
     list: (status: string | undefined, after: string | undefined) => ['gifts', 'list', status ?? 'all', after ?? ''] as const,
     stats: ['gifts', 'stats'] as const,
   },
+  /** The shop's compliance requests (data requests and erasures). */
+  privacy: {
+    requests: ['privacy', 'requests'] as const,
+  },
   /** The public claim page's gift (no session). */
   giftClaim: (code: string) => ['gift-claim', code] as const,
   collections: {

@@ -19,6 +19,8 @@ const log = (line: string) => console.log(`[dev] ${line}`);
 
 async function main(): Promise<void> {
   const secrets = await loadLocalSecrets(dataDir);
+  // The seed encrypts as the app will (a demo data request): the same key, in this process too.
+  process.env.APP_ENCRYPTION_KEY = secrets.APP_ENCRYPTION_KEY;
   let server: EmbeddedServer | undefined;
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {

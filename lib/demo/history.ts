@@ -2,6 +2,8 @@ import 'server-only';
 import type { Sql, Tx } from '@/lib/db';
 import { jsonb } from '@/lib/db';
 import { giftStep, giftSteps, seedCurrentGifts, type GiftStep } from '@/lib/demo/gifts';
+import { env } from '@/lib/env';
+import { recordDataRequest } from '@/lib/privacy/requests';
 
 const DAY = 24 * 60 * 60 * 1000;
 const CHANNELS = ['organic', 'pinterest', 'email', 'ads', 'direct', 'referral', 'social'] as const;
@@ -246,7 +248,15 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
            (${userId}, 'Lapsing buyers', 'Bought before, quiet for 60 to 180 days', '{"min_orders": 1, "min_days_since_purchase": 60, "max_days_since_purchase": 180}'),
            (${userId}, 'Growth fans', 'Prefer the growth collection', '{"collections": ["growth"]}')`;
   await sql`select public.evaluate_segment(user_id, id, ${now}) from public.customer_segments where user_id = ${userId}`;
-  return { giftClaimPath: await seedCurrentGifts(sql, userId, now) };
+  const giftClaimPath = await seedCurrentGifts(sql, userId, now);
+  // A shopper has asked the store for their data (Shopify's customers/data_request): open in
+  // Settings. Stored encrypted, so only where the app's key is set (npm run dev sets it).
+  if (env().APP_ENCRYPTION_KEY) await sql.begin(async (tx) => {
+    const [c] = await tx<{ email: string; shopifyCustomerId: string | null }[]>`
+      select email, shopify_customer_id from public.customers where user_id = ${userId} and total_orders > 1 order by email limit 1`;
+    if (c) await recordDataRequest(tx, userId, 'demo-data-request-1', { email: c.email, shopCustomerId: c.shopifyCustomerId, shopOrderIds: [] });
+  });
+  return { giftClaimPath };
 }
 
 interface DemoCampaign {

@@ -7,10 +7,15 @@ import { jsonb, type Tx } from '@/lib/db';
 import { decryptCredential } from '@/lib/settings/integrations';
 import { stripUncleanText } from '@/lib/fields';
 import { shopDomainSchema } from '@/lib/settings/schemas';
+import { recordDataRequest, recordRedaction, type Shopper } from '@/lib/privacy/requests';
 
 export const ORDER_TOPICS = ['orders/create', 'orders/paid'] as const;
 export const CANCEL_TOPIC = 'orders/cancelled';
 export const REFUND_TOPIC = 'refunds/create';
+/** Shopify's mandatory compliance topics (every public app must act on them). */
+export const DATA_REQUEST_TOPIC = 'customers/data_request';
+export const REDACT_TOPIC = 'customers/redact';
+export const SHOP_REDACT_TOPIC = 'shop/redact';
 
 const invalid = () => new AppError('unauthorized', 'Invalid webhook signature');
 
@@ -156,6 +161,24 @@ export const shopifyRefundSchema = z.object({
 });
 export type ShopifyRefund = z.infer<typeof shopifyRefundSchema>;
 
+/**
+ * customers/data_request and customers/redact, as Shopify documents them: the shop, the
+ * customer (id, email, phone) and the orders it names (orders_requested, orders_to_redact).
+ */
+export const shopifyCustomerRequestSchema = z.object({
+  customer: z.object({ id: shopId.nullish(), email: z.string().max(254).nullish(), phone: z.string().max(64).nullish() }),
+  orders_requested: z.array(shopId).max(10_000).optional(),
+  orders_to_redact: z.array(shopId).max(10_000).optional(),
+}).refine((b) => Boolean(b.customer.email?.trim()) || b.customer.id != null, { message: 'names no customer', path: ['customer'] });
+
+export function toShopper(body: z.infer<typeof shopifyCustomerRequestSchema>): Shopper {
+  return {
+    email: body.customer.email?.trim().toLowerCase() || null,
+    shopCustomerId: body.customer.id ?? null,
+    shopOrderIds: body.orders_to_redact ?? body.orders_requested ?? [],
+  };
+}
+
 /** The order in the shape private.apply_order takes. */
 export function toOrderInput(order: ShopifyOrder) {
   const attrs = Object.fromEntries(order.note_attributes.map((a) => [a.name, a.value]));
@@ -231,6 +254,22 @@ export async function processShopifyDelivery(tx: Tx, sender: ShopifySender, payl
     return apply('apply_refund', {
       shopRefundId: refund.id, shopOrderId: refund.order_id, amount: refundAmount(refund), refundedAt: refund.created_at ?? null,
     });
+  }
+  if (sender.topic === DATA_REQUEST_TOPIC || sender.topic === REDACT_TOPIC) {
+    const shopper = toShopper(shopifyCustomerRequestSchema.parse(payload));
+    if (!(await record('applied', shopper.shopCustomerId))) return { status: 'duplicate' };
+    const done = sender.topic === REDACT_TOPIC
+      ? await recordRedaction(tx, sender.userId, sender.deliveryId, shopper)
+      : await recordDataRequest(tx, sender.userId, sender.deliveryId, shopper);
+    return { status: 'processed', detail: done };
+  }
+  if (sender.topic === SHOP_REDACT_TOPIC) {
+    const [seen] = await tx`select 1 from public.webhook_deliveries where user_id = ${sender.userId} and delivery_id = ${sender.deliveryId}`;
+    if (seen) return { status: 'duplicate' };
+    // All of the shop's data goes, the inbox included; then this delivery is recorded, so a repeat is one.
+    const [r] = await tx<{ n: string }[]>`select private.shop_redact(${sender.userId})::text as n`;
+    await record('applied', null);
+    return { status: 'processed', detail: { deleted: Number(r?.n ?? 0) } };
   }
   return (await record('ignored_topic', null)) ? { status: 'ignored', detail: `topic ${sender.topic} is not used` } : { status: 'duplicate' };
 }

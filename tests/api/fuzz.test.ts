@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RouteHandler } from '@/lib/api/handler';
 import { reloadEnv } from '@/lib/env';
 import { db, withSystem } from '@/lib/db';
+import { recordDataRequest } from '@/lib/privacy/requests';
 import { makeCoupon } from '@/tests/helpers/coupons';
 import { call } from '@/tests/helpers/http';
 import { applyOrder } from '@/tests/helpers/journey';
@@ -87,6 +88,8 @@ beforeAll(async () => {
   await applyOrder(m.userId, { shopOrderId: 'fz-erase', email: 'fz-erase@example.test', total: 10, orderedAt: now }, now);
   const [toErase] = await db()<{ id: string }[]>`select id from public.customers where user_id = ${m.userId} and email = 'fz-erase@example.test'`;
   const eraseId = toErase?.id ?? '';
+  const { requestId } = await withSystem((tx) => recordDataRequest(tx, m.userId, 'fuzz-data-request',
+    { email: 'fz@example.test', shopCustomerId: null, shopOrderIds: [] }));
   const segment = await call<{ id: string }>((await import('@/app/api/segments/route')).POST, '/api/segments', {
     cookie: m.cookie, body: { name: 'Fuzz', criteria: { min_orders: 1 } },
   });
@@ -234,6 +237,9 @@ beforeAll(async () => {
     { file: 'customers/[id]/journey', method: 'GET', params: { id: customerId }, query: { limit: '10' } },
     { file: 'customers/[id]/export', method: 'GET', params: { id: customerId } },
     { file: 'customers/[id]/erase', method: 'POST', params: { id: eraseId }, body: { confirm: true } },
+    { file: 'privacy/requests', method: 'GET' },
+    { file: 'privacy/requests/[id]/export', method: 'GET', params: { id: requestId }, query: { format: 'csv', table: 'orders' } },
+    { file: 'privacy/requests/[id]/handled', method: 'POST', params: { id: requestId } },
     { file: 'segments', method: 'GET' },
     { file: 'segments', method: 'POST', body: { name: 'Fuzzed', description: 'd', criteria, isDynamic: true } },
     { file: 'segments/preview', method: 'POST', body: { criteria } },

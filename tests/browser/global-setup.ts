@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { connect } from '@/lib/db';
 import { seedDemo } from '@/lib/demo/seed';
+import { reloadEnv } from '@/lib/env';
 import { freePort, scratchDatabase } from '@/scripts/embedded-postgres';
 
 declare module 'vitest' {
@@ -41,7 +42,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const scratch = await scratchDatabase(`hh_browser_${process.pid}`);
   const databaseUrl = scratch.url;
   const sql = connect(databaseUrl, 2);
-  // The demo merchant with its full history, as `npm run dev` creates it.
+  // The demo merchant with its full history, as `npm run dev` creates it (with the app's key:
+  // the demo's data request is stored encrypted).
+  const encryptionKey = Buffer.alloc(32, 9).toString('base64');
+  process.env.APP_ENCRYPTION_KEY = encryptionKey;
+  reloadEnv();
   const demo = await seedDemo(sql);
   await sql.end();
 
@@ -55,7 +60,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,
       AUTH_SECRET: 'browser-test-auth-secret-0123456789abcdef',
-      APP_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+      APP_ENCRYPTION_KEY: encryptionKey,
       CRON_SECRET: 'browser-test-cron-secret',
       NEXT_TELEMETRY_DISABLED: '1',
     },

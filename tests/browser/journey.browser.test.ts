@@ -194,6 +194,24 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     }
   });
 
+  it('answers a shopper\'s data request from Settings: the file as JSON and a table as CSV, then marks it handled', async () => {
+    await page.goto('/dashboard/settings');
+    const list = page.getByRole('list', { name: 'Privacy requests, newest first' });
+    const item = list.getByRole('listitem').filter({ hasText: 'Data request' }).first();
+    await item.getByText('Open', { exact: true }).waitFor();
+    const [json] = await Promise.all([page.waitForEvent('download'), item.getByRole('link', { name: 'JSON' }).click()]);
+    expect(json.suggestedFilename()).toMatch(/^data-request-[0-9a-f-]{36}\.json$/);
+    const file = JSON.parse(await (await json.createReadStream()).toArray().then((c) => Buffer.concat(c).toString('utf8'))) as
+      { modules: Record<string, Record<string, unknown[]>> };
+    expect(file.modules.journey?.orders?.length).toBeGreaterThan(1);
+    await item.getByLabel('Table to download as CSV').selectOption('orders');
+    const [csv] = await Promise.all([page.waitForEvent('download'), item.getByRole('link', { name: 'CSV' }).click()]);
+    expect(csv.suggestedFilename()).toMatch(/-orders\.csv$/);
+    await item.getByRole('button', { name: 'Mark handled' }).click();
+    await page.getByText('Marked handled', { exact: true }).waitFor();
+    await list.getByRole('listitem').filter({ hasText: 'Data request' }).first().getByText('Handled', { exact: true }).waitFor();
+  });
+
   it('creates a VIP segment with a live count and shows its members', async () => {
     await page.goto('/dashboard/customers/segments');
     const nav = page.getByRole('navigation', { name: 'Main' });

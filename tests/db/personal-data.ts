@@ -239,6 +239,11 @@ export const COLUMNS: Record<string, Classified> = {
     personal: [],
     other: ['user_id', 'segment_id', 'customer_id', 'added_at', 'removed_at'],
   },
+  'public.shopper_requests': {
+    personal: ['email_ciphertext'],
+    why: 'who a data request is about, encrypted, until it is handled (a keyed hash recognises a repeat)',
+    other: ['user_id', 'id', 'topic', 'delivery_id', 'email_hash', 'customer_id', 'orders_named', 'status', 'result', 'received_at', 'handled_at'],
+  },
   'public.stage_transitions': {
     personal: [],
     other: ['id', 'user_id', 'customer_id', 'from_stage', 'to_stage', 'trigger_type', 'trigger_reference_id', 'rule', 'reason', 'transitioned_at'],

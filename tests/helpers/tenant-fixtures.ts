@@ -1,4 +1,5 @@
 import type { Tx } from '@/lib/db';
+import { recordDataRequest } from '@/lib/privacy/requests';
 
 /**
  * Rows for a merchant in every public table, created through the real SQL functions where
@@ -104,6 +105,9 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
   // A gift from the dashboard (its announcement is a klaviyo message to a profile).
   gifts: (tx, userId) => tx`
     select private.create_gift(${userId}, ${tx.json({ origin: 'dashboard', recipientEmail: 'fixture-gift@example.test', senderName: 'Fixture' })})`,
+  // A shop's data request, as its webhook records it.
+  shopper_requests: (tx, userId) => recordDataRequest(tx, userId, `fixture-${userId}`,
+    { email: 'fixture-request@example.test', shopCustomerId: null, shopOrderIds: [] }),
   // The last check of the Klaviyo key, as Settings' check writes it.
   klaviyo_connections: (tx, userId) => tx`
     insert into public.klaviyo_connections (user_id, checked_at, ok, detail) values (${userId}, now(), true, 'Account: Fixture')`,

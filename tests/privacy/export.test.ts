@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GET as exportRoute } from '@/app/api/customers/[id]/export/route';
 import { call } from '@/tests/helpers/http';
 import { db } from '@/lib/db';
+import { EXPORT_TABLES } from '@/lib/privacy/schemas';
 import { COLUMNS } from '@/tests/db/personal-data';
 import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
 import { exportOf, OTHER, SAM, SAMS_FRIEND, SAMS_PAL, seedShoppers, type ShopperExport, tables } from '@/tests/helpers/shoppers';
@@ -14,6 +15,7 @@ const BOOKKEEPING: Record<string, string> = {
   'private.klaviyo_deletions': 'an erasure\'s request to Klaviyo, made after the data is gone',
   'private.klaviyo_list_changes': 'a queued list change, gone once synced',
   'private.klaviyo_profile_changes': 'a queued profile sync, gone once sent',
+  'public.shopper_requests': 'the shop\'s requests about them, recorded without their data',
   'private.stage_events': 'a queued stage change for a consumer, gone once taken',
   'private.stage_reviews': 'when the stage machine looks at them again',
 };
@@ -37,6 +39,8 @@ describe('one shopper\u2019s data, from every module', () => {
       customers: 1, orders: 1, order_lines: 1, order_discount_codes: 1, order_refunds: 1, leads: 1, segment_memberships: 1, activity_log: 1,
       coupon_uses: 1, loyalty_members: 1, reward_redemptions: 1, referrals: 1, winback_recipients: 1, gifts: 2,
     });
+    // The tables the Settings page offers as CSV are those the modules export.
+    expect(Object.keys(t).sort()).toEqual([...EXPORT_TABLES].sort());
     expect(counts.touchpoints).toBeGreaterThanOrEqual(3);
     expect(counts.stage_transitions).toBeGreaterThanOrEqual(2);
     expect(counts.points_transactions).toBeGreaterThanOrEqual(2);

@@ -3,6 +3,7 @@ import { PageContainer } from '@/components/layout/page-container';
 import { CollectionMapping } from '@/components/settings/collection-mapping';
 import { CollectionsEditor } from '@/components/settings/collections-editor';
 import { IntegrationsForm } from '@/components/settings/integrations-form';
+import { PrivacyRequestsCard } from '@/components/settings/privacy-requests';
 import { StoreSettingsCard } from '@/components/settings/store-settings';
 
 export const metadata: Metadata = { title: 'Settings' };
@@ -14,6 +15,7 @@ export default function SettingsPage() {
       <StoreSettingsCard />
       <CollectionsEditor />
       <CollectionMapping />
+      <PrivacyRequestsCard />
     </PageContainer>
   );
 }
