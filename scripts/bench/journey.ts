@@ -66,6 +66,23 @@ async function benchList(userId: string) {
  * written straight into the tables, so the rollup is recomputed from them as a time zone
  * change does (timed). Run last, so this rewrite of the customers does not touch the other figures.
  */
+/**
+ * One shopper's export and erasure (a data request, a `customers/redact`) among everyone
+ * else's rows: 100 customers with orders, each erased in its own transaction through the real
+ * `private.shopper_erase` (every module's part), after its export.
+ */
+async function benchPrivacy(userId: string) {
+  const picked = await db()<{ email: string }[]>`
+    select email from public.customers where user_id = ${userId} and total_orders > 0 order by id limit 100`;
+  const exports: number[] = [];
+  const erasures: number[] = [];
+  for (const { email } of picked) {
+    exports.push((await timed(() => withSystem((tx) => tx`select private.shopper_export(${userId}, ${email})`))).ms);
+    erasures.push((await timed(() => withSystem((tx) => tx`select private.shopper_erase(${userId}, ${email})`))).ms);
+  }
+  return { n: picked.length, exportP95: percentile(exports, 95), eraseP50: percentile(erasures, 50), eraseP95: percentile(erasures, 95) };
+}
+
 async function benchTrends(userId: string) {
   await db()`
     with c as (select id, row_number() over (order by id) - 1 as rn from public.customers where user_id = ${userId}),
@@ -256,6 +273,8 @@ export async function runJourneyBench(): Promise<string> {
     const orders = await benchOrders(userId, settings?.webhookKey ?? '', await freePort(), env);
     console.log('trends...');
     const trend = await benchTrends(userId);
+    console.log('a shopper\'s export and erasure...');
+    const privacy = await benchPrivacy(userId);
 
     const ok = (b: boolean) => (b ? 'met' : '**not met**');
     const ratio = seg.baselineMs / seg.firstMs;
@@ -278,6 +297,7 @@ export async function runJourneyBench(): Promise<string> {
       `| segment re-evaluation, nothing changed | ${fmt(seg.steadyMs)} ms | | |`,
       `| track ingest, ${fmt(ingest.events, 0)} events in batches of 500 (validation + \`record_touchpoints\`) | ${fmt(ingest.oursPerSec, 0)} events/s | ≥ 5,000/s | ${ok(ingest.oursPerSec >= 5000)} |`,
       `| raw \`INSERT … SELECT unnest\` of the same batches | ${fmt(ingest.rawPerSec, 0)} events/s; ours is ${fmt(ingestRatio * 100)}% of raw | ≥ 50% | ${ok(ingestRatio >= 0.5)} |`,
+      `| one shopper's export / erasure in every module (\`shopper_export\`, \`shopper_erase\`), ${privacy.n} customers with orders, each its own transaction | export p95 ${fmt(privacy.exportP95)} ms; erasure p50 ${fmt(privacy.eraseP50)} ms, p95 ${fmt(privacy.eraseP95)} ms | p95 < 100 ms | ${ok(privacy.exportP95 < 100 && privacy.eraseP95 < 100)} |`,
       `| order webhooks over HTTP (\`npm start\`), ${orders.clients} concurrent clients, ${fmt(orders.orders, 0)} signed orders | ${fmt(orders.perSec, 0)} orders/s, ${fmt(orders.applied, 0)} applied | ≥ 300/s | ${ok(orders.perSec >= 300 && orders.applied === orders.orders)} |`,
     ].join('\n');
   } finally {
