@@ -13,8 +13,8 @@ const ERASED = [
   'Their email, name, phone and the shop’s and Klaviyo’s ids for them',
   'The email and checkout notes on their orders, and what the storefront sent with their visits',
   'Their birthday, the address a friend’s referral named them by, and the email on their coupon uses',
-  'Gift messages, names and addresses they sent or were sent; gifts not yet claimed are cancelled',
-  'What their Klaviyo messages said (waiting ones are cancelled), and their Klaviyo profile, which Klaviyo is asked to delete',
+  'Gift messages, names and addresses they sent or were sent; gifts to them not yet claimed are cancelled, gifts they sent stay the recipient’s',
+  'What their Klaviyo messages said (waiting ones are cancelled); with a Klaviyo key saved, Klaviyo is asked to delete their profile',
 ];
 const KEPT = 'Orders, revenue, points, coupon and campaign results stay, without anything that names them, so your figures stay true.';
 

@@ -257,7 +257,8 @@ export async function processShopifyDelivery(tx: Tx, sender: ShopifySender, payl
   }
   if (sender.topic === DATA_REQUEST_TOPIC || sender.topic === REDACT_TOPIC) {
     const shopper = toShopper(shopifyCustomerRequestSchema.parse(payload));
-    if (!(await record('applied', shopper.shopCustomerId))) return { status: 'duplicate' };
+    // The inbox names no shopper: the shop's customer id is theirs.
+    if (!(await record('applied', null))) return { status: 'duplicate' };
     const done = sender.topic === REDACT_TOPIC
       ? await recordRedaction(tx, sender.userId, sender.deliveryId, shopper)
       : await recordDataRequest(tx, sender.userId, sender.deliveryId, shopper);

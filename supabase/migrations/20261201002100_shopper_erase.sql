@@ -46,18 +46,63 @@ end
 $$;
 
 -- When a customer's personal data was erased (their record stays, for the merchant's figures).
--- An erased record cannot be given a name, a phone or a shop id again, by any path (the REST
--- API's column grants included).
+-- An erased record cannot be given a name, a phone or a shop id again, nor be subscribed again,
+-- by any path (the REST API's column grants included).
 alter table public.customers add column erased_at timestamptz,
   add constraint customers_erased_check
     check (erased_at is null or (first_name is null and last_name is null and phone is null and shopify_customer_id is null
-                                 and klaviyo_profile_id is null));
+                                 and klaviyo_profile_id is null and not email_subscribed and not sms_subscribed));
+
+/** Two erasures' counts ({module: {table: rows}}) added up. */
+create or replace function private.add_erase_counts(p_a jsonb, p_b jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+  select coalesce(jsonb_object_agg(m.module, m.tables), '{}'::jsonb)
+    from (select x.module, (select coalesce(jsonb_object_agg(t.tbl, t.n), '{}'::jsonb)
+                              from (select e.key as tbl, sum(e.value::bigint) as n
+                                      from (select * from jsonb_each_text(coalesce(p_a -> x.module, '{}'::jsonb))
+                                            union all
+                                            select * from jsonb_each_text(coalesce(p_b -> x.module, '{}'::jsonb))) e
+                                     group by e.key) t) as tables
+            from (select jsonb_object_keys(coalesce(p_a, '{}'::jsonb)) as module
+                  union
+                  select jsonb_object_keys(coalesce(p_b, '{}'::jsonb))) x) m
+$$;
+
+/** Run every module's erase, in position order, for one customer record (or none) and its orders. */
+create or replace function private.shopper_erase_one(p_user_id uuid, p_customer_id uuid, p_email text, p_orders uuid[],
+                                                     p_placeholder text, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_modules jsonb := '{}'::jsonb;
+  v_part jsonb;
+  r record;
+begin
+  for r in select e.module, e.erase_fn::oid::regproc::text as fn from private.shopper_erasers e order by e.position loop
+    execute format('select %s($1, $2, $3, $4, $5, $6)', r.fn) into v_part
+      using p_user_id, p_customer_id, p_email, p_orders, p_placeholder, p_now;
+    v_modules := v_modules || jsonb_build_object(r.module, coalesce(v_part, '{}'::jsonb));
+  end loop;
+  return v_modules;
+end
+$$;
 
 /**
- * Erase the personal data of the shopper with this email (or, without one, this shop customer
- * id) at this merchant, and of the orders the shop names (`orders_to_redact`, shop order ids),
- * in every module. The customer's record is locked first, so an order being applied for them
- * either commits before (and is erased with the rest) or after (and makes a new customer).
+ * Erase the personal data of the shopper with this email and this shop customer id at this
+ * merchant (either may be missing; the shop may know them by a newer email than ours, so both
+ * are looked up), and of the orders the shop names (`orders_to_redact`, shop order ids), in
+ * every module. Locks: the shopper's orders first (a refund or a cancellation holds an order,
+ * then its customer), then their records (an order being applied holds the record), so an order
+ * applied meanwhile either commits before (and is erased with the rest) or after (and makes a
+ * new customer). Each record found is erased with its own orders and placeholder; what is left
+ * (rows found only by the email, orders of no record found) with a placeholder of its own.
  * Returns {customerId, erasedAt, modules: {module: {table: rows}}}; a second call finds nothing
  * left to erase and changes nothing.
  */
@@ -70,42 +115,62 @@ set search_path = ''
 as $$
 declare
   v_email text := public.normalize_email(p_email);
-  v_customer public.customers;
-  v_orders uuid[];
-  v_order_customer uuid;
-  v_placeholder text;
+  v_shop_orders text[] := coalesce(p_shop_order_ids, '{}');
+  v_ids uuid[];
+  v_first uuid;
+  v_left uuid[];
+  v_left_customer uuid;
+  v_email_done boolean := false;
   v_modules jsonb := '{}'::jsonb;
-  v_part jsonb;
-  r record;
+  rec record;
 begin
-  if v_email is null and p_shop_customer_id is null and coalesce(cardinality(p_shop_order_ids), 0) = 0 then
+  if v_email is null and p_shop_customer_id is null and cardinality(v_shop_orders) = 0 then
     raise exception 'An erasure needs the shopper''s email, shop customer id or orders' using errcode = 'HH400';
   end if;
-  select * into v_customer from public.customers c
-   where c.user_id = p_user_id and (c.email = v_email or (v_email is null and c.shopify_customer_id = p_shop_customer_id))
-   order by c.email = v_email desc nulls last
-   limit 1
-     for update;
-  if v_customer.id is not null and v_email is null and v_customer.erased_at is null then
-    v_email := v_customer.email;
-  end if;
-  select coalesce(array_agg(o.id order by o.id), '{}'), min(o.customer_id::text)::uuid into v_orders, v_order_customer from (
-    select o.id, o.customer_id from public.orders o where o.user_id = p_user_id and o.customer_id = v_customer.id
+  select coalesce(array_agg(x.id order by x.id), '{}') into v_ids from (
+    select c.id from public.customers c where c.user_id = p_user_id and c.email = v_email
     union
+    select c.id from public.customers c where c.user_id = p_user_id and c.shopify_customer_id = p_shop_customer_id
+  ) x;
+  perform 1 from public.orders o
+   where o.user_id = p_user_id and o.id in (
+     select o.id from public.orders o where o.user_id = p_user_id and o.customer_id = any (v_ids)
+     union
+     select o.id from public.orders o where o.user_id = p_user_id and o.email = v_email
+     union
+     select o.id from public.orders o where o.user_id = p_user_id and o.shop_order_id = any (v_shop_orders))
+   order by o.id
+     for update;
+  perform 1 from public.customers c where c.user_id = p_user_id and c.id = any (v_ids) order by c.id for update;
+
+  -- The record named by the email first: it answers for the request.
+  for rec in select x.id, x.email from public.customers x where x.user_id = p_user_id and x.id = any (v_ids)
+              order by x.email = v_email desc nulls last, x.id loop
+    v_first := coalesce(v_first, rec.id);
+    v_email_done := v_email_done or rec.email = v_email;
+    v_modules := private.add_erase_counts(v_modules, private.shopper_erase_one(p_user_id, rec.id, rec.email,
+      (select coalesce(array_agg(o.id order by o.id), '{}') from public.orders o where o.user_id = p_user_id and o.customer_id = rec.id),
+      'erased-' || rec.id::text || '@erased.invalid', p_now));
+  end loop;
+
+  -- What is left: orders found by the email or named by the shop whose record was not found
+  -- (erased before, or never one), and rows found only by the email. Their placeholder is that
+  -- of the orders' record, so a repeat stamps the same one and changes nothing; else a new one.
+  select coalesce(array_agg(o.id order by o.id), '{}'), min(o.customer_id::text)::uuid into v_left, v_left_customer from (
     select o.id, o.customer_id from public.orders o where o.user_id = p_user_id and o.email = v_email
     union
-    select o.id, o.customer_id from public.orders o where o.user_id = p_user_id and o.shop_order_id = any (p_shop_order_ids)
-  ) o;
-  -- The token: the customer's id; without a customer (already erased, or never one), that of
-  -- the orders' customer, so a repeat stamps the same placeholder and changes nothing; else new.
-  v_placeholder := 'erased-' || coalesce(v_customer.id, v_order_customer, gen_random_uuid())::text || '@erased.invalid';
-
-  for r in select e.module, e.erase_fn::oid::regproc::text as fn from private.shopper_erasers e order by e.position loop
-    execute format('select %s($1, $2, $3, $4, $5, $6)', r.fn) into v_part
-      using p_user_id, v_customer.id, v_email, v_orders, v_placeholder, p_now;
-    v_modules := v_modules || jsonb_build_object(r.module, coalesce(v_part, '{}'::jsonb));
-  end loop;
-  return jsonb_build_object('customerId', v_customer.id, 'erasedAt', p_now, 'modules', v_modules);
+    select o.id, o.customer_id from public.orders o where o.user_id = p_user_id and o.shop_order_id = any (v_shop_orders)
+  ) o
+   where o.customer_id is null or not (o.customer_id = any (v_ids));
+  if cardinality(v_left) > 0 or (v_email is not null and not v_email_done) then
+    v_modules := private.add_erase_counts(v_modules, private.shopper_erase_one(p_user_id, null,
+      case when v_email_done then null else v_email end, v_left,
+      'erased-' || coalesce(v_left_customer, gen_random_uuid())::text || '@erased.invalid', p_now));
+  end if;
+  if v_modules = '{}'::jsonb then
+    v_modules := private.shopper_erase_one(p_user_id, null, null, '{}', 'erased-none@erased.invalid', p_now);
+  end if;
+  return jsonb_build_object('customerId', v_first, 'erasedAt', p_now, 'modules', v_modules);
 end
 $$;
 
@@ -163,5 +228,6 @@ $$;
 select private.register_shopper_erase('journey', 100, 'private.journey_shopper_erase(uuid,uuid,text,uuid[],text,timestamptz)');
 
 revoke execute on function private.register_shopper_erase(text, integer, regprocedure),
-  private.shopper_erase(uuid, text, text, text[], timestamptz),
+  private.shopper_erase(uuid, text, text, text[], timestamptz), private.add_erase_counts(jsonb, jsonb),
+  private.shopper_erase_one(uuid, uuid, text, uuid[], text, timestamptz),
   private.journey_shopper_erase(uuid, uuid, text, uuid[], text, timestamptz) from public;

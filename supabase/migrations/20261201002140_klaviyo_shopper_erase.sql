@@ -80,7 +80,9 @@ begin
                             'klaviyo_list_changes', v_lists, 'klaviyo_deletions', (v_deletion is not null)::integer);
 end
 $$;
-select private.register_shopper_erase('klaviyo', 500, 'private.klaviyo_shopper_erase(uuid,uuid,text,uuid[],text,timestamptz)');
+-- Right after the journey's part: a runner sending a message holds it, then takes what its
+-- prepare hook needs (a win-back recipient, a member's points), so messages go before those.
+select private.register_shopper_erase('klaviyo', 150, 'private.klaviyo_shopper_erase(uuid,uuid,text,uuid[],text,timestamptz)');
 
 /**
  * The deletion request to send: its email and the merchant's key (the server decrypts it), or
@@ -134,6 +136,27 @@ end
 $$;
 create trigger merchant_credentials_klaviyo_deletions after insert or update of ciphertext on public.merchant_credentials
   for each row when (new.provider = 'klaviyo') execute function private.klaviyo_key_saved_deletions();
+
+/**
+ * Trigger: a message about an erased customer (a merchant's bonus, a tier change after the
+ * erasure) is kept cancelled, never sent: it would make Klaviyo a profile for the placeholder.
+ */
+create or replace function private.klaviyo_messages_erased()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from public.customers c where c.user_id = new.user_id and c.id = new.customer_id and c.erased_at is not null) then
+    new.status := 'cancelled';
+    new.hold := null;
+    new.reason := 'The shopper''s data was erased';
+  end if;
+  return new;
+end
+$$;
+create trigger klaviyo_messages_erased before insert on public.klaviyo_messages
+  for each row when (new.customer_id is not null) execute function private.klaviyo_messages_erased();
 
 -- An erased customer is never queued for Klaviyo again: a later stage change or segment move
 -- must not send their placeholder there.
@@ -191,4 +214,5 @@ $$;
 
 revoke execute on function private.klaviyo_deletion_job(uuid, uuid, timestamptz),
   private.klaviyo_shopper_erase(uuid, uuid, text, uuid[], text, timestamptz), private.klaviyo_deletion_claim(uuid, uuid),
-  private.klaviyo_deletion_result(uuid, uuid, boolean, text, timestamptz), private.klaviyo_key_saved_deletions() from public;
+  private.klaviyo_deletion_result(uuid, uuid, boolean, text, timestamptz), private.klaviyo_key_saved_deletions(),
+  private.klaviyo_messages_erased() from public;

@@ -54,6 +54,8 @@ describe('Shopify compliance webhooks, at the merchant\u2019s own address', () =
     const rows = await db()<Record<string, unknown>[]>`select * from public.shopper_requests where user_id = ${m.userId}`;
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toMatch(/john|555-625|191167/i);
+    const inbox = await db()<Record<string, unknown>[]>`select * from public.webhook_deliveries where user_id = ${m.userId}`;
+    expect(JSON.stringify(inbox)).not.toMatch(/john|555-625|191167/i);
     expect(rows[0]).toMatchObject({ topic: 'customers/data_request', status: 'open', ordersNamed: 3, emailHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
     const list = await call<ShopperRequestList>(listRoute, '/api/privacy/requests', { cookie: m.cookie });

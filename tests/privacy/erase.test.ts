@@ -8,11 +8,12 @@ import { listCoupons } from '@/lib/coupons/service';
 import { journeyAnalytics } from '@/lib/customers/service';
 import { db, withSystem, withTenant } from '@/lib/db';
 import { reloadEnv } from '@/lib/env';
-import { giftStats } from '@/lib/gifts/service';
+import { claimGift, giftStats } from '@/lib/gifts/service';
 import { drainJobs } from '@/lib/jobs/queue';
 import { loyaltyDashboard, referralStats } from '@/lib/loyalty/dashboard';
 import { updateIntegrations } from '@/lib/settings/integrations';
 import { call } from '@/tests/helpers/http';
+import { linkFor, makeGift } from '@/tests/helpers/gifts';
 import { applyOrder } from '@/tests/helpers/journey';
 import { KlaviyoStandIn } from '@/tests/helpers/klaviyo';
 import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
@@ -129,11 +130,11 @@ describe('erasing one shopper, everywhere (customers/redact)', () => {
     for (const v of OTHER_TRACES) expect(otherLeft.some((t) => t.endsWith(`: ${v}`)), v).toBe(true);
     expect(withoutTime(await exportOf(m.userId, OTHER))).toEqual(otherBefore);
 
-    // The figures are those of before; the two gifts that could no longer be announced are cancelled.
+    // The figures are those of before; the gift to Sam, which can no longer reach them, is cancelled.
     const byStatusBefore = gifts.get(m.userId) ?? {};
     const after = await figures(m.userId);
     expect(anonymous(after)).toEqual(anonymous(before));
-    expect(gifts.get(m.userId)?.cancelled).toBe((byStatusBefore.cancelled ?? 0) + 2);
+    expect(gifts.get(m.userId)?.cancelled).toBe((byStatusBefore.cancelled ?? 0) + 1);
 
     // The record stays, erased: no name, no way to reach them, unsubscribed, but its counters kept.
     const [c] = await db()<Record<string, unknown>[]>`
@@ -142,10 +143,10 @@ describe('erasing one shopper, everywhere (customers/redact)', () => {
         from public.customers where user_id = ${m.userId} and id = ${samId}`;
     expect(c).toEqual({ email: `erased-${samId}@erased.invalid`, firstName: null, lastName: null, phone: null, shopifyCustomerId: null,
       emailSubscribed: false, erased: true, totalOrders: 1, ltv: 70 });
-    // The gift Sam's order sent keeps its recipient (the friend's address is the friend's) but not Sam's words.
-    const [sent] = await db()<{ recipientEmail: string; message: string | null; status: string }[]>`
-      select recipient_email, message, status from public.gifts where user_id = ${m.userId} and recipient_email = ${SAMS_FRIEND}`;
-    expect(sent).toEqual({ recipientEmail: SAMS_FRIEND, message: null, status: 'cancelled' });
+    // The gift Sam's order sent stays the friend's to claim (the friend's address is the friend's), without Sam's name or words.
+    const [sent] = await db()<{ recipientEmail: string; message: string | null; senderName: string | null; status: string }[]>`
+      select recipient_email, message, sender_name, status from public.gifts where user_id = ${m.userId} and recipient_email = ${SAMS_FRIEND}`;
+    expect(sent).toEqual({ recipientEmail: SAMS_FRIEND, message: null, senderName: null, status: 'delivered' });
   });
 
   it('asks Klaviyo to delete the profile once, then holds the email nowhere', async () => {
@@ -189,6 +190,43 @@ describe('erasing one shopper, everywhere (customers/redact)', () => {
     expect(withoutTime(await exportOf(m.userId, OTHER))).toEqual(before);
     expect(otherId).not.toBe('');
     await expect(erase(m.userId, '  ')).rejects.toMatchObject({ code: 'HH400' });
+  });
+});
+
+describe('what an erasure also reaches', () => {
+  it('finds the shopper by the shop\'s id when the shop knows them by a newer email', async () => {
+    const x = await createMerchant('privacy-erase-moved');
+    await applyOrder(x.userId, { shopOrderId: 'mv-1', email: 'old.addr@example.test', total: 30, orderedAt: new Date(), shopCustomerId: 'shop-cust-42', firstName: 'Mo' });
+    const e = await erase(x.userId, 'new.addr@example.test', 'shop-cust-42', ['mv-1']);
+    expect(e.customerId).not.toBeNull();
+    expect(await traces(['old.addr@example.test', 'shop-cust-42'])).toEqual([]);
+  });
+
+  it('leaves no trace of a referred friend in the referrer\'s ledger, nor of a gift\'s people in the coupon its claim made', async () => {
+    const x = await createMerchant('privacy-erase-reach');
+    await withSystem((tx) => tx`select private.loyalty_setup(${x.userId})`);
+    await applyOrder(x.userId, { shopOrderId: 'rf-1', email: 'referrer@example.test', total: 40, orderedAt: new Date() });
+    const [member] = await db()<{ code: string }[]>`select referral_code as code from public.loyalty_members where user_id = ${x.userId}`;
+    await withSystem((tx) => tx`select private.referral_claim(${x.userId}, ${member?.code ?? ''}, 'friend.person@example.test', now())`);
+    await applyOrder(x.userId, { shopOrderId: 'rf-2', email: 'friend.person@example.test', total: 60, orderedAt: new Date(),
+      discountCodes: [{ code: member?.code ?? '' }] } as never);
+    const [converted] = await db()<{ status: string }[]>`select status from public.referrals where user_id = ${x.userId}`;
+    expect(converted?.status).toBe('converted');
+
+    const giftId = await makeGift(x.userId, { recipientEmail: 'gina.recipient@example.test', senderName: 'Sandy Sender', value: 20 });
+    const code = await linkFor(x.userId, giftId);
+    await withSystem((tx) => claimGift(tx, code, 'gina.recipient@example.test'));
+
+    expect(await traces(['friend.person@example.test', 'gina.recipient@example.test'])).not.toEqual([]);
+    const before = await db()<{ n: number }[]>`select coalesce(sum(points), 0)::int as n from public.points_transactions where user_id = ${x.userId}`;
+    await erase(x.userId, 'friend.person@example.test');
+    await erase(x.userId, 'gina.recipient@example.test');
+    expect(await traces(['friend.person@example.test', 'gina.recipient@example.test'])).toEqual([]);
+    // The ledger's figures did not move; only what a row said.
+    expect(await db()<{ n: number }[]>`select coalesce(sum(points), 0)::int as n from public.points_transactions where user_id = ${x.userId}`).toEqual(before);
+    // Nothing said to Klaviyo, nor to be said, names them; and an erased record cannot be subscribed again.
+    await expect(db()`update public.customers set email_subscribed = true where user_id = ${x.userId} and erased_at is not null`)
+      .rejects.toMatchObject({ code: '23514' });
   });
 });
 
