@@ -16,13 +16,22 @@ export function toCsv(header: string[], rows: (string | number | null)[][]): str
   return `${[csvRow(header), ...rows.map(csvRow)].join('\n')}\n`;
 }
 
-/** A CSV download that is never cached. */
-export function csvResponse(body: string, filename: string): Response {
+/**
+ * A file the browser saves rather than shows: attachment, never cached, never sniffed into
+ * another type (a shopper's data must not render as a page).
+ */
+export function downloadResponse(body: string, contentType: string, filename: string): Response {
   return new Response(body, {
     headers: {
-      'content-type': 'text/csv; charset=utf-8',
+      'content-type': contentType,
       'content-disposition': `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
       'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
     },
   });
+}
+
+/** A CSV download. */
+export function csvResponse(body: string, filename: string): Response {
+  return downloadResponse(body, 'text/csv; charset=utf-8', filename);
 }

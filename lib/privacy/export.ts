@@ -1,4 +1,5 @@
 import 'server-only';
+import { downloadResponse } from '@/lib/csv';
 import { asServer, type Tx } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 
@@ -13,12 +14,5 @@ export async function exportCustomer(tx: Tx, userId: string, customerId: string)
   if (!customer) throw new AppError('not_found', 'Customer not found');
   const [row] = await asServer(tx, () => tx<{ e: unknown }[]>`select private.shopper_export(${userId}, ${customer.email}) as e`);
   await tx`select public.log_activity(${userId}, 'customer.exported', 'customer', ${customerId}, '{}'::jsonb)`;
-  return new Response(JSON.stringify(row?.e ?? null, null, 2), {
-    headers: {
-      'content-type': 'application/json; charset=utf-8',
-      'content-disposition': `attachment; filename="customer-${customerId}-data.json"`,
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-    },
-  });
+  return downloadResponse(JSON.stringify(row?.e ?? null, null, 2), 'application/json; charset=utf-8', `customer-${customerId}-data.json`);
 }

@@ -1,7 +1,7 @@
 import 'server-only';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { csvResponse, toCsv } from '@/lib/csv';
+import { csvResponse, downloadResponse, toCsv } from '@/lib/csv';
 import { decryptSecret, encryptionKey, encryptSecret } from '@/lib/crypto/secrets';
 import { asServer, fieldsOf, type Tx } from '@/lib/db';
 import { AppError } from '@/lib/errors';
@@ -97,26 +97,18 @@ async function requestData(tx: Tx, userId: string, id: string): Promise<{ data: 
   return { data: { ...(row?.e ?? {}), shopCustomerId: s.shopCustomerId, ordersRequested: s.shopOrderIds }, request };
 }
 
-const download = (body: string, type: string, filename: string) => new Response(body, {
-  headers: {
-    'content-type': type, 'content-disposition': `attachment; filename="${filename}"`, 'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-  },
-});
 
 /** The data request's export: all of it as JSON, or one table as CSV (its columns, one row each). */
 export async function requestExport(tx: Tx, userId: string, id: string, q: { format: 'json' | 'csv'; table?: string }): Promise<Response> {
   const { data } = await requestData(tx, userId, id);
   await tx`select public.log_activity(${userId}, 'privacy.request_exported', 'shopper_request', ${id}, ${tx.json({ format: q.format, table: q.table ?? null })})`;
-  if (q.format === 'json') return download(JSON.stringify(data, null, 2), 'application/json; charset=utf-8', `data-request-${id}.json`);
+  if (q.format === 'json') return downloadResponse(JSON.stringify(data, null, 2), 'application/json; charset=utf-8', `data-request-${id}.json`);
   const modules = (data.modules ?? {}) as Record<string, Record<string, Record<string, unknown>[]>>;
   const rows = Object.values(modules).map((m) => m[q.table ?? '']).find((t) => t !== undefined);
   if (!rows) throw new AppError('not_found', 'No such table in this export');
   const header = [...new Set(rows.flatMap((r) => Object.keys(r)))].sort();
   const cell = (v: unknown) => (v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : typeof v === 'number' ? v : String(v));
-  const res = csvResponse(toCsv(header, rows.map((r) => header.map((h) => cell(r[h])))), `data-request-${id}-${q.table}.csv`);
-  res.headers.set('x-content-type-options', 'nosniff');
-  return res;
+  return csvResponse(toCsv(header, rows.map((r) => header.map((h) => cell(r[h])))), `data-request-${id}-${q.table}.csv`);
 }
 
 /** The merchant has answered the request: it is closed, and who it was about is let go. */

@@ -75,6 +75,8 @@ describe('Shopify compliance webhooks, at the merchant\u2019s own address', () =
     const csv = await call<string>(exportRoute, `${path}?format=csv&table=orders`, { cookie: m.cookie, params: { id: requestId } });
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect(csv.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(json.headers.get('cache-control')).toBe('no-store');
     const [header, line] = csv.body.trim().split('\n');
     expect(header?.split(',')).toEqual(expect.arrayContaining(['shop_order_id', 'total', 'email']));
     expect(line).toContain('299938');
