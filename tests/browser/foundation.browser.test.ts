@@ -42,6 +42,8 @@ describe('foundation in a real browser', () => {
     await page.getByLabel('Password').press('Enter');
     await page.waitForURL(/\/dashboard\/settings$/);
     await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    // A new store has had no privacy requests from its shop yet.
+    await page.getByText('No requests yet', { exact: true }).waitFor();
     await snap(page, 'settings-empty');
   });
 
@@ -115,6 +117,16 @@ describe('foundation in a real browser', () => {
     await other.getByRole('button', { name: 'Retry' }).waitFor();
     await expect(other.getByRole('alert').first().textContent()).resolves.toContain('Something went wrong');
     await snap(other, 'settings-error');
+    await other.close();
+  });
+
+  it('says so, with retry, when the privacy requests cannot be loaded', async () => {
+    const other = await context.newPage();
+    await other.route('**/api/privacy/requests', (route) =>
+      route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'Something went wrong. Please try again.', code: 'internal' }) }));
+    await other.goto('/dashboard/settings');
+    await other.getByText('Could not load privacy requests').waitFor();
+    await expect(other.getByRole('button', { name: 'Retry' }).count()).resolves.toBeGreaterThan(0);
     await other.close();
   });
 
