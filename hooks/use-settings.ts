@@ -63,3 +63,28 @@ export function useUpdateStoreSettings() {
     },
   });
 }
+
+/** "Connect Shopify": the shop's authorize page to send the browser to (with the state cookie set). */
+export function useStartShopifyInstall() {
+  return useMutation({
+    mutationFn: (shop: string) => api.post<{ authorizeUrl: string }>('/api/shopify/install', { shop }),
+  });
+}
+
+/** Ask the shop what is registered and create the app's missing webhooks. */
+export function useRepairShopifyWebhooks() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<{ problems: { topic: string; message: string }[]; integrations: IntegrationsView }>('/api/settings/shopify/webhooks'),
+    onSuccess: (data) => qc.setQueryData(queryKeys.integrations, data.integrations),
+  });
+}
+
+/** Disconnect the store installed through the app (token and binding go; data stays). */
+export function useDisconnectShopify() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.delete<IntegrationsView>('/api/settings/shopify'),
+    onSuccess: (data) => qc.setQueryData(queryKeys.integrations, data),
+  });
+}

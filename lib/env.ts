@@ -27,6 +27,20 @@ const schema = z.object({
   NEXT_PUBLIC_SUPABASE_ANON_KEY: optionalString,
   NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: optionalString,
   KLAVIYO_API_URL: z.url().default('https://a.klaviyo.com'),
+  /** The app's client id and secret (Shopify Partners, the app's settings); both or neither. */
+  SHOPIFY_API_KEY: optionalString,
+  SHOPIFY_API_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Access scopes the app asks for when a shop installs it, comma separated. */
+  SHOPIFY_SCOPES: z
+    .string()
+    .trim()
+    .regex(/^[a-z_]+(,[a-z_]+)*$/, 'must be scopes separated by commas, e.g. read_orders,read_customers')
+    .default('read_orders,read_customers'),
+  /**
+   * Tests only: every request to a shop (https://<shop>/...) goes to this origin instead, as
+   * <origin>/shops/<shop>/..., where a stand-in speaks Shopify's OAuth and GraphQL protocol.
+   */
+  SHOPIFY_API_ORIGIN: optionalString.pipe(z.url('must be an absolute URL').optional()),
   /** Jobs (messages to Klaviyo) run at once by `npm run worker` and by each /api/cron/jobs call. */
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(16),
   /**

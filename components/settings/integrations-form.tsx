@@ -4,6 +4,7 @@ import { RefreshCw } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
 import { SecretField } from '@/components/settings/secret-field';
 import { ServerKeyCard } from '@/components/settings/server-key';
+import { ShopifyAppCard } from '@/components/settings/shopify-app';
 import { trackingSnippet } from '@/components/settings/tracking-snippet';
 import { Button } from '@/components/ui/button';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
@@ -86,8 +87,10 @@ function IntegrationsSections({ data }: { data: IntegrationsView }) {
 
   return (
     <div className="space-y-6">
+      <ShopifyAppCard app={data.shopify.app} shopDomain={data.shopify.shopDomain} />
+
       <Card>
-        <CardHeader title="Shop" description="Orders arrive through your shop's order webhooks." />
+        <CardHeader title="Shop, connected by hand" description="For a store without the app: a custom app in your Shopify admin sends its order webhooks to this address, signed with its secret." />
         <CardBody className="space-y-6">
           <form onSubmit={saveDomain} className="space-y-3" aria-label="Shop domain settings">
             <Field label="Shop domain" htmlFor="shop-domain" hint="For example my-store.myshopify.com" error={errors.shopifyShopDomain}>

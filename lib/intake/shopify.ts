@@ -3,6 +3,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { z } from 'zod';
 import { AppError } from '@/lib/errors';
+import { env } from '@/lib/env';
 import { jsonb, type Tx } from '@/lib/db';
 import { decryptCredential } from '@/lib/settings/integrations';
 import { stripUncleanText } from '@/lib/fields';
@@ -16,6 +17,8 @@ export const REFUND_TOPIC = 'refunds/create';
 export const DATA_REQUEST_TOPIC = 'customers/data_request';
 export const REDACT_TOPIC = 'customers/redact';
 export const SHOP_REDACT_TOPIC = 'shop/redact';
+/** Sent to the app when a store uninstalls it. */
+export const APP_UNINSTALLED_TOPIC = 'app/uninstalled';
 
 const invalid = () => new AppError('unauthorized', 'Invalid webhook signature');
 
@@ -67,6 +70,30 @@ export async function authenticateShopifyWebhook(
   }
   if (!verifyShopifyHmac(rawBody, hmac, secret)) throw invalid();
   return { userId: row.userId, topic, deliveryId };
+}
+
+/** A delivery to the app's address for a shop no account holds (never installed, or freed). */
+export interface UnboundSender {
+  unbound: true;
+  shop: string;
+}
+
+/**
+ * Who sent a delivery to the app's own address (`/api/webhooks/shopify`, registered by the app
+ * for every installed shop): signed with the app's secret (SHOPIFY_API_SECRET), and routed to the
+ * one merchant the shop was bound to by OAuth, which proved the shop is theirs. A shop header
+ * cannot be borrowed: the app's secret signs for every shop, but a shop is bound to one account.
+ */
+export async function authenticateAppWebhook(tx: Tx, req: Request, rawBody: string): Promise<ShopifySender | UnboundSender> {
+  const secret = env().SHOPIFY_API_SECRET;
+  const hmac = req.headers.get('x-shopify-hmac-sha256');
+  const topic = req.headers.get('x-shopify-topic');
+  const deliveryId = req.headers.get('x-shopify-webhook-id');
+  const domain = shopDomainSchema.safeParse(req.headers.get('x-shopify-shop-domain') ?? '');
+  if (!secret || !hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
+  if (!verifyShopifyHmac(rawBody, hmac, secret)) throw invalid();
+  const [row] = await tx<{ userId: string }[]>`select user_id from public.shopify_installs where shop = ${domain.data}`;
+  return row ? { userId: row.userId, topic, deliveryId } : { unbound: true, shop: domain.data };
 }
 
 /**
@@ -264,10 +291,17 @@ export async function processShopifyDelivery(tx: Tx, sender: ShopifySender, payl
       : await recordDataRequest(tx, sender.userId, sender.deliveryId, shopper);
     return { status: 'processed', detail: done };
   }
+  if (sender.topic === APP_UNINSTALLED_TOPIC) {
+    if (!(await record('applied', null))) return { status: 'duplicate' };
+    const [r] = await tx<{ changed: boolean }[]>`select private.shopify_uninstalled(${sender.userId}) as changed`;
+    return { status: 'processed', detail: { disconnected: r?.changed ?? false } };
+  }
   if (sender.topic === SHOP_REDACT_TOPIC) {
     const [seen] = await tx`select 1 from public.webhook_deliveries where user_id = ${sender.userId} and delivery_id = ${sender.deliveryId}`;
     if (seen) return { status: 'duplicate' };
-    // All of the shop's data goes, the inbox included; then this delivery is recorded, so a repeat is one.
+    // All of the shop's data goes, the inbox and the app's binding included (the store is
+    // free for another account); the token first. Then this delivery is recorded, so a repeat is one.
+    await tx`select private.shopify_uninstalled(${sender.userId})`;
     const [r] = await tx<{ n: string }[]>`select private.shop_redact(${sender.userId})::text as n`;
     await record('applied', null);
     return { status: 'processed', detail: { deleted: Number(r?.n ?? 0) } };

@@ -3,12 +3,14 @@ import { AppError } from '@/lib/errors';
 import { decryptSecret, encryptSecret } from '@/lib/crypto/secrets';
 import { asServer, type Tx } from '@/lib/db';
 import { KlaviyoClient } from '@/lib/klaviyo/client';
-import type { IntegrationsUpdate, IntegrationsView, KlaviyoHealth, SecretStatus } from '@/lib/settings/schemas';
+import type { IntegrationsUpdate, IntegrationsView, KlaviyoHealth, SecretStatus, ShopifyAppView } from '@/lib/settings/schemas';
+import { shopifyAppConfigured } from '@/lib/shopify/app';
+import { APP_TOPICS } from '@/lib/shopify/topics';
 
-export type CredentialProvider = 'klaviyo' | 'shopify_webhook';
+export type CredentialProvider = 'klaviyo' | 'shopify_webhook' | 'shopify_admin';
 
 // The ciphertext is bound to its merchant and purpose (AES-GCM associated data).
-const context = (userId: string, provider: CredentialProvider) => `${userId}:${provider}`;
+export const credentialContext = (userId: string, provider: CredentialProvider) => `${userId}:${provider}`;
 
 interface SettingsRow {
   shopDomain: string | null;
@@ -46,9 +48,26 @@ export async function getIntegrations(
       webhookSecret: status('shopify_webhook'),
       // The merchant's own address: a delivery to it is checked against this merchant's secret only.
       webhookUrl: publicUrl(`/api/webhooks/shopify/${settings.webhookKey}`),
+      app: await shopifyAppView(tx, userId),
     },
     tracking: { publishableKey: settings.trackingKey, endpoint: publicUrl('/api/track') },
     serverKey: { configured: settings.serverKeyLast4 !== null, last4: settings.serverKeyLast4 },
+  };
+}
+
+/** The app's install, if any, with each topic the app needs and when the shop confirmed it. */
+async function shopifyAppView(tx: Tx, userId: string): Promise<ShopifyAppView> {
+  const [install] = await tx<Omit<NonNullable<ShopifyAppView['install']>, 'webhooks'>[]>`
+    select shop, scopes, installed_at, uninstalled_at from public.shopify_installs where user_id = ${userId}`;
+  const subs = install
+    ? await tx<{ topic: string; registeredAt: string }[]>`
+        select topic, registered_at from public.shopify_webhook_subscriptions where user_id = ${userId}`
+    : [];
+  return {
+    available: shopifyAppConfigured(),
+    install: install
+      ? { ...install, webhooks: APP_TOPICS.map((topic) => ({ topic, registeredAt: subs.find((s) => s.topic === topic)?.registeredAt ?? null })) }
+      : null,
   };
 }
 
@@ -102,7 +121,7 @@ async function putSecret(tx: Tx, userId: string, provider: CredentialProvider, v
     await asServer(tx, () => tx`delete from public.merchant_credentials where user_id = ${userId} and provider = ${provider}`);
     return;
   }
-  const ciphertext = encryptSecret(value, context(userId, provider));
+  const ciphertext = encryptSecret(value, credentialContext(userId, provider));
   await asServer(tx, () => tx`
     insert into public.merchant_credentials (user_id, provider, ciphertext, last4)
     values (${userId}, ${provider}, ${ciphertext}, ${value.slice(-4)})
@@ -114,6 +133,10 @@ export async function updateIntegrations(tx: Tx, userId: string, input: Integrat
   await settingsRow(tx, userId);
   const changed: string[] = [];
   if (input.shopifyShopDomain !== undefined) {
+    const [install] = await tx<{ shop: string }[]>`select shop from public.shopify_installs where user_id = ${userId}`;
+    if (install && input.shopifyShopDomain !== install.shop) {
+      throw new AppError('conflict', `This account is connected to ${install.shop} through the app: disconnect it first`, { field: 'shopifyShopDomain' });
+    }
     await tx`update public.merchant_settings set shop_domain = ${input.shopifyShopDomain} where user_id = ${userId}`;
     changed.push('shopifyShopDomain');
   }
@@ -143,7 +166,7 @@ export async function rotateTrackingKey(tx: Tx, userId: string): Promise<string>
 
 /** Decrypt a stored credential (bound to its merchant and provider). */
 export function decryptCredential(userId: string, provider: CredentialProvider, ciphertext: string): string {
-  return decryptSecret(ciphertext, context(userId, provider));
+  return decryptSecret(ciphertext, credentialContext(userId, provider));
 }
 
 /** A merchant's decrypted secret for server-side use (Klaviyo calls, webhook checks). */

@@ -48,9 +48,34 @@ export const klaviyoHealthSchema = z.object({
 });
 export type KlaviyoHealth = z.infer<typeof klaviyoHealthSchema>;
 
+/** The store as the app's OAuth install bound it, and the webhooks the app registered there. */
+export const shopifyAppViewSchema = z.object({
+  /** SHOPIFY_API_KEY and SHOPIFY_API_SECRET are set: "Connect Shopify" can run. */
+  available: z.boolean(),
+  install: z
+    .object({
+      shop: z.string(),
+      scopes: z.string(),
+      installedAt: z.iso.datetime({ offset: true }),
+      /** Set by app/uninstalled: the token is gone, the data stays until shop/redact. */
+      uninstalledAt: z.iso.datetime({ offset: true }).nullable(),
+      webhooks: z.array(z.object({ topic: z.string(), registeredAt: z.iso.datetime({ offset: true }).nullable() })),
+    })
+    .nullable(),
+});
+export type ShopifyAppView = z.infer<typeof shopifyAppViewSchema>;
+
+/** POST /api/shopify/install: the store to install the app in. */
+export const installStartSchema = z.object({ shop: shopDomainSchema });
+
 export const integrationsViewSchema = z.object({
   klaviyo: z.object({ apiKey: secretStatusSchema, health: klaviyoHealthSchema }),
-  shopify: z.object({ shopDomain: z.string().nullable(), webhookSecret: secretStatusSchema, webhookUrl: z.string() }),
+  shopify: z.object({
+    shopDomain: z.string().nullable(),
+    webhookSecret: secretStatusSchema,
+    webhookUrl: z.string(),
+    app: shopifyAppViewSchema,
+  }),
   tracking: z.object({ publishableKey: z.string(), endpoint: z.string() }),
   /** Secret key for the merchant's backend (coupon validation); shown in full only when rotated. */
   serverKey: z.object({ configured: z.boolean(), last4: z.string().nullable() }),

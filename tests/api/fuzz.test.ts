@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteHandler } from '@/lib/api/handler';
 import { reloadEnv } from '@/lib/env';
 import { db, withSystem } from '@/lib/db';
@@ -10,6 +10,7 @@ import { call } from '@/tests/helpers/http';
 import { applyOrder } from '@/tests/helpers/journey';
 import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
 import { connectShop, shopifyOrder, shopifyWebhook, deliver } from '@/tests/helpers/shopify';
+import { clearStandInEnv, installApp, signShopifyQuery, startShopifyStandIn, TEST_APP, useStandInEnv, type ShopifyStandIn } from '@/tests/helpers/shopify-stand-in';
 
 /**
  * Every route, every field: a valid request per route (below), and from it, generated, the same
@@ -75,8 +76,17 @@ let cases: RouteCase[];
 let serverKey = '';
 let shop: { address: { path: string; key: string }; secret: string; domain: string };
 
+let standIn: ShopifyStandIn;
+afterAll(async () => {
+  await standIn.close();
+  clearStandInEnv();
+  reloadEnv();
+});
+
 beforeAll(async () => {
   process.env.KLAVIYO_API_URL = 'http://127.0.0.1:9';
+  standIn = await startShopifyStandIn(TEST_APP);
+  useStandInEnv(standIn);
   reloadEnv();
   m = await createMerchant('fuzz');
   const now = new Date();
@@ -100,6 +110,10 @@ beforeAll(async () => {
     '/api/settings/integrations', { cookie: m.cookie });
   const secret = 'fuzz-webhook-secret-0123456789';
   shop = { address: await connectShop(m, 'fuzz.myshopify.com', secret), secret, domain: 'fuzz.myshopify.com' };
+  // The same store installed through the app (the stand-in), for the app's routes.
+  if ((await installApp(standIn, m, shop.domain)).outcome !== 'connected') throw new Error('fuzz install failed');
+  const launch = { shop: shop.domain, timestamp: String(Math.floor(Date.now() / 1000)) };
+  const callbackQuery = { shop: shop.domain, state: 'fuzz-state', code: 'fuzz-code', timestamp: launch.timestamp };
 
   // Loyalty: the program, a member with points, a tier and a reward to address.
   await withSystem((tx) => tx`select private.loyalty_setup(${m.userId})`);
@@ -249,6 +263,11 @@ beforeAll(async () => {
     { file: 'segments/[id]/evaluate', method: 'POST', params: { id: segment.body.id } },
     { file: 'segments/[id]/members', method: 'GET', params: { id: segment.body.id }, query: { limit: '10', offset: '0', format: 'json' } },
     { file: 'settings/integrations', method: 'GET' },
+    { file: 'settings/shopify/webhooks', method: 'POST' },
+    { file: 'settings/shopify', method: 'DELETE' },
+    { file: 'shopify/install', method: 'POST', body: { shop: shop.domain } },
+    { file: 'shopify/install', method: 'GET', as: 'merchant', query: { ...launch, hmac: signShopifyQuery(launch, TEST_APP.apiSecret) } },
+    { file: 'shopify/callback', method: 'GET', as: 'merchant', query: { ...callbackQuery, hmac: signShopifyQuery(callbackQuery, TEST_APP.apiSecret) } },
     { file: 'settings/store', method: 'GET' },
     { file: 'settings/store', method: 'PUT', body: { timeZone: 'Europe/Paris' } },
     {
@@ -322,7 +341,7 @@ describe('no input gives a 5xx, on any route', () => {
   it('has a valid request for every route and method, and answers it without error', async () => {
     const covered = new Set(cases.map((c) => c.file));
     // The webhook has its own case below; every other route file must be listed above.
-    expect(routeFiles().filter((f) => !covered.has(f) && f !== 'webhooks/shopify/[key]')).toEqual([]);
+    expect(routeFiles().filter((f) => !covered.has(f) && f !== 'webhooks/shopify/[key]' && f !== 'webhooks/shopify')).toEqual([]);
     const failures: string[] = [];
     for (const c of cases) {
       const status = await send(c, c.body);
@@ -371,6 +390,9 @@ describe('no input gives a 5xx, on any route', () => {
   it('applies or refuses a signed Shopify order whatever its fields hold, never a 5xx', async () => {
     // The settings cases above may have cleared the secret (null is allowed): connect again.
     shop.address = await connectShop(m, shop.domain, shop.secret);
+    // And the cases above disconnected the app: install it again, for the app's own address.
+    expect((await installApp(standIn, m, shop.domain)).outcome).toBe('connected');
+    const { POST: appAddress } = await import('@/app/api/webhooks/shopify/route');
     const failures: string[] = [];
     const base = shopifyOrder(9000, 'fuzz-buyer@example.test', '25.00', {
       customer: { id: 9001, email: 'fuzz-buyer@example.test', first_name: 'Fu', last_name: 'Zz' },
@@ -386,6 +408,10 @@ describe('no input gives a 5xx, on any route', () => {
       const res = await deliver(shop.address, shopifyWebhook(encode(body), { secret: shop.secret, shop: shop.domain, deliveryId: `fuzz-${n}` }));
       if (res.status >= 500) failures.push(`${v.label}: ${res.status}`);
       if (res.status === 200 && (res.body as { status?: string }).status === 'processed') applied += 1;
+      // The same delivery, signed with the app's secret, to the app's address (a replay there: same order id, new delivery).
+      const w = shopifyWebhook(encode(body), { secret: TEST_APP.apiSecret, shop: shop.domain, deliveryId: `fuzz-app-${n}` });
+      const viaApp = await call(appAddress, '/api/webhooks/shopify', { rawBody: w.rawBody, headers: w.headers, noOrigin: true });
+      if (viaApp.status >= 500) failures.push(`app address, ${v.label}: ${viaApp.status}`);
     }
     expect(n).toBeGreaterThan(50);
     // Text a shopper typed, whatever it holds, is cleaned and the order applied.

@@ -10,7 +10,12 @@ let page: Page;
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  context = await browser.newContext({ baseURL: baseUrl, permissions: ['clipboard-read', 'clipboard-write'] });
+  // A desktop Chrome's user agent: headless Chromium names itself HeadlessChrome, which the
+  // Shopify library takes for a bot and refuses to start an install for (as it should).
+  context = await browser.newContext({
+    baseURL: baseUrl, permissions: ['clipboard-read', 'clipboard-write'],
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',
+  });
   page = await context.newPage();
 });
 afterAll(async () => {
@@ -107,6 +112,37 @@ describe('foundation in a real browser', () => {
     await page.getByText(/Days of your store’s time zone \(Europe\/Paris\)/).waitFor();
     await page.getByText('No first orders in these months').waitFor();
     await snap(page, 'overview');
+  });
+
+  it('connects the store through Shopify from Settings, lists the webhooks the app registered, fits a phone, and disconnects', async () => {
+    await page.goto('/dashboard/settings');
+    const domain = page.getByRole('textbox', { name: 'Store domain' });
+    // Filled in with the shop saved by hand above.
+    await expect(domain.inputValue()).resolves.toBe('browser-test.myshopify.com');
+    await domain.fill('example.com');
+    await page.getByRole('button', { name: 'Connect Shopify' }).click();
+    await expect(page.locator('#install-shop-error').textContent()).resolves.toMatch(/myshopify\.com/);
+
+    // To the store's authorize page (the stand-in approves at once) and back to Settings.
+    await domain.fill('browser-test.myshopify.com');
+    await domain.press('Enter');
+    await page.waitForURL(/\/dashboard\/settings\?shopify=connected/);
+    await page.getByTestId('shopify-outcome').getByText('Your store is connected').waitFor();
+    const install = page.getByTestId('shopify-install');
+    await install.getByText('browser-test.myshopify.com').waitFor();
+    await expect.poll(() => install.getByText(/^Registered /).count()).toBe(5);
+    await snap(page, 'settings-shopify-connected');
+
+    await page.setViewportSize({ width: 375, height: 800 });
+    await install.getByText('Webhooks the app registered').waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await snap(page, 'settings-shopify-phone');
+    await page.setViewportSize({ width: 1280, height: 720 });
+
+    await install.getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByText('Store disconnected').waitFor();
+    await page.getByRole('button', { name: 'Connect Shopify' }).waitFor();
   });
 
   it('shows an error state with retry when the API fails', async () => {

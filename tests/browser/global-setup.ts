@@ -5,6 +5,7 @@ import { connect } from '@/lib/db';
 import { seedDemo } from '@/lib/demo/seed';
 import { reloadEnv } from '@/lib/env';
 import { freePort, scratchDatabase } from '@/scripts/embedded-postgres';
+import { startShopifyStandIn, TEST_APP } from '@/tests/helpers/shopify-stand-in';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -50,6 +51,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const demo = await seedDemo(sql);
   await sql.end();
 
+  // Shopify, stood in for: the app installs through it from Settings.
+  const shopify = await startShopifyStandIn(TEST_APP);
   const port = await freePort();
   const app = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -62,6 +65,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       AUTH_SECRET: 'browser-test-auth-secret-0123456789abcdef',
       APP_ENCRYPTION_KEY: encryptionKey,
       CRON_SECRET: 'browser-test-cron-secret',
+      SHOPIFY_API_KEY: TEST_APP.apiKey,
+      SHOPIFY_API_SECRET: TEST_APP.apiSecret,
+      SHOPIFY_API_ORIGIN: shopify.url,
       NEXT_TELEMETRY_DISABLED: '1',
     },
   });
@@ -73,6 +79,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     app.kill('SIGTERM');
+    await shopify.close();
     await scratch.drop();
   };
 }

@@ -30,6 +30,10 @@ export const COLUMNS: Record<string, Classified> = {
     why: 'whose Klaviyo profile is to be deleted (held only until Klaviyo has taken the request)',
     other: ['user_id', 'id', 'status', 'reason', 'attempts', 'requested_at', 'sent_at'],
   },
+  'private.shopify_oauth_states': {
+    personal: [],
+    other: ['user_id', 'state_hash', 'shop', 'expires_at'],
+  },
   'private.klaviyo_list_changes': {
     personal: [],
     other: ['user_id', 'id', 'segment_id', 'customer_id', 'op'],
@@ -243,6 +247,14 @@ export const COLUMNS: Record<string, Classified> = {
     personal: ['email_ciphertext'],
     why: 'who a data request is about, encrypted, until it is handled (a keyed hash recognises a repeat)',
     other: ['user_id', 'id', 'topic', 'delivery_id', 'email_hash', 'customer_id', 'orders_named', 'status', 'result', 'received_at', 'handled_at'],
+  },
+  'public.shopify_installs': {
+    personal: [],
+    other: ['user_id', 'shop', 'scopes', 'installed_at', 'uninstalled_at'],
+  },
+  'public.shopify_webhook_subscriptions': {
+    personal: [],
+    other: ['user_id', 'topic', 'subscription_id', 'uri', 'registered_at'],
   },
   'public.stage_transitions': {
     personal: [],

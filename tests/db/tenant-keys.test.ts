@@ -11,6 +11,9 @@ const NOT_TENANT_KEYED: Record<string, string> = {
   // One row per merchant; its global unique keys (tracking key, server key hash) route a
   // request to its merchant. A reference table when distributed.
   'public.merchant_settings': 'reference table',
+  // One row per merchant; its unique shop is the binding OAuth proved, which routes the app's
+  // deliveries to that one merchant. A reference table when distributed.
+  'public.shopify_installs': 'reference table',
   'private.touchpoint_types': 'product configuration',
   'private.stage_rules': 'product configuration',
   'private.order_handlers': 'module registry',

@@ -111,4 +111,10 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
   // The last check of the Klaviyo key, as Settings' check writes it.
   klaviyo_connections: (tx, userId) => tx`
     insert into public.klaviyo_connections (user_id, checked_at, ok, detail) values (${userId}, now(), true, 'Account: Fixture')`,
+  // A store installed through the app (the callback's bind), and one webhook it registered.
+  shopify_installs: (tx, userId) => tx`
+    select private.shopify_install_bind(${userId}, ${`fixture-${userId.slice(0, 8)}.myshopify.com`}, 'read_orders', 'v1.fixture', 'abcd')`,
+  shopify_webhook_subscriptions: (tx, userId) => tx`
+    insert into public.shopify_webhook_subscriptions (user_id, topic, subscription_id, uri)
+    values (${userId}, 'ORDERS_CREATE', 'gid://shopify/WebhookSubscription/1', 'https://app.example/api/webhooks/shopify')`,
 };

@@ -1,0 +1,178 @@
+-- Installing the app from Shopify (OAuth, authorization code grant; docs/shopify-install.md).
+-- Shopify proves which shop an account owns: the shop it bound is how the app's deliveries
+-- (one address, signed with the app's secret) find their merchant, so no claimant can crowd an
+-- owner out. One shop, one account; one account, one shop.
+
+-- The shop's offline Admin API token, encrypted by the server like every other secret.
+alter table public.merchant_credentials drop constraint merchant_credentials_provider_check;
+alter table public.merchant_credentials add constraint merchant_credentials_provider_check
+  check (provider in ('klaviyo', 'shopify_webhook', 'shopify_admin'));
+
+create table public.shopify_installs (
+  user_id uuid primary key references auth.users (id) on delete cascade,
+  shop text not null check (shop ~ '^[a-z0-9][a-z0-9-]*\.myshopify\.com$'),
+  -- What the merchant granted, as Shopify answered (comma separated).
+  scopes text not null check (length(scopes) <= 2000),
+  installed_at timestamptz not null default now(),
+  -- app/uninstalled: the token is gone, the data stays until shop/redact (48 hours later).
+  uninstalled_at timestamptz,
+  -- The one global key: a shop's deliveries route to exactly one merchant.
+  constraint shopify_installs_shop_key unique (shop)
+);
+
+-- The webhooks the app registered in the shop (webhookSubscriptionCreate), as last confirmed.
+create table public.shopify_webhook_subscriptions (
+  user_id uuid not null references public.shopify_installs (user_id) on delete cascade,
+  topic text not null check (topic in ('ORDERS_CREATE', 'ORDERS_PAID', 'ORDERS_CANCELLED', 'REFUNDS_CREATE', 'APP_UNINSTALLED')),
+  -- Shopify's id (gid://shopify/WebhookSubscription/...).
+  subscription_id text not null check (length(subscription_id) between 1 and 200),
+  uri text not null check (length(uri) between 1 and 2000),
+  registered_at timestamptz not null default now(),
+  primary key (user_id, topic)
+);
+
+-- An install the merchant started and Shopify has not yet come back from: the state nonce,
+-- hashed, bound to the signed-in merchant and the shop. Used once, for 10 minutes.
+create table private.shopify_oauth_states (
+  user_id uuid not null references auth.users (id) on delete cascade,
+  state_hash text not null check (state_hash ~ '^[0-9a-f]{64}$'),
+  shop text not null check (shop ~ '^[a-z0-9][a-z0-9-]*\.myshopify\.com$'),
+  expires_at timestamptz not null,
+  primary key (user_id, state_hash)
+);
+
+alter table public.shopify_installs enable row level security;
+alter table public.shopify_webhook_subscriptions enable row level security;
+create policy shopify_installs_owner on public.shopify_installs for select to authenticated using (user_id = (select auth.uid()));
+create policy shopify_webhook_subscriptions_owner on public.shopify_webhook_subscriptions for select to authenticated
+  using (user_id = (select auth.uid()));
+-- Read-only to the API roles: only OAuth binds a shop, only the server registers webhooks.
+revoke all on public.shopify_installs, public.shopify_webhook_subscriptions from anon, authenticated;
+grant select on public.shopify_installs, public.shopify_webhook_subscriptions to authenticated;
+
+-- Start an install: refuse a shop another account holds ('shop_taken'), or a second shop for
+-- this account ('account_has_shop'); the callback checks again under the unique key, this is
+-- the early answer. Otherwise the state is kept ('started'); expired ones of this merchant go.
+create or replace function private.shopify_install_begin(p_user_id uuid, p_shop text, p_state_hash text)
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_mine text;
+begin
+  if exists (select 1 from public.shopify_installs i where i.shop = p_shop and i.user_id <> p_user_id) then
+    return 'shop_taken';
+  end if;
+  select i.shop into v_mine from public.shopify_installs i where i.user_id = p_user_id;
+  if v_mine is not null and v_mine <> p_shop then
+    return 'account_has_shop';
+  end if;
+  delete from private.shopify_oauth_states s where s.user_id = p_user_id and s.expires_at <= now();
+  insert into private.shopify_oauth_states (user_id, state_hash, shop, expires_at)
+  values (p_user_id, p_state_hash, p_shop, now() + interval '10 minutes');
+  return 'started';
+end;
+$$;
+
+-- The callback's first step: take the state this merchant started for this shop, once.
+-- Committed before the code is exchanged, so a state is spent even when what follows fails.
+create or replace function private.shopify_take_state(p_user_id uuid, p_state_hash text, p_shop text)
+returns boolean
+language sql
+volatile
+set search_path = ''
+as $$
+  with taken as (
+    delete from private.shopify_oauth_states s
+     where s.user_id = p_user_id and s.state_hash = p_state_hash
+     returning s.shop, s.expires_at)
+  select coalesce((select t.shop = p_shop and t.expires_at > now() from taken t), false);
+$$;
+
+-- Bind the shop to the merchant with its token (encrypted by the caller, bound to merchant and
+-- provider). The unique key on shop decides a race between two accounts: the second gets
+-- 'shop_taken' and nothing is written. Reinstalling the same shop refreshes scopes and token
+-- ('installed'); another shop for an account that has one is refused ('account_has_shop').
+create or replace function private.shopify_install_bind(
+  p_user_id uuid, p_shop text, p_scopes text, p_token_ciphertext text, p_token_last4 text)
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_bound boolean;
+begin
+  begin
+    insert into public.shopify_installs as i (user_id, shop, scopes)
+    values (p_user_id, p_shop, p_scopes)
+    on conflict (user_id) do update
+      set scopes = excluded.scopes, installed_at = now(), uninstalled_at = null
+      where i.shop = excluded.shop
+    returning true into v_bound;
+  exception when unique_violation then
+    return 'shop_taken';
+  end;
+  if v_bound is null then
+    return 'account_has_shop';
+  end if;
+  insert into public.merchant_credentials (user_id, provider, ciphertext, last4)
+  values (p_user_id, 'shopify_admin', p_token_ciphertext, p_token_last4)
+  on conflict (user_id, provider) do update set ciphertext = excluded.ciphertext, last4 = excluded.last4;
+  -- The shop OAuth proved is the merchant's shop (referral links and gift pages name it).
+  update public.merchant_settings s set shop_domain = p_shop where s.user_id = p_user_id and s.shop_domain is distinct from p_shop;
+  perform public.log_activity(p_user_id, 'shopify.installed', 'settings', null, jsonb_build_object('shop', p_shop, 'scopes', p_scopes));
+  return 'installed';
+end;
+$$;
+
+-- app/uninstalled (and shop/redact, which implies it): the token and the subscriptions' record
+-- go, the binding stays (it routes the shop/redact that follows) and says when. Data is kept.
+-- Returns whether anything changed, so a repeat is a no-op.
+create or replace function private.shopify_uninstalled(p_user_id uuid)
+returns boolean
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_changed boolean;
+begin
+  update public.shopify_installs i set uninstalled_at = now() where i.user_id = p_user_id and i.uninstalled_at is null;
+  v_changed := found;
+  delete from public.shopify_webhook_subscriptions w where w.user_id = p_user_id;
+  delete from public.merchant_credentials c where c.user_id = p_user_id and c.provider = 'shopify_admin';
+  v_changed := v_changed or found;
+  if v_changed then
+    perform public.log_activity(p_user_id, 'shopify.uninstalled', 'settings', null, '{}'::jsonb);
+  end if;
+  return v_changed;
+end;
+$$;
+
+-- The merchant disconnects the shop in Settings: the binding goes too, which frees the shop
+-- for another account. The app stays installed in Shopify until the store uninstalls it.
+create or replace function private.shopify_disconnect(p_user_id uuid)
+returns boolean
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_shop text;
+begin
+  delete from public.merchant_credentials c where c.user_id = p_user_id and c.provider = 'shopify_admin';
+  delete from public.shopify_installs i where i.user_id = p_user_id returning i.shop into v_shop;
+  if v_shop is null then
+    return false;
+  end if;
+  perform public.log_activity(p_user_id, 'shopify.disconnected', 'settings', null, jsonb_build_object('shop', v_shop));
+  return true;
+end;
+$$;
+
+revoke all on function private.shopify_install_begin(uuid, text, text), private.shopify_take_state(uuid, text, text),
+  private.shopify_install_bind(uuid, text, text, text, text), private.shopify_uninstalled(uuid),
+  private.shopify_disconnect(uuid) from public;
