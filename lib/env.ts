@@ -53,6 +53,19 @@ const schema = z.object({
   VERCEL: optionalString,
 });
 
+/**
+ * The Shopify app's redirect and webhook address come from APP_URL only, never from a request's
+ * Host header (which a caller chooses): the app's credentials need it.
+ */
+const checked = schema.superRefine((e, ctx) => {
+  if (Boolean(e.SHOPIFY_API_KEY) !== Boolean(e.SHOPIFY_API_SECRET)) {
+    ctx.addIssue({ code: 'custom', path: ['SHOPIFY_API_SECRET'], message: 'set both SHOPIFY_API_KEY and SHOPIFY_API_SECRET, or neither' });
+  }
+  if (e.SHOPIFY_API_KEY && !e.APP_URL) {
+    ctx.addIssue({ code: 'custom', path: ['APP_URL'], message: 'must be set with SHOPIFY_API_KEY: the install redirect and the webhook address are built from it' });
+  }
+});
+
 export type Env = z.infer<typeof schema>;
 
 let cached: Env | undefined;
@@ -60,7 +73,7 @@ let cached: Env | undefined;
 /** The validated environment; throws one readable error listing every bad variable. */
 export function env(): Env {
   if (cached) return cached;
-  const parsed = schema.safeParse(process.env);
+  const parsed = checked.safeParse(process.env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid environment variables:\n${lines.join('\n')}`);

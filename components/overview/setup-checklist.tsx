@@ -19,11 +19,15 @@ export function SetupChecklist() {
   if (isPending) return <LoadingBlock label="Loading setup status" rows={3} />;
   if (error) return <ErrorState message={error.message} onRetry={() => void refetch()} />;
 
+  const app = data.shopify.app.install;
   const steps: Step[] = [
     {
-      done: Boolean(data.shopify.shopDomain && data.shopify.webhookSecret.configured),
+      // Through the app (installed, not uninstalled), or by hand (domain and webhook secret).
+      done: Boolean((app && !app.uninstalledAt) || (data.shopify.shopDomain && data.shopify.webhookSecret.configured)),
       title: 'Connect your shop',
-      description: 'Add your myshopify.com domain and webhook secret so orders flow in.',
+      description: data.shopify.app.available
+        ? 'Install the app from Settings, “Connect Shopify”, so orders flow in.'
+        : 'Add your myshopify.com domain and webhook secret so orders flow in.',
     },
     {
       done: data.klaviyo.apiKey.configured,

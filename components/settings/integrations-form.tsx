@@ -1,7 +1,7 @@
 'use client';
 
 import { RefreshCw } from 'lucide-react';
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { SecretField } from '@/components/settings/secret-field';
 import { ServerKeyCard } from '@/components/settings/server-key';
 import { ShopifyAppCard } from '@/components/settings/shopify-app';
@@ -32,6 +32,17 @@ function CopyRow({ label, value }: { label: string; value: string }) {
         <CopyButton text={value} aria-label={`Copy ${label.toLowerCase()}`} />
       </div>
     </div>
+  );
+}
+
+/** Its children behind a disclosure when `when` holds, else shown as they are. */
+function Collapsed({ when, summary, children }: { when: boolean; summary: string; children: ReactNode }) {
+  if (!when) return <>{children}</>;
+  return (
+    <details className="space-y-4">
+      <summary className="cursor-pointer text-sm font-medium text-brand-700">{summary}</summary>
+      <div className="mt-4">{children}</div>
+    </details>
   );
 }
 
@@ -84,6 +95,7 @@ function IntegrationsSections({ data }: { data: IntegrationsView }) {
   }
 
   const snippet = trackingSnippet(data.tracking.endpoint, data.tracking.publishableKey);
+  const viaApp = Boolean(data.shopify.app.install && !data.shopify.app.install.uninstalledAt);
 
   return (
     <div className="space-y-6">
@@ -92,18 +104,27 @@ function IntegrationsSections({ data }: { data: IntegrationsView }) {
       <Card>
         <CardHeader title="Shop, connected by hand" description="For a store without the app: a custom app in your Shopify admin sends its order webhooks to this address, signed with its secret." />
         <CardBody className="space-y-6">
-          <form onSubmit={saveDomain} className="space-y-3" aria-label="Shop domain settings">
-            <Field label="Shop domain" htmlFor="shop-domain" hint="For example my-store.myshopify.com" error={errors.shopifyShopDomain}>
-              <Input id="shop-domain" value={domain} onChange={(e) => setDomain(e.target.value)} placeholder="my-store.myshopify.com"
-                invalid={Boolean(errors.shopifyShopDomain)} aria-describedby={fieldDescribedBy('shop-domain', { hint: true, error: Boolean(errors.shopifyShopDomain) })} />
-            </Field>
-            <Button type="submit" size="sm" loading={update.isPending && update.variables?.shopifyShopDomain !== undefined}>Save domain</Button>
-          </form>
-          <SecretField id="webhook-secret" label="Webhook signing secret" status={data.shopify.webhookSecret}
-            hint="Shown in your shop admin under Notifications → Webhooks." error={errors.shopifyWebhookSecret}
-            saving={update.isPending && update.variables?.shopifyWebhookSecret !== undefined}
-            onSave={(v) => save({ shopifyWebhookSecret: v }, v === null ? 'Webhook secret removed' : 'Webhook secret saved')} />
-          <CopyRow label="Webhook URL" value={data.shopify.webhookUrl} />
+          {viaApp ? (
+            <p className="text-sm text-slate-700" data-testid="manual-not-needed">
+              Not needed: your store is connected through the app above, which registered its own webhooks.
+            </p>
+          ) : null}
+          <Collapsed when={viaApp} summary="Show the manual connection">
+            <div className="space-y-6">
+              <form onSubmit={saveDomain} className="space-y-3" aria-label="Shop domain settings">
+                <Field label="Shop domain" htmlFor="shop-domain" hint="For example my-store.myshopify.com" error={errors.shopifyShopDomain}>
+                  <Input id="shop-domain" value={domain} onChange={(e) => setDomain(e.target.value)} placeholder="my-store.myshopify.com"
+                    invalid={Boolean(errors.shopifyShopDomain)} aria-describedby={fieldDescribedBy('shop-domain', { hint: true, error: Boolean(errors.shopifyShopDomain) })} />
+                </Field>
+                <Button type="submit" size="sm" loading={update.isPending && update.variables?.shopifyShopDomain !== undefined}>Save domain</Button>
+              </form>
+              <SecretField id="webhook-secret" label="Webhook signing secret" status={data.shopify.webhookSecret}
+                hint="Shown in your shop admin under Notifications → Webhooks." error={errors.shopifyWebhookSecret}
+                saving={update.isPending && update.variables?.shopifyWebhookSecret !== undefined}
+                onSave={(v) => save({ shopifyWebhookSecret: v }, v === null ? 'Webhook secret removed' : 'Webhook secret saved')} />
+              <CopyRow label="Webhook URL" value={data.shopify.webhookUrl} />
+            </div>
+          </Collapsed>
         </CardBody>
       </Card>
 

@@ -134,13 +134,14 @@ export function ShopifyAppCard({ app, shopDomain }: { app: ShopifyAppView; shopD
             <div className="flex flex-wrap items-center gap-2 text-sm">
               <span className="min-w-0 break-all font-medium text-slate-900">{install.shop}</span>
               {install.uninstalledAt
-                ? <Badge variant="warning">Uninstalled {formatDateTime(install.uninstalledAt)}</Badge>
+                ? <Badge variant="warning">Disconnected {formatDateTime(install.uninstalledAt)}</Badge>
                 : <Badge variant="success">Connected since {formatDateTime(install.installedAt)}</Badge>}
             </div>
             {install.uninstalledAt ? (
               <p className="text-sm text-slate-700">
-                The app was uninstalled from this store: orders no longer arrive. Your data stays until Shopify asks for the store’s data to be
-                deleted (48 hours after the uninstall). Install it again to resume.
+                Orders no longer arrive through the app: it was uninstalled from the store, or disconnected here. Your data stays; if the app
+                stays uninstalled, Shopify asks for the store’s data to be deleted 48 hours later, and it is. Another account may connect this
+                store now. Install it again to resume.
               </p>
             ) : (
               <div>
@@ -164,15 +165,17 @@ export function ShopifyAppCard({ app, shopDomain }: { app: ShopifyAppView; shopD
             <div className="flex flex-wrap gap-2">
               {install.uninstalledAt
                 ? <Button size="sm" loading={start.isPending} onClick={() => void connect()}>Install again</Button>
-                : <Button size="sm" variant="secondary" loading={repair.isPending} onClick={() => void doRepair()}>Repair webhooks</Button>}
-              <Button size="sm" variant="ghost" onClick={() => setConfirmDisconnect(true)}>Disconnect</Button>
+                : <>
+                  <Button size="sm" variant="secondary" loading={repair.isPending} onClick={() => void doRepair()}>Repair webhooks</Button>
+                  <Button size="sm" variant="ghost" onClick={() => setConfirmDisconnect(true)}>Disconnect</Button>
+                </>}
             </div>
             {shopError ? <p role="alert" className="text-xs font-medium text-red-700">{shopError}</p> : null}
           </div>
         )}
       </CardBody>
       <Modal open={confirmDisconnect} onClose={() => setConfirmDisconnect(false)} title="Disconnect this store?"
-        description="Orders stop arriving through the app and the store is free to be connected to another account. Your customers, orders and figures stay. Uninstall the app in your Shopify admin as well."
+        description="The app’s webhooks are removed from the store and orders stop arriving; the store may then be connected to another account. Your customers, orders and figures stay, and Shopify’s privacy requests for the store still reach this account. Uninstall the app in your Shopify admin as well."
         footer={<>
           <Button variant="ghost" onClick={() => setConfirmDisconnect(false)}>Cancel</Button>
           <Button variant="danger" loading={disconnect.isPending} onClick={() => void doDisconnect()}>Disconnect</Button>

@@ -88,6 +88,34 @@ export function withMerchant<S extends Schemas>(
   };
 }
 
+export interface MerchantCallContext<S extends Schemas> extends Parsed<S> {
+  req: Request;
+  merchant: Merchant;
+}
+
+/**
+ * Dashboard API for work that waits on a third party (Shopify): the same checks as
+ * withMerchant, but no transaction around the handler, which opens short ones itself
+ * (withTenant, withSystem) so no connection is held while the other side answers.
+ */
+export function withMerchantCall<S extends Schemas>(
+  schemas: S,
+  handler: (ctx: MerchantCallContext<S>) => Promise<unknown>,
+): RouteHandler {
+  return async (req, ctx) => {
+    const cookies = cookieJarFromRequest(req);
+    try {
+      assertSameOrigin(req);
+      const merchant = await getMerchant(cookies);
+      if (!merchant) throw new AppError('unauthorized', 'Sign in to continue');
+      const parsed = await parse(schemas, req, ctx);
+      return applyCookies(toResponse(await handler({ ...parsed, req, merchant })), cookies);
+    } catch (err) {
+      return applyCookies(errorResponse(err), cookies);
+    }
+  };
+}
+
 export interface RateLimit<B = unknown, P = unknown> {
   /** Bucket name; the subject (the caller's address unless `subject` says otherwise) is appended. */
   name: string;

@@ -18,7 +18,7 @@ function proxiesTrusted(): boolean {
 }
 
 /** This deployment's origin as the browser sees it (scheme, host and port). */
-export function requestOrigin(req: Request): string | null {
+function requestOrigin(req: Request): string | null {
   const trusted = proxiesTrusted();
   const host = (trusted ? req.headers.get('x-forwarded-host') : null) ?? req.headers.get('host');
   const proto = (trusted ? req.headers.get('x-forwarded-proto') : null) ?? new URL(req.url).protocol.replace(/:$/, '');

@@ -1,12 +1,8 @@
-import { requestOrigin } from '@/lib/api/request';
 import { env } from '@/lib/env';
 
-/**
- * An absolute URL of this app, from APP_URL when set, else as the browser reached it (its Host
- * header; the server's own idea of its URL can name another host, e.g. localhost for 127.0.0.1).
- */
+/** An absolute URL of this app, from APP_URL when set, else from the request. */
 export function publicUrl(req: Request, path: string): string {
-  const base = env().APP_URL ?? requestOrigin(req) ?? new URL(req.url).origin;
+  const base = env().APP_URL ?? new URL(req.url).origin;
   return new URL(path, base).toString();
 }
 

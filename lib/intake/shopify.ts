@@ -34,6 +34,8 @@ export interface ShopifySender {
   userId: string;
   topic: string;
   deliveryId: string;
+  /** The shop the delivery says it is from (X-Shopify-Shop-Domain, checked against the merchant's). */
+  shop: string;
 }
 
 const webhookKey = z.string().regex(/^wh_[0-9a-f]{64}$/);
@@ -69,7 +71,7 @@ export async function authenticateShopifyWebhook(
     throw invalid();
   }
   if (!verifyShopifyHmac(rawBody, hmac, secret)) throw invalid();
-  return { userId: row.userId, topic, deliveryId };
+  return { userId: row.userId, topic, deliveryId, shop: domain.data };
 }
 
 /** A delivery to the app's address for a shop no account holds (never installed, or freed). */
@@ -93,7 +95,7 @@ export async function authenticateAppWebhook(tx: Tx, req: Request, rawBody: stri
   if (!secret || !hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
   if (!verifyShopifyHmac(rawBody, hmac, secret)) throw invalid();
   const [row] = await tx<{ userId: string }[]>`select user_id from public.shopify_installs where shop = ${domain.data}`;
-  return row ? { userId: row.userId, topic, deliveryId } : { unbound: true, shop: domain.data };
+  return row ? { userId: row.userId, topic, deliveryId, shop: domain.data } : { unbound: true, shop: domain.data };
 }
 
 /**
@@ -193,6 +195,7 @@ export type ShopifyRefund = z.infer<typeof shopifyRefundSchema>;
  * customer (id, email, phone) and the orders it names (orders_requested, orders_to_redact).
  */
 export const shopifyCustomerRequestSchema = z.object({
+  shop_domain: z.string().max(255),
   customer: z.object({ id: shopId.nullish(), email: z.string().max(254).nullish(), phone: z.string().max(64).nullish() }),
   orders_requested: z.array(shopId).max(10_000).optional(),
   orders_to_redact: z.array(shopId).max(10_000).optional(),
@@ -244,6 +247,20 @@ export function refundAmount(refund: ShopifyRefund): number {
 type DeliveryResult = { status: 'processed' | 'ignored' | 'duplicate'; detail?: unknown };
 
 /**
+ * Shopify signs a delivery's body, not its headers: one app secret signs for every shop, so
+ * the shop a body names must be the shop the headers route it to, or a body from one store
+ * could be replayed as another's. The topics that erase or disconnect carry their shop in the
+ * body (shop_domain; app/uninstalled's myshopify_domain, when set); a mismatch is refused as
+ * unsigned.
+ */
+function assertSameShop(named: string | null | undefined, sender: ShopifySender): void {
+  if (named == null) return;
+  if (named.trim().toLowerCase() !== sender.shop) throw invalid();
+}
+const shopRedactSchema = z.object({ shop_domain: z.string().max(255) });
+const appUninstalledSchema = z.object({ myshopify_domain: z.string().max(255).nullish() });
+
+/**
  * Apply one webhook delivery exactly once: the delivery id goes into the inbox in the same
  * transaction as its effect, so a replay is acknowledged and changes nothing. Topics we do not
  * use, and orders without an email, answer 200 with the reason recorded.
@@ -283,7 +300,9 @@ export async function processShopifyDelivery(tx: Tx, sender: ShopifySender, payl
     });
   }
   if (sender.topic === DATA_REQUEST_TOPIC || sender.topic === REDACT_TOPIC) {
-    const shopper = toShopper(shopifyCustomerRequestSchema.parse(payload));
+    const request = shopifyCustomerRequestSchema.parse(payload);
+    assertSameShop(request.shop_domain, sender);
+    const shopper = toShopper(request);
     // The inbox names no shopper: the shop's customer id is theirs.
     if (!(await record('applied', null))) return { status: 'duplicate' };
     const done = sender.topic === REDACT_TOPIC
@@ -292,11 +311,13 @@ export async function processShopifyDelivery(tx: Tx, sender: ShopifySender, payl
     return { status: 'processed', detail: done };
   }
   if (sender.topic === APP_UNINSTALLED_TOPIC) {
+    assertSameShop(appUninstalledSchema.parse(payload).myshopify_domain, sender);
     if (!(await record('applied', null))) return { status: 'duplicate' };
     const [r] = await tx<{ changed: boolean }[]>`select private.shopify_uninstalled(${sender.userId}) as changed`;
     return { status: 'processed', detail: { disconnected: r?.changed ?? false } };
   }
   if (sender.topic === SHOP_REDACT_TOPIC) {
+    assertSameShop(shopRedactSchema.parse(payload).shop_domain, sender);
     const [seen] = await tx`select 1 from public.webhook_deliveries where user_id = ${sender.userId} and delivery_id = ${sender.deliveryId}`;
     if (seen) return { status: 'duplicate' };
     // All of the shop's data goes, the inbox and the app's binding included (the store is

@@ -29,35 +29,44 @@ setAbstractFetchFunc((input: RequestInfo | URL, init?: RequestInit) => {
 /** Whether the app's credentials are set: without them only the manual connection exists. */
 export function shopifyAppConfigured(): boolean {
   const e = env();
-  return Boolean(e.SHOPIFY_API_KEY && e.SHOPIFY_API_SECRET);
+  return Boolean(e.SHOPIFY_API_KEY && e.SHOPIFY_API_SECRET && e.APP_URL);
 }
 
-const apps = new Map<string, Shopify>();
+let cached: { key: string; app: Shopify } | undefined;
 
 /**
- * The library configured for this deployment, as reached at `appOrigin` (APP_URL or the
- * request's origin): the OAuth redirect goes back to that host.
+ * The library configured for this deployment. Its host is APP_URL's (env refuses the app's
+ * credentials without it), never a request's: the OAuth redirect and the webhook address are
+ * ours whoever calls. One instance, rebuilt only if the configuration changes.
  */
-export function shopifyApp(appOrigin: string): Shopify {
+export function shopifyApp(): Shopify {
   const e = env();
-  if (!e.SHOPIFY_API_KEY || !e.SHOPIFY_API_SECRET) {
-    throw new AppError('not_configured', 'Installing from Shopify needs SHOPIFY_API_KEY and SHOPIFY_API_SECRET to be set');
+  if (!e.SHOPIFY_API_KEY || !e.SHOPIFY_API_SECRET || !e.APP_URL) {
+    throw new AppError('not_configured', 'Installing from Shopify needs SHOPIFY_API_KEY, SHOPIFY_API_SECRET and APP_URL to be set');
   }
-  const origin = new URL(appOrigin);
+  const origin = new URL(e.APP_URL);
   const key = [origin.origin, e.SHOPIFY_API_KEY, e.SHOPIFY_API_SECRET, e.SHOPIFY_SCOPES].join('\n');
-  let app = apps.get(key);
-  if (!app) {
-    app = shopifyApi({
-      apiKey: e.SHOPIFY_API_KEY,
-      apiSecretKey: e.SHOPIFY_API_SECRET,
-      scopes: e.SHOPIFY_SCOPES.split(','),
-      hostName: origin.host,
-      hostScheme: origin.protocol === 'http:' ? 'http' : 'https',
-      apiVersion: SHOPIFY_API_VERSION,
-      isEmbeddedApp: false,
-      logger: { level: LogSeverity.Error },
-    });
-    apps.set(key, app);
+  if (cached?.key !== key) {
+    cached = {
+      key,
+      app: shopifyApi({
+        apiKey: e.SHOPIFY_API_KEY,
+        apiSecretKey: e.SHOPIFY_API_SECRET,
+        scopes: e.SHOPIFY_SCOPES.split(','),
+        hostName: origin.host,
+        hostScheme: origin.protocol === 'http:' ? 'http' : 'https',
+        apiVersion: SHOPIFY_API_VERSION,
+        isEmbeddedApp: false,
+        logger: { level: LogSeverity.Error },
+      }),
+    };
   }
-  return app;
+  return cached.app;
+}
+
+/** Where the app's webhooks are registered: APP_URL's /api/webhooks/shopify. */
+export function appWebhookAddress(): string {
+  const url = env().APP_URL;
+  if (!url) throw new AppError('not_configured', 'APP_URL is not set');
+  return new URL('/api/webhooks/shopify', url).toString();
 }

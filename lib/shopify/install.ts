@@ -2,7 +2,6 @@ import 'server-only';
 import { createHash } from 'node:crypto';
 import { AuthScopes, BotActivityDetected, CookieNotFound, HttpResponseError, InvalidHmacError, InvalidOAuthError, InvalidShopError } from '@shopify/shopify-api';
 import { z } from 'zod';
-import { publicUrl } from '@/lib/api/urls';
 import { encryptSecret } from '@/lib/crypto/secrets';
 import { asServer, withSystem, type Tx } from '@/lib/db';
 import { AppError } from '@/lib/errors';
@@ -13,12 +12,23 @@ import type { InstallOutcome } from '@/lib/shopify/outcomes';
 import { registerWebhooks } from '@/lib/shopify/webhooks';
 
 export const CALLBACK_PATH = '/api/shopify/callback';
-/** The address the app registers for every topic (app-level: signed with the app's secret). */
-export const APP_WEBHOOK_PATH = '/api/webhooks/shopify';
 
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
-const appOrigin = (req: Request) => new URL(publicUrl(req, '/')).origin;
+
+/**
+ * The query as one value per name, or null when a name repeats: the library exchanges the
+ * first `code` while its HMAC check reads the last, so a repeated name is never ours to settle.
+ */
+function singleQuery(req: Request): Record<string, string> | null {
+  const params = new URL(req.url).searchParams;
+  const out: Record<string, string> = {};
+  for (const [k, v] of params) {
+    if (Object.hasOwn(out, k)) return null;
+    out[k] = v;
+  }
+  return out;
+}
 
 
 /** The library's state cookies, cleared once the callback has read them. */
@@ -41,7 +51,7 @@ export type InstallStart =
  * second shop for this account, is refused before Shopify is involved.
  */
 export async function beginInstall(tx: Tx, userId: string, shop: string, req: Request): Promise<InstallStart> {
-  const app = shopifyApp(appOrigin(req));
+  const app = shopifyApp();
   const res = await app.auth.begin({ shop, callbackPath: CALLBACK_PATH, isOnline: false, rawRequest: req });
   const location = res.headers.get('location');
   const state = location ? new URL(location).searchParams.get('state') : null;
@@ -63,12 +73,12 @@ const launchQuery = z.object({ shop: z.string(), hmac: z.string(), timestamp: z.
  * `*.myshopify.com` shop? Returns the shop, or null.
  */
 export async function verifiedLaunch(req: Request): Promise<string | null> {
-  const query = Object.fromEntries(new URL(req.url).searchParams);
+  const query = singleQuery(req);
   const parsed = launchQuery.safeParse(query);
   const shop = parsed.success ? shopDomainSchema.safeParse(parsed.data.shop) : null;
-  if (!parsed.success || !shop?.success || shop.data !== parsed.data.shop) return null;
+  if (!query || !parsed.success || !shop?.success || shop.data !== parsed.data.shop) return null;
   try {
-    return (await shopifyApp(appOrigin(req)).utils.validateHmac(query)) ? shop.data : null;
+    return (await shopifyApp().utils.validateHmac(query)) ? shop.data : null;
   } catch (err) {
     if (err instanceof InvalidHmacError) return null;
     throw err;
@@ -87,11 +97,11 @@ const callbackQuery = z
  * merchant, the token stored encrypted, and the app's webhooks registered.
  */
 export async function completeInstall(userId: string, req: Request): Promise<InstallOutcome> {
-  const parsed = callbackQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
+  const parsed = callbackQuery.safeParse(singleQuery(req));
   const shopParsed = parsed.success ? shopDomainSchema.safeParse(parsed.data.shop) : null;
   if (!parsed.success || !shopParsed?.success || shopParsed.data !== parsed.data.shop) return 'invalid';
   const shop = shopParsed.data;
-  const app = shopifyApp(appOrigin(req));
+  const app = shopifyApp();
 
   const [taken] = await withSystem((tx) => tx<{ ok: boolean }[]>`
     select private.shopify_take_state(${userId}, ${sha256(parsed.data.state)}, ${shop}) as ok`);
@@ -117,9 +127,11 @@ export async function completeInstall(userId: string, req: Request): Promise<Ins
   const [bound] = await withSystem((tx) => tx<{ outcome: string }[]>`
     select private.shopify_install_bind(${userId}, ${shop}, ${new AuthScopes(granted).toString()}, ${ciphertext}, ${token.slice(-4)}) as outcome`);
   if (bound?.outcome === 'shop_taken' || bound?.outcome === 'account_has_shop') return bound.outcome;
+  // The code was exchanged outside any transaction, and webhooks are registered outside one
+  // too: no connection is held while Shopify answers.
   if (bound?.outcome !== 'installed') throw new Error(`unexpected install outcome ${bound?.outcome}`);
   try {
-    await withSystem((tx) => registerWebhooks(tx, userId, publicUrl(req, APP_WEBHOOK_PATH)));
+    await registerWebhooks(userId);
   } catch (err) {
     // Installed all the same: Settings lists what is missing, and Repair registers it.
     console.warn(`[shopify] registering webhooks for ${shop} failed: ${err instanceof Error ? err.message : String(err)}`);

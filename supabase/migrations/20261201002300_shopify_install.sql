@@ -50,9 +50,9 @@ create policy shopify_webhook_subscriptions_owner on public.shopify_webhook_subs
 revoke all on public.shopify_installs, public.shopify_webhook_subscriptions from anon, authenticated;
 grant select on public.shopify_installs, public.shopify_webhook_subscriptions to authenticated;
 
--- Start an install: refuse a shop another account holds ('shop_taken'), or a second shop for
--- this account ('account_has_shop'); the callback checks again under the unique key, this is
--- the early answer. Otherwise the state is kept ('started'); expired ones of this merchant go.
+-- Start an install: refuse a shop another account holds installed ('shop_taken'), or a second
+-- shop while this account's is installed ('account_has_shop'); the callback checks again under
+-- the row lock and the unique key, this is the early answer. Otherwise the state is kept ('started'); expired ones of this merchant go.
 create or replace function private.shopify_install_begin(p_user_id uuid, p_shop text, p_state_hash text)
 returns text
 language plpgsql
@@ -62,10 +62,11 @@ as $$
 declare
   v_mine text;
 begin
-  if exists (select 1 from public.shopify_installs i where i.shop = p_shop and i.user_id <> p_user_id) then
+  if exists (select 1 from public.shopify_installs i
+              where i.shop = p_shop and i.user_id <> p_user_id and i.uninstalled_at is null) then
     return 'shop_taken';
   end if;
-  select i.shop into v_mine from public.shopify_installs i where i.user_id = p_user_id;
+  select i.shop into v_mine from public.shopify_installs i where i.user_id = p_user_id and i.uninstalled_at is null;
   if v_mine is not null and v_mine <> p_shop then
     return 'account_has_shop';
   end if;
@@ -92,9 +93,13 @@ as $$
 $$;
 
 -- Bind the shop to the merchant with its token (encrypted by the caller, bound to merchant and
--- provider). The unique key on shop decides a race between two accounts: the second gets
--- 'shop_taken' and nothing is written. Reinstalling the same shop refreshes scopes and token
--- ('installed'); another shop for an account that has one is refused ('account_has_shop').
+-- provider). A store another account holds is refused ('shop_taken'), unless that binding
+-- is uninstalled or disconnected: then this fresh OAuth, which proved control of the store
+-- now, takes it (the other account keeps its data and is told in its activity log). Two
+-- accounts binding at once: the row lock, then the unique key on shop, let one win; the
+-- other gets 'shop_taken' and nothing is written. Reinstalling the same shop refreshes scopes
+-- and token ('installed'); another shop for an account whose store is installed is refused
+-- ('account_has_shop'), for one whose store was uninstalled or disconnected it replaces it.
 create or replace function private.shopify_install_bind(
   p_user_id uuid, p_shop text, p_scopes text, p_token_ciphertext text, p_token_last4 text)
 returns text
@@ -103,14 +108,26 @@ volatile
 set search_path = ''
 as $$
 declare
+  v_holder uuid;
+  v_gone timestamptz;
   v_bound boolean;
 begin
+  select i.user_id, i.uninstalled_at into v_holder, v_gone
+    from public.shopify_installs i where i.shop = p_shop
+    for update;
+  if found and v_holder <> p_user_id then
+    if v_gone is null then
+      return 'shop_taken';
+    end if;
+    delete from public.shopify_installs i where i.user_id = v_holder;
+    perform public.log_activity(v_holder, 'shopify.taken_over', 'settings', null, jsonb_build_object('shop', p_shop));
+  end if;
   begin
     insert into public.shopify_installs as i (user_id, shop, scopes)
     values (p_user_id, p_shop, p_scopes)
     on conflict (user_id) do update
-      set scopes = excluded.scopes, installed_at = now(), uninstalled_at = null
-      where i.shop = excluded.shop
+      set shop = excluded.shop, scopes = excluded.scopes, installed_at = now(), uninstalled_at = null
+      where i.shop = excluded.shop or i.uninstalled_at is not null
     returning true into v_bound;
   exception when unique_violation then
     return 'shop_taken';
@@ -129,7 +146,8 @@ end;
 $$;
 
 -- app/uninstalled (and shop/redact, which implies it): the token and the subscriptions' record
--- go, the binding stays (it routes the shop/redact that follows) and says when. Data is kept.
+-- go, the binding stays (it routes the shop/redact that follows) and says when; another account
+-- may now install the store. Data is kept.
 -- Returns whether anything changed, so a repeat is a no-op.
 create or replace function private.shopify_uninstalled(p_user_id uuid)
 returns boolean
@@ -152,8 +170,10 @@ begin
 end;
 $$;
 
--- The merchant disconnects the shop in Settings: the binding goes too, which frees the shop
--- for another account. The app stays installed in Shopify until the store uninstalls it.
+-- The merchant disconnects the store in Settings: as an uninstall (token and subscriptions'
+-- record go; the caller deleted the subscriptions in the store first), and the store may now
+-- be installed by another account. Until then the binding stays, so the store's privacy
+-- requests (customers/redact, shop/redact) still reach the account that holds its data.
 create or replace function private.shopify_disconnect(p_user_id uuid)
 returns boolean
 language plpgsql
@@ -163,11 +183,14 @@ as $$
 declare
   v_shop text;
 begin
-  delete from public.merchant_credentials c where c.user_id = p_user_id and c.provider = 'shopify_admin';
-  delete from public.shopify_installs i where i.user_id = p_user_id returning i.shop into v_shop;
+  update public.shopify_installs i set uninstalled_at = coalesce(i.uninstalled_at, now())
+   where i.user_id = p_user_id
+  returning i.shop into v_shop;
   if v_shop is null then
     return false;
   end if;
+  delete from public.shopify_webhook_subscriptions w where w.user_id = p_user_id;
+  delete from public.merchant_credentials c where c.user_id = p_user_id and c.provider = 'shopify_admin';
   perform public.log_activity(p_user_id, 'shopify.disconnected', 'settings', null, jsonb_build_object('shop', v_shop));
   return true;
 end;

@@ -131,6 +131,9 @@ describe('foundation in a real browser', () => {
     const install = page.getByTestId('shopify-install');
     await install.getByText('browser-test.myshopify.com').waitFor();
     await expect.poll(() => install.getByText(/^Registered /).count()).toBe(5);
+    // The manual connection steps aside, one click away.
+    await page.getByTestId('manual-not-needed').waitFor();
+    await expect(page.getByRole('textbox', { name: 'Shop domain' }).isVisible()).resolves.toBe(false);
     await snap(page, 'settings-shopify-connected');
 
     await page.setViewportSize({ width: 375, height: 800 });
@@ -142,7 +145,9 @@ describe('foundation in a real browser', () => {
     await install.getByRole('button', { name: 'Disconnect' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Disconnect' }).click();
     await page.getByText('Store disconnected').waitFor();
-    await page.getByRole('button', { name: 'Connect Shopify' }).waitFor();
+    await install.getByText(/^Disconnected /).waitFor();
+    await install.getByRole('button', { name: 'Install again' }).waitFor();
+    await expect(page.getByRole('textbox', { name: 'Shop domain' }).isVisible()).resolves.toBe(true);
   });
 
   it('shows an error state with retry when the API fails', async () => {

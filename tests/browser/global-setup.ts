@@ -65,6 +65,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       AUTH_SECRET: 'browser-test-auth-secret-0123456789abcdef',
       APP_ENCRYPTION_KEY: encryptionKey,
       CRON_SECRET: 'browser-test-cron-secret',
+      APP_URL: `http://127.0.0.1:${port}`,
       SHOPIFY_API_KEY: TEST_APP.apiKey,
       SHOPIFY_API_SECRET: TEST_APP.apiSecret,
       SHOPIFY_API_ORIGIN: shopify.url,

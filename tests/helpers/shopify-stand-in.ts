@@ -13,8 +13,8 @@ import type { TestMerchant } from '@/tests/helpers/merchants';
  *   HMAC-SHA256 of the sorted query under the app's secret.
  * - POST /admin/oauth/access_token {client_id, client_secret, code}: a code works once, for
  *   the shop it was issued for; anything else is 400 as Shopify answers it.
- * - POST /admin/api/<version>/graphql.json with X-Shopify-Access-Token: webhookSubscriptions
- *   and webhookSubscriptionCreate; a bad or revoked token is 401.
+ * - POST /admin/api/<version>/graphql.json with X-Shopify-Access-Token: webhookSubscriptions,
+ *   webhookSubscriptionCreate and webhookSubscriptionDelete; a bad or revoked token is 401.
  * Tests script the scope granted, see every request and every subscription.
  */
 export interface ShopifyStandIn {
@@ -83,6 +83,12 @@ export async function startShopifyStandIn(app: { apiKey: string; apiSecret: stri
     if (!t || t.shop !== shop) return { status: 401, body: { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' } };
     const list = subs.get(shop) ?? [];
     const query = body.query ?? '';
+    if (query.includes('webhookSubscriptionDelete')) {
+      const id = String(body.variables?.id ?? '');
+      const found = list.some((x) => x.id === id);
+      subs.set(shop, list.filter((x) => x.id !== id));
+      return { status: 200, body: { data: { webhookSubscriptionDelete: { deletedWebhookSubscriptionId: found ? id : null, userErrors: found ? [] : [{ field: ['id'], message: 'Webhook subscription does not exist' }] } } } };
+    }
     if (query.includes('webhookSubscriptionCreate')) {
       const topic = String(body.variables?.topic ?? '');
       const input = (body.variables?.webhookSubscription ?? {}) as { uri?: string };
@@ -164,12 +170,15 @@ export async function startShopifyStandIn(app: { apiKey: string; apiSecret: stri
 export const TEST_APP = { apiKey: 'haven-test-app-client-id', apiSecret: 'shpss_app_secret_0123456789abcdef' };
 
 export function useStandInEnv(standIn: ShopifyStandIn): void {
+  // The app's address, as production sets it (the install and the webhooks are built from it).
+  process.env.APP_URL = ORIGIN;
   process.env.SHOPIFY_API_KEY = TEST_APP.apiKey;
   process.env.SHOPIFY_API_SECRET = TEST_APP.apiSecret;
   process.env.SHOPIFY_API_ORIGIN = standIn.url;
 }
 
 export function clearStandInEnv(): void {
+  delete process.env.APP_URL;
   delete process.env.SHOPIFY_API_KEY;
   delete process.env.SHOPIFY_API_SECRET;
   delete process.env.SHOPIFY_API_ORIGIN;

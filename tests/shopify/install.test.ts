@@ -137,6 +137,11 @@ describe('installing the app from Settings', () => {
     expect((await callback(resigned(back3, { shop: 'evil.example.com' }), s3.cookie)).outcome).toBe('invalid');
     expect((await callback(resigned(back3, { shop: 'ada.shop.dev' }), s3.cookie)).outcome).toBe('invalid');
 
+    // A name given twice (the library would exchange the first code, check the HMAC of the last).
+    const s5 = await start(m, shop);
+    const back5 = await shopify.approve(s5.authorizeUrl);
+    expect((await callback(`${back5.replace('?', '?code=deadbeef&')}`, s5.cookie)).outcome).toBe('invalid');
+
     // A fresh state with a code Shopify already exchanged: the token endpoint says 400.
     const s4 = await start(m, shop);
     const used = await install(m, shop);
@@ -191,6 +196,21 @@ describe('installing the app from Settings', () => {
   });
 });
 
+describe('configuration', () => {
+  it('refuses the app’s credentials without APP_URL (the address must not come from a request)', () => {
+    delete process.env.APP_URL;
+    try {
+      expect(() => reloadEnv()).toThrow(/APP_URL: must be set with SHOPIFY_API_KEY/);
+      process.env.APP_URL = ORIGIN;
+      delete process.env.SHOPIFY_API_SECRET;
+      expect(() => reloadEnv()).toThrow(/set both SHOPIFY_API_KEY and SHOPIFY_API_SECRET/);
+    } finally {
+      useStandInEnv(shopify);
+      reloadEnv();
+    }
+  });
+});
+
 describe('one store, one account', () => {
   it('refuses a second account, with how to free the store, and keeps the first binding even if the second got as far as the callback', async () => {
     const a = await createMerchant('first');
@@ -213,13 +233,28 @@ describe('one store, one account', () => {
     const put = await call(putIntegrations, '/api/settings/integrations', { method: 'PUT', cookie: a.cookie, body: { shopifyShopDomain: uniqueShop('elsewhere') } });
     expect(put.status).toBe(409);
 
-    // A disconnects: the store is free, and B can take it.
+    // A disconnects: the app's subscriptions in the store are deleted and the token goes, but the
+    // binding stays, so the store's privacy requests still reach the account holding its data.
+    expect(shopify.subscriptions(shop)).toHaveLength(5);
     const d = await call<IntegrationsView>(disconnectRoute, '/api/settings/shopify', { method: 'DELETE', cookie: a.cookie });
     expect(d.status).toBe(200);
-    expect(d.body.shopify.app.install).toBeNull();
-    expect(await bound(a.userId)).toMatchObject({ install: null, token: null });
+    expect(d.body.shopify.app.install?.uninstalledAt).not.toBeNull();
+    expect(shopify.subscriptions(shop)).toEqual([]);
+    expect((await bound(a.userId)).token).toBeNull();
+    const request = readFileSync(new URL('../fixtures/shopify/customers-data-request.json', import.meta.url), 'utf8')
+      .replace('{shop}', shop.replace('.myshopify.com', ''));
+    const w = shopifyWebhook(request, { secret: APP.apiSecret, shop, topic: 'customers/data_request' });
+    expect((await call(appWebhookRoute, '/api/webhooks/shopify', { rawBody: w.rawBody, headers: w.headers, noOrigin: true })).status).toBe(200);
+    const [req] = await db()<{ n: number }[]>`select count(*)::int as n from public.shopper_requests where user_id = ${a.userId}`;
+    expect(req?.n).toBe(1);
+
+    // And the store is free: B's fresh OAuth takes it, and A is told.
     await install(b, shop);
     expect((await bound(b.userId)).install?.shop).toBe(shop);
+    expect((await bound(a.userId)).install).toBeNull();
+    const [told] = await db()<{ n: number }[]>`
+      select count(*)::int as n from public.activity_log where user_id = ${a.userId} and action = 'shopify.taken_over'`;
+    expect(told?.n).toBe(1);
   });
 
   it('lets exactly one of three accounts bind a store when they bind at once', async () => {
@@ -339,6 +374,44 @@ describe('the app\u2019s webhooks', () => {
     expect(shopify.subscriptions(shop).map((s) => s.id).slice(0, 4)).toEqual(ids);
     // Another merchant's repair touches only their own (they have none: 409).
     expect((await call(repairRoute, '/api/settings/shopify/webhooks', { cookie: (await createMerchant('no-shop')).cookie, body: {} })).status).toBe(409);
+  });
+
+  it('refuses a body one store signed, replayed as another store’s (the shop header is not signed)', async () => {
+    const victim = await createMerchant('victim');
+    const attacker = await createMerchant('attacker');
+    const victimShop = uniqueShop('victim');
+    const attackerShop = uniqueShop('attacker');
+    await install(victim, victimShop);
+    await install(attacker, attackerShop);
+    await appDelivery(shopifyOrder(9401, 'gus@example.com', '30.00'), { shop: victimShop });
+    const fixture = (name: string, s: string) =>
+      readFileSync(new URL(`../fixtures/shopify/${name}`, import.meta.url), 'utf8').replace('{shop}', s.replace('.myshopify.com', ''));
+    // The attacker's own store's bodies, routed to the victim by the header.
+    for (const [name, topic] of [['shop-redact.json', 'shop/redact'], ['customers-redact.json', 'customers/redact'],
+      ['customers-data-request.json', 'customers/data_request']] as const) {
+      expect((await appDelivery(fixture(name, attackerShop), { shop: victimShop, topic })).status, topic).toBe(401);
+    }
+    const uninstall = JSON.stringify({ id: 1, myshopify_domain: attackerShop });
+    expect((await appDelivery(uninstall, { shop: victimShop, topic: 'app/uninstalled' })).status).toBe(401);
+    expect(await orders(victim.userId)).toBe(1);
+    expect((await bound(victim.userId)).token).toMatch(/^shpat_/);
+  });
+
+  it('registers at APP_URL’s address whatever Host a caller sends', async () => {
+    const m = await createMerchant('host');
+    const shop = uniqueShop('host');
+    await install(m, shop);
+    // The merchant's own client, not a browser: it may send any Host and a matching Origin.
+    const forged = { host: 'evil.example', origin: 'http://evil.example', 'x-forwarded-host': 'evil.example' };
+    const ids = shopify.subscriptions(shop).map((x) => x.id);
+    await db()`delete from public.shopify_webhook_subscriptions where user_id = ${m.userId}`;
+    const ok = await call(repairRoute, '/api/settings/shopify/webhooks', { cookie: m.cookie, body: {}, headers: forged });
+    expect(ok.status).toBe(200);
+    expect(shopify.subscriptions(shop).map((x) => x.id)).toEqual(ids);
+    expect(shopify.subscriptions(shop).every((x) => x.uri === ADDRESS)).toBe(true);
+    // The launch and the callback send the browser to our own pages by path, never to a Host.
+    const back = await call(callbackRoute, '/api/shopify/callback?shop=x', { cookie: m.cookie, headers: forged });
+    expect(back.headers.get('location')).toBe('/dashboard/settings?shopify=invalid#shopify');
   });
 
   it('keeps the manual address for stores without the app', async () => {

@@ -1,4 +1,3 @@
-import { publicUrl } from '@/lib/api/urls';
 import { getMerchant } from '@/lib/auth';
 import { applyCookies, cookieJarFromRequest } from '@/lib/auth/cookies';
 import { AppError } from '@/lib/errors';
@@ -21,7 +20,8 @@ export async function GET(req: Request): Promise<Response> {
       outcome = 'failed';
     }
   }
-  const headers = new Headers({ location: publicUrl(req, `/dashboard/settings?shopify=${outcome}#shopify`), 'cache-control': 'no-store' });
+  // Settings by path: the browser resolves it against the address it used.
+  const headers = new Headers({ location: `/dashboard/settings?shopify=${outcome}#shopify`, 'cache-control': 'no-store' });
   for (const c of clearStateCookies()) headers.append('set-cookie', c);
   return applyCookies(new Response(null, { status: 303, headers }), cookies);
 }

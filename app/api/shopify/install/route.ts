@@ -1,5 +1,4 @@
 import { errorResponse, withMerchant } from '@/lib/api/handler';
-import { publicUrl } from '@/lib/api/urls';
 import { getMerchant } from '@/lib/auth';
 import { applyCookies, cookieJarFromRequest } from '@/lib/auth/cookies';
 import { withSystem } from '@/lib/db';
@@ -31,7 +30,8 @@ export const POST = withMerchant({ body: installStartSchema }, async ({ tx, merc
 // the store filled in. A refusal lands on Settings saying why.
 export async function GET(req: Request): Promise<Response> {
   const cookies = cookieJarFromRequest(req);
-  const settings = (query: string) => publicUrl(req, `/dashboard/settings?${query}#shopify`);
+  // Our own pages by path: the browser resolves them against the address it used.
+  const settings = (query: string) => `/dashboard/settings?${query}#shopify`;
   try {
     const shop = await verifiedLaunch(req);
     if (!shop) return redirect(settings('shopify=invalid'));
@@ -39,7 +39,7 @@ export async function GET(req: Request): Promise<Response> {
     const prefill = `shopify_shop=${encodeURIComponent(shop)}`;
     if (!merchant) {
       const next = `/dashboard/settings?${prefill}#shopify`;
-      return applyCookies(redirect(publicUrl(req, `/login?next=${encodeURIComponent(next)}`)), cookies);
+      return applyCookies(redirect(`/login?next=${encodeURIComponent(next)}`), cookies);
     }
     const start = await withSystem((tx) => beginInstall(tx, merchant.userId, shop, req));
     if (start.outcome !== 'started') return applyCookies(redirect(settings(`shopify=${start.outcome}&${prefill}`)), cookies);

@@ -1,12 +1,12 @@
-import { withMerchant } from '@/lib/api/handler';
+import { withMerchantCall } from '@/lib/api/handler';
 import { publicUrl } from '@/lib/api/urls';
+import { withTenant } from '@/lib/db';
 import { getIntegrations } from '@/lib/settings/integrations';
-import { APP_WEBHOOK_PATH } from '@/lib/shopify/install';
 import { registerWebhooks } from '@/lib/shopify/webhooks';
 
 // POST /api/settings/shopify/webhooks ("Repair"): ask the shop what is registered and create
-// every topic the app needs that is missing -> {problems, integrations}.
-export const POST = withMerchant({}, async ({ tx, merchant, req }) => {
-  const { problems } = await registerWebhooks(tx, merchant.userId, publicUrl(req, APP_WEBHOOK_PATH));
-  return { problems, integrations: await getIntegrations(tx, merchant.userId, (path) => publicUrl(req, path)) };
+// every topic the app needs that is missing, at the app's address -> {problems, integrations}.
+export const POST = withMerchantCall({}, async ({ merchant, req }) => {
+  const { problems } = await registerWebhooks(merchant.userId);
+  return { problems, integrations: await withTenant(merchant.userId, (tx) => getIntegrations(tx, merchant.userId, (path) => publicUrl(req, path))) };
 });
