@@ -74,19 +74,27 @@ export async function authenticateShopifyWebhook(
   return { userId: row.userId, topic, deliveryId, shop: domain.data };
 }
 
-/** A delivery to the app's address for a shop no account holds (never installed, or freed). */
-export interface UnboundSender {
-  unbound: true;
+/** Topics about a store's shoppers' data: every account that holds the store's data gets them. */
+export const PRIVACY_TOPICS: readonly string[] = [DATA_REQUEST_TOPIC, REDACT_TOPIC, SHOP_REDACT_TOPIC];
+
+/** A delivery to the app's address, with the merchants it is for (none: the store is no account's). */
+export interface AppDelivery {
   shop: string;
+  topic: string;
+  deliveryId: string;
+  userIds: string[];
 }
 
 /**
- * Who sent a delivery to the app's own address (`/api/webhooks/shopify`, registered by the app
- * for every installed shop): signed with the app's secret (SHOPIFY_API_SECRET), and routed to the
- * one merchant the shop was bound to by OAuth, which proved the shop is theirs. A shop header
- * cannot be borrowed: the app's secret signs for every shop, but a shop is bound to one account.
+ * Who a delivery to the app's own address (`/api/webhooks/shopify`, registered by the app for
+ * every installed shop) is for: signed with the app's secret (SHOPIFY_API_SECRET), and routed
+ * by the bindings OAuth made, which proved the shop is theirs. Orders, refunds and the
+ * uninstall go to the one account the store is installed in; privacy requests to every
+ * account holding the store's data (one whose binding was uninstalled or disconnected too).
+ * A shop header cannot be borrowed: the app's secret signs for every shop, but a shop is
+ * bound by OAuth, and the erasing topics must name the same shop in their signed body.
  */
-export async function authenticateAppWebhook(tx: Tx, req: Request, rawBody: string): Promise<ShopifySender | UnboundSender> {
+export async function authenticateAppWebhook(tx: Tx, req: Request, rawBody: string): Promise<AppDelivery> {
   const secret = env().SHOPIFY_API_SECRET;
   const hmac = req.headers.get('x-shopify-hmac-sha256');
   const topic = req.headers.get('x-shopify-topic');
@@ -94,8 +102,11 @@ export async function authenticateAppWebhook(tx: Tx, req: Request, rawBody: stri
   const domain = shopDomainSchema.safeParse(req.headers.get('x-shopify-shop-domain') ?? '');
   if (!secret || !hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
   if (!verifyShopifyHmac(rawBody, hmac, secret)) throw invalid();
-  const [row] = await tx<{ userId: string }[]>`select user_id from public.shopify_installs where shop = ${domain.data}`;
-  return row ? { userId: row.userId, topic, deliveryId, shop: domain.data } : { unbound: true, shop: domain.data };
+  const rows = await tx<{ userId: string }[]>`
+    select user_id from public.shopify_installs
+     where shop = ${domain.data} and (uninstalled_at is null or ${PRIVACY_TOPICS.includes(topic)})
+     order by installed_at`;
+  return { shop: domain.data, topic, deliveryId, userIds: rows.map((r) => r.userId) };
 }
 
 /**
@@ -196,6 +207,9 @@ export type ShopifyRefund = z.infer<typeof shopifyRefundSchema>;
  */
 export const shopifyCustomerRequestSchema = z.object({
   shop_domain: z.string().max(255),
+  // A data request names its request (and orders_requested), an erasure its orders_to_redact:
+  // which one a body is, is checked against the topic (the topic header is not signed).
+  data_request: z.object({ id: shopId }).optional(),
   customer: z.object({ id: shopId.nullish(), email: z.string().max(254).nullish(), phone: z.string().max(64).nullish() }),
   orders_requested: z.array(shopId).max(10_000).optional(),
   orders_to_redact: z.array(shopId).max(10_000).optional(),
@@ -253,12 +267,13 @@ type DeliveryResult = { status: 'processed' | 'ignored' | 'duplicate'; detail?: 
  * body (shop_domain; app/uninstalled's myshopify_domain, when set); a mismatch is refused as
  * unsigned.
  */
-function assertSameShop(named: string | null | undefined, sender: ShopifySender): void {
-  if (named == null) return;
+function assertSameShop(named: string, sender: ShopifySender): void {
   if (named.trim().toLowerCase() !== sender.shop) throw invalid();
 }
-const shopRedactSchema = z.object({ shop_domain: z.string().max(255) });
-const appUninstalledSchema = z.object({ myshopify_domain: z.string().max(255).nullish() });
+/** shop/redact's body is the shop alone: a body about a customer is not one. */
+const shopRedactSchema = z.object({ shop_domain: z.string().max(255), customer: z.never().optional() });
+/** app/uninstalled's body is the shop object. */
+const appUninstalledSchema = z.object({ id: shopId, myshopify_domain: z.string().max(255) });
 
 /**
  * Apply one webhook delivery exactly once: the delivery id goes into the inbox in the same
@@ -302,6 +317,10 @@ export async function processShopifyDelivery(tx: Tx, sender: ShopifySender, payl
   if (sender.topic === DATA_REQUEST_TOPIC || sender.topic === REDACT_TOPIC) {
     const request = shopifyCustomerRequestSchema.parse(payload);
     assertSameShop(request.shop_domain, sender);
+    const isRedact = sender.topic === REDACT_TOPIC;
+    if (isRedact ? request.orders_to_redact === undefined || request.data_request !== undefined : request.orders_to_redact !== undefined) {
+      throw invalid();
+    }
     const shopper = toShopper(request);
     // The inbox names no shopper: the shop's customer id is theirs.
     if (!(await record('applied', null))) return { status: 'duplicate' };

@@ -6,8 +6,8 @@ export const INSTALL_MESSAGES = {
   connected: 'Your store is connected. New orders, refunds and cancellations now arrive by themselves.',
   shop_taken:
     'This store is connected to another Haven Hub account. To free it, uninstall the app from the store’s Shopify admin, ' +
-    'or disconnect the store in that account’s Settings, then connect it here.',
-  account_has_shop: 'This account is connected to another store. Disconnect it below first: one account holds one store.',
+    'or disconnect the store in that account’s Settings; then connect it here.',
+  account_has_shop: 'This account holds another store’s data, and one account holds one store. Connect this store from a new account.',
   invalid: 'That install link was not valid or has been used. Start again with “Connect Shopify”.',
   scopes: 'Shopify did not grant every permission the app needs (reading orders and customers). Connect again and approve them all.',
   failed: 'Shopify did not complete the install. Try again in a minute.',

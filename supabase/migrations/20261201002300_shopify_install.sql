@@ -1,7 +1,10 @@
 -- Installing the app from Shopify (OAuth, authorization code grant; docs/shopify-install.md).
 -- Shopify proves which shop an account owns: the shop it bound is how the app's deliveries
 -- (one address, signed with the app's secret) find their merchant, so no claimant can crowd an
--- owner out. One shop, one account; one account, one shop.
+-- owner out. A store is installed in at most one account at a time; an account holds one store,
+-- ever (its data is that store's). A binding that was uninstalled or disconnected stays, marked,
+-- while its account holds the store's data: the store's privacy requests reach every account
+-- that holds its data, its orders only the account it is installed in.
 
 -- The shop's offline Admin API token, encrypted by the server like every other secret.
 alter table public.merchant_credentials drop constraint merchant_credentials_provider_check;
@@ -14,11 +17,13 @@ create table public.shopify_installs (
   -- What the merchant granted, as Shopify answered (comma separated).
   scopes text not null check (length(scopes) <= 2000),
   installed_at timestamptz not null default now(),
-  -- app/uninstalled: the token is gone, the data stays until shop/redact (48 hours later).
-  uninstalled_at timestamptz,
-  -- The one global key: a shop's deliveries route to exactly one merchant.
-  constraint shopify_installs_shop_key unique (shop)
+  -- app/uninstalled or a disconnect: the token is gone, the data stays until shop/redact.
+  uninstalled_at timestamptz
 );
+-- The one global key: a store's orders route to exactly one merchant, the one it is installed in.
+create unique index shopify_installs_installed_shop_key on public.shopify_installs (shop) where uninstalled_at is null;
+-- Every account that holds a store's data, for its privacy requests.
+create index shopify_installs_shop_idx on public.shopify_installs (shop);
 
 -- The webhooks the app registered in the shop (webhookSubscriptionCreate), as last confirmed.
 create table public.shopify_webhook_subscriptions (
@@ -50,25 +55,23 @@ create policy shopify_webhook_subscriptions_owner on public.shopify_webhook_subs
 revoke all on public.shopify_installs, public.shopify_webhook_subscriptions from anon, authenticated;
 grant select on public.shopify_installs, public.shopify_webhook_subscriptions to authenticated;
 
--- Start an install: refuse a shop another account holds installed ('shop_taken'), or a second
--- shop while this account's is installed ('account_has_shop'); the callback checks again under
--- the row lock and the unique key, this is the early answer. Otherwise the state is kept ('started'); expired ones of this merchant go.
+-- Start an install: refuse a store installed in another account ('shop_taken'), or a store
+-- other than the one this account holds ('account_has_shop'); the callback checks again under
+-- the row lock and the unique key, this is the early answer. Otherwise the state is kept
+-- ('started'); expired ones of this merchant go.
 create or replace function private.shopify_install_begin(p_user_id uuid, p_shop text, p_state_hash text)
 returns text
 language plpgsql
 volatile
 set search_path = ''
 as $$
-declare
-  v_mine text;
 begin
+  if exists (select 1 from public.shopify_installs i where i.user_id = p_user_id and i.shop <> p_shop) then
+    return 'account_has_shop';
+  end if;
   if exists (select 1 from public.shopify_installs i
               where i.shop = p_shop and i.user_id <> p_user_id and i.uninstalled_at is null) then
     return 'shop_taken';
-  end if;
-  select i.shop into v_mine from public.shopify_installs i where i.user_id = p_user_id and i.uninstalled_at is null;
-  if v_mine is not null and v_mine <> p_shop then
-    return 'account_has_shop';
   end if;
   delete from private.shopify_oauth_states s where s.user_id = p_user_id and s.expires_at <= now();
   insert into private.shopify_oauth_states (user_id, state_hash, shop, expires_at)
@@ -93,13 +96,12 @@ as $$
 $$;
 
 -- Bind the shop to the merchant with its token (encrypted by the caller, bound to merchant and
--- provider). A store another account holds is refused ('shop_taken'), unless that binding
--- is uninstalled or disconnected: then this fresh OAuth, which proved control of the store
--- now, takes it (the other account keeps its data and is told in its activity log). Two
--- accounts binding at once: the row lock, then the unique key on shop, let one win; the
--- other gets 'shop_taken' and nothing is written. Reinstalling the same shop refreshes scopes
--- and token ('installed'); another shop for an account whose store is installed is refused
--- ('account_has_shop'), for one whose store was uninstalled or disconnected it replaces it.
+-- provider). Refused, with nothing written: a store other than the one this account holds
+-- ('account_has_shop'), or a store installed in another account ('shop_taken'); two accounts
+-- binding at once, the unique key on installed stores lets one win. A store whose other
+-- bindings are all uninstalled or disconnected is this fresh OAuth's (it proved control of the
+-- store now); those accounts keep their data, still receive the store's privacy requests, and
+-- are told. Reinstalling refreshes scopes and token ('installed').
 create or replace function private.shopify_install_bind(
   p_user_id uuid, p_shop text, p_scopes text, p_token_ciphertext text, p_token_last4 text)
 returns text
@@ -108,46 +110,36 @@ volatile
 set search_path = ''
 as $$
 declare
-  v_holder uuid;
-  v_gone timestamptz;
-  v_bound boolean;
+  v_mine text;
+  r record;
 begin
-  select i.user_id, i.uninstalled_at into v_holder, v_gone
-    from public.shopify_installs i where i.shop = p_shop
-    for update;
-  if found and v_holder <> p_user_id then
-    if v_gone is null then
-      return 'shop_taken';
-    end if;
-    delete from public.shopify_installs i where i.user_id = v_holder;
-    perform public.log_activity(v_holder, 'shopify.taken_over', 'settings', null, jsonb_build_object('shop', p_shop));
+  select i.shop into v_mine from public.shopify_installs i where i.user_id = p_user_id for update;
+  if v_mine is not null and v_mine <> p_shop then
+    return 'account_has_shop';
   end if;
   begin
     insert into public.shopify_installs as i (user_id, shop, scopes)
     values (p_user_id, p_shop, p_scopes)
-    on conflict (user_id) do update
-      set shop = excluded.shop, scopes = excluded.scopes, installed_at = now(), uninstalled_at = null
-      where i.shop = excluded.shop or i.uninstalled_at is not null
-    returning true into v_bound;
+    on conflict (user_id) do update set scopes = excluded.scopes, installed_at = now(), uninstalled_at = null;
   exception when unique_violation then
     return 'shop_taken';
   end;
-  if v_bound is null then
-    return 'account_has_shop';
-  end if;
   insert into public.merchant_credentials (user_id, provider, ciphertext, last4)
   values (p_user_id, 'shopify_admin', p_token_ciphertext, p_token_last4)
   on conflict (user_id, provider) do update set ciphertext = excluded.ciphertext, last4 = excluded.last4;
   -- The shop OAuth proved is the merchant's shop (referral links and gift pages name it).
   update public.merchant_settings s set shop_domain = p_shop where s.user_id = p_user_id and s.shop_domain is distinct from p_shop;
   perform public.log_activity(p_user_id, 'shopify.installed', 'settings', null, jsonb_build_object('shop', p_shop, 'scopes', p_scopes));
+  for r in select i.user_id from public.shopify_installs i where i.shop = p_shop and i.user_id <> p_user_id loop
+    perform public.log_activity(r.user_id, 'shopify.installed_elsewhere', 'settings', null, jsonb_build_object('shop', p_shop));
+  end loop;
   return 'installed';
 end;
 $$;
 
 -- app/uninstalled (and shop/redact, which implies it): the token and the subscriptions' record
--- go, the binding stays (it routes the shop/redact that follows) and says when; another account
--- may now install the store. Data is kept.
+-- go, the binding stays, marked (it routes the store's privacy requests, the shop/redact that
+-- follows among them); another account may now install the store. Data is kept.
 -- Returns whether anything changed, so a repeat is a no-op.
 create or replace function private.shopify_uninstalled(p_user_id uuid)
 returns boolean
@@ -172,8 +164,8 @@ $$;
 
 -- The merchant disconnects the store in Settings: as an uninstall (token and subscriptions'
 -- record go; the caller deleted the subscriptions in the store first), and the store may now
--- be installed by another account. Until then the binding stays, so the store's privacy
--- requests (customers/redact, shop/redact) still reach the account that holds its data.
+-- be installed in another account. The binding stays, marked, so the store's privacy requests
+-- (customers/*, shop/redact) still reach this account, which holds its data.
 create or replace function private.shopify_disconnect(p_user_id uuid)
 returns boolean
 language plpgsql

@@ -248,13 +248,59 @@ describe('one store, one account', () => {
     const [req] = await db()<{ n: number }[]>`select count(*)::int as n from public.shopper_requests where user_id = ${a.userId}`;
     expect(req?.n).toBe(1);
 
-    // And the store is free: B's fresh OAuth takes it, and A is told.
+    // And the store is free: B's fresh OAuth installs it, and A is told; A's binding stays, marked.
     await install(b, shop);
     expect((await bound(b.userId)).install?.shop).toBe(shop);
-    expect((await bound(a.userId)).install).toBeNull();
+    expect((await bound(a.userId)).install).toMatchObject({ shop });
+    expect((await bound(a.userId)).install?.uninstalledAt).not.toBeNull();
     const [told] = await db()<{ n: number }[]>`
-      select count(*)::int as n from public.activity_log where user_id = ${a.userId} and action = 'shopify.taken_over'`;
+      select count(*)::int as n from public.activity_log where user_id = ${a.userId} and action = 'shopify.installed_elsewhere'`;
     expect(told?.n).toBe(1);
+    // Orders go to the account the store is installed in; privacy requests to both that hold its data.
+    const send = (body: unknown, topic?: string) => {
+      const d = shopifyWebhook(body, { secret: APP.apiSecret, shop, topic });
+      return call<Record<string, unknown>>(appWebhookRoute, '/api/webhooks/shopify', { rawBody: d.rawBody, headers: d.headers, noOrigin: true });
+    };
+    expect((await send(shopifyOrder(9501, 'hal@example.com', '12.00'))).status).toBe(200);
+    const orderCount = async (userId: string) => (await db()<{ n: number }[]>`select count(*)::int as n from public.orders where user_id = ${userId}`)[0]?.n;
+    expect([await orderCount(a.userId), await orderCount(b.userId)]).toEqual([0, 1]);
+    expect((await send(request, 'customers/data_request')).status).toBe(200);
+    const requests = async (userId: string) =>
+      (await db()<{ n: number }[]>`select count(*)::int as n from public.shopper_requests where user_id = ${userId}`)[0]?.n;
+    expect([await requests(a.userId), await requests(b.userId)]).toEqual([2, 1]);
+    // A, holding the store's data, cannot take on another store (its data would mix); nothing of B's changes.
+    const elsewhere = await call(installRoute, '/api/shopify/install', { cookie: a.cookie, body: { shop: uniqueShop('fresh') } });
+    expect(elsewhere.status).toBe(409);
+    const [r] = await db()<{ outcome: string }[]>`
+      select private.shopify_install_bind(${a.userId}, ${uniqueShop('fresh')}, 'read_orders', 'v1.x', 'abcd') as outcome`;
+    expect(r?.outcome).toBe('account_has_shop');
+    expect((await bound(b.userId)).install).toMatchObject({ shop, uninstalledAt: null });
+    // shop/redact deletes the store's data in every account that holds it.
+    const redact = readFileSync(new URL('../fixtures/shopify/shop-redact.json', import.meta.url), 'utf8').replace('{shop}', shop.replace('.myshopify.com', ''));
+    expect((await send(redact, 'shop/redact')).status).toBe(200);
+    expect([await orderCount(b.userId), await requests(a.userId), await requests(b.userId)]).toEqual([0, 0, 0]);
+    expect([(await bound(a.userId)).install, (await bound(b.userId)).install]).toEqual([null, null]);
+  });
+
+  it('lets one of two accounts install a store both find free, at once', async () => {
+    const shop = uniqueShop('retake');
+    const first = await createMerchant('retake-first');
+    await install(first, shop);
+    await call(disconnectRoute, '/api/settings/shopify', { method: 'DELETE', cookie: first.cookie });
+    const merchants = [await createMerchant('retake-a'), await createMerchant('retake-b')];
+    const pools = openRacePools(merchants.length);
+    try {
+      const results = await raceOn(pools, merchants.length, async (tx, i) => {
+        const [r] = await tx<{ outcome: string }[]>`
+          select private.shopify_install_bind(${merchants[i]?.userId ?? ''}, ${shop}, 'read_orders,read_customers', 'v1.x', 'abcd') as outcome`;
+        return r?.outcome;
+      });
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'error')).sort()).toEqual(['installed', 'shop_taken']);
+      const [n] = await db()<{ n: number }[]>`select count(*)::int as n from public.shopify_installs where shop = ${shop} and uninstalled_at is null`;
+      expect(n?.n).toBe(1);
+    } finally {
+      await closeRacePools(pools);
+    }
   });
 
   it('lets exactly one of three accounts bind a store when they bind at once', async () => {
@@ -323,12 +369,16 @@ describe('the app\u2019s webhooks', () => {
     await appDelivery(shopifyOrder(9201, 'dee@example.com', '55.00'), { shop });
     await appDelivery(shopifyOrder(9202, 'eve@example.com', '65.00'), { shop: otherShop });
 
-    const uninstalled = readFileSync(new URL('../fixtures/shopify/app-uninstalled.json', import.meta.url), 'utf8');
+    // Shopify's sample leaves myshopify_domain null; a real delivery names the store, as the app requires.
+    const uninstalled = readFileSync(new URL('../fixtures/shopify/app-uninstalled.json', import.meta.url), 'utf8')
+      .replace('"myshopify_domain": null', `"myshopify_domain": "${shop}"`);
     const deliveryId = randomUUID();
     shopify.revoke(shop);
     const r = await appDelivery(uninstalled, { shop, topic: 'app/uninstalled', deliveryId });
     expect(r.status).toBe(200);
-    expect((await appDelivery(uninstalled, { shop, topic: 'app/uninstalled', deliveryId })).body.status).toBe('duplicate');
+    // A repeat finds the store installed nowhere: acknowledged, nothing changes.
+    const repeat = await appDelivery(uninstalled, { shop, topic: 'app/uninstalled', deliveryId });
+    expect([repeat.status, repeat.body.status]).toEqual([200, 'ignored']);
     const b = await bound(m.userId);
     expect(b.token).toBeNull();
     expect(b.install?.uninstalledAt).not.toBeNull();
@@ -393,6 +443,14 @@ describe('the app\u2019s webhooks', () => {
     }
     const uninstall = JSON.stringify({ id: 1, myshopify_domain: attackerShop });
     expect((await appDelivery(uninstall, { shop: victimShop, topic: 'app/uninstalled' })).status).toBe(401);
+    // Nor is a body of another topic believed as an erasing one (the topic header is not signed either).
+    const victimFixture = (name: string) => fixture(name, victimShop);
+    expect((await appDelivery(shopifyOrder(9402, 'ivy@example.com', '5.00'), { shop: victimShop, topic: 'app/uninstalled' })).status).toBe(400);
+    expect((await appDelivery(victimFixture('customers-redact.json'), { shop: victimShop, topic: 'shop/redact' })).status).toBe(400);
+    expect((await appDelivery(victimFixture('customers-data-request.json'), { shop: victimShop, topic: 'customers/redact' })).status).toBe(401);
+    expect((await appDelivery(victimFixture('customers-redact.json'), { shop: victimShop, topic: 'customers/data_request' })).status).toBe(401);
+    const [noRequests] = await db()<{ n: number }[]>`select count(*)::int as n from public.shopper_requests where user_id = ${victim.userId}`;
+    expect(noRequests?.n).toBe(0);
     expect(await orders(victim.userId)).toBe(1);
     expect((await bound(victim.userId)).token).toMatch(/^shpat_/);
   });
