@@ -82,7 +82,8 @@ export interface AppDelivery {
   shop: string;
   topic: string;
   deliveryId: string;
-  userIds: string[];
+  /** The account the store is installed in first (if any), then those holding its data from before. */
+  accounts: { userId: string; installed: boolean }[];
 }
 
 /**
@@ -102,11 +103,28 @@ export async function authenticateAppWebhook(tx: Tx, req: Request, rawBody: stri
   const domain = shopDomainSchema.safeParse(req.headers.get('x-shopify-shop-domain') ?? '');
   if (!secret || !hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
   if (!verifyShopifyHmac(rawBody, hmac, secret)) throw invalid();
-  const rows = await tx<{ userId: string }[]>`
-    select user_id from public.shopify_installs
+  const accounts = await tx<{ userId: string; installed: boolean }[]>`
+    select user_id, uninstalled_at is null as installed from public.shopify_installs
      where shop = ${domain.data} and (uninstalled_at is null or ${PRIVACY_TOPICS.includes(topic)})
-     order by installed_at`;
-  return { shop: domain.data, topic, deliveryId, userIds: rows.map((r) => r.userId) };
+     order by uninstalled_at is null desc, installed_at`;
+  return { shop: domain.data, topic, deliveryId, accounts };
+}
+
+/**
+ * Whether an account holds anything of this shopper: a customer by email or shop id, or one of
+ * the orders named. A customer's privacy request goes to an account the store is no longer
+ * installed in only if so: an account that held the store once learns nothing of shoppers it
+ * never had.
+ */
+export async function holdsShopper(tx: Tx, userId: string, payload: unknown): Promise<boolean> {
+  const shopper = toShopper(shopifyCustomerRequestSchema.parse(payload));
+  const [row] = await tx<{ held: boolean }[]>`
+    select exists (select 1 from public.customers c
+                    where c.user_id = ${userId}
+                      and (c.email = public.normalize_email(${shopper.email}) or c.shopify_customer_id = ${shopper.shopCustomerId}))
+        or exists (select 1 from public.orders o
+                    where o.user_id = ${userId} and o.shop_order_id = any(${shopper.shopOrderIds}::text[])) as held`;
+  return row?.held ?? false;
 }
 
 /**

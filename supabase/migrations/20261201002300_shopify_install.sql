@@ -55,6 +55,20 @@ create policy shopify_webhook_subscriptions_owner on public.shopify_webhook_subs
 revoke all on public.shopify_installs, public.shopify_webhook_subscriptions from anon, authenticated;
 grant select on public.shopify_installs, public.shopify_webhook_subscriptions to authenticated;
 
+-- Whether the account holds another store's data: bound to another store through the app, or
+-- with orders received by hand for another store's domain. Its data would mix two stores'
+-- (and the other's shop/redact would erase this one's), so it cannot take on this store.
+create or replace function private.shopify_holds_other_shop(p_user_id uuid, p_shop text)
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select exists (select 1 from public.shopify_installs i where i.user_id = p_user_id and i.shop <> p_shop)
+      or (exists (select 1 from public.merchant_settings s where s.user_id = p_user_id and s.shop_domain <> p_shop)
+          and exists (select 1 from public.orders o where o.user_id = p_user_id));
+$$;
+
 -- Start an install: refuse a store installed in another account ('shop_taken'), or a store
 -- other than the one this account holds ('account_has_shop'); the callback checks again under
 -- the row lock and the unique key, this is the early answer. Otherwise the state is kept
@@ -66,7 +80,7 @@ volatile
 set search_path = ''
 as $$
 begin
-  if exists (select 1 from public.shopify_installs i where i.user_id = p_user_id and i.shop <> p_shop) then
+  if private.shopify_holds_other_shop(p_user_id, p_shop) then
     return 'account_has_shop';
   end if;
   if exists (select 1 from public.shopify_installs i
@@ -110,20 +124,26 @@ volatile
 set search_path = ''
 as $$
 declare
-  v_mine text;
+  v_bound boolean;
   r record;
 begin
-  select i.shop into v_mine from public.shopify_installs i where i.user_id = p_user_id for update;
-  if v_mine is not null and v_mine <> p_shop then
+  if private.shopify_holds_other_shop(p_user_id, p_shop) then
     return 'account_has_shop';
   end if;
   begin
+    -- The account's row, new or existing, for this store only: two callbacks of one account
+    -- for two stores at once meet on its primary key, and the second finds the other store.
     insert into public.shopify_installs as i (user_id, shop, scopes)
     values (p_user_id, p_shop, p_scopes)
-    on conflict (user_id) do update set scopes = excluded.scopes, installed_at = now(), uninstalled_at = null;
+    on conflict (user_id) do update set scopes = excluded.scopes, installed_at = now(), uninstalled_at = null
+      where i.shop = excluded.shop
+    returning true into v_bound;
   exception when unique_violation then
     return 'shop_taken';
   end;
+  if v_bound is null then
+    return 'account_has_shop';
+  end if;
   insert into public.merchant_credentials (user_id, provider, ciphertext, last4)
   values (p_user_id, 'shopify_admin', p_token_ciphertext, p_token_last4)
   on conflict (user_id, provider) do update set ciphertext = excluded.ciphertext, last4 = excluded.last4;
@@ -188,6 +208,6 @@ begin
 end;
 $$;
 
-revoke all on function private.shopify_install_begin(uuid, text, text), private.shopify_take_state(uuid, text, text),
+revoke all on function private.shopify_holds_other_shop(uuid, text), private.shopify_install_begin(uuid, text, text), private.shopify_take_state(uuid, text, text),
   private.shopify_install_bind(uuid, text, text, text, text), private.shopify_uninstalled(uuid),
   private.shopify_disconnect(uuid) from public;

@@ -14,6 +14,7 @@ import type { IntegrationsView } from '@/lib/settings/schemas';
 import { call, cookieHeader, ORIGIN } from '@/tests/helpers/http';
 import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
 import { closeRacePools, openRacePools, raceOn } from '@/tests/helpers/race';
+import { applyOrder } from '@/tests/helpers/journey';
 import { connectShop, deliver, shopifyOrder, shopifyWebhook } from '@/tests/helpers/shopify';
 import { clearStandInEnv, installApp, signShopifyQuery, startShopifyStandIn, TEST_APP, useStandInEnv, type ShopifyStandIn } from '@/tests/helpers/shopify-stand-in';
 
@@ -243,6 +244,8 @@ describe('one store, one account', () => {
     expect((await bound(a.userId)).token).toBeNull();
     const request = readFileSync(new URL('../fixtures/shopify/customers-data-request.json', import.meta.url), 'utf8')
       .replace('{shop}', shop.replace('.myshopify.com', ''));
+    // John, the request's shopper, bought from the store while it was A's.
+    await applyOrder(a.userId, { shopOrderId: '299938', email: 'john@example.com', total: 20, orderedAt: new Date(), shopCustomerId: '191167' });
     const w = shopifyWebhook(request, { secret: APP.apiSecret, shop, topic: 'customers/data_request' });
     expect((await call(appWebhookRoute, '/api/webhooks/shopify', { rawBody: w.rawBody, headers: w.headers, noOrigin: true })).status).toBe(200);
     const [req] = await db()<{ n: number }[]>`select count(*)::int as n from public.shopper_requests where user_id = ${a.userId}`;
@@ -263,11 +266,17 @@ describe('one store, one account', () => {
     };
     expect((await send(shopifyOrder(9501, 'hal@example.com', '12.00'))).status).toBe(200);
     const orderCount = async (userId: string) => (await db()<{ n: number }[]>`select count(*)::int as n from public.orders where user_id = ${userId}`)[0]?.n;
-    expect([await orderCount(a.userId), await orderCount(b.userId)]).toEqual([0, 1]);
-    expect((await send(request, 'customers/data_request')).status).toBe(200);
+    // (A's one order is John's, from before.)
+    expect([await orderCount(a.userId), await orderCount(b.userId)]).toEqual([1, 1]);
     const requests = async (userId: string) =>
       (await db()<{ n: number }[]>`select count(*)::int as n from public.shopper_requests where user_id = ${userId}`)[0]?.n;
+    // John's request reaches A, which holds him from before, and B, where the store is installed.
+    expect((await send(request, 'customers/data_request')).status).toBe(200);
     expect([await requests(a.userId), await requests(b.userId)]).toEqual([2, 1]);
+    // Another shopper, whom A never had: only B records the request (A learns nothing of them).
+    const stranger = request.replace('john@example.com', 'kim@example.com').replace('191167', '191168').replace(/299938|280263|220458/g, '1');
+    expect((await send(stranger, 'customers/data_request')).status).toBe(200);
+    expect([await requests(a.userId), await requests(b.userId)]).toEqual([2, 2]);
     // A, holding the store's data, cannot take on another store (its data would mix); nothing of B's changes.
     const elsewhere = await call(installRoute, '/api/shopify/install', { cookie: a.cookie, body: { shop: uniqueShop('fresh') } });
     expect(elsewhere.status).toBe(409);
@@ -278,8 +287,70 @@ describe('one store, one account', () => {
     // shop/redact deletes the store's data in every account that holds it.
     const redact = readFileSync(new URL('../fixtures/shopify/shop-redact.json', import.meta.url), 'utf8').replace('{shop}', shop.replace('.myshopify.com', ''));
     expect((await send(redact, 'shop/redact')).status).toBe(200);
-    expect([await orderCount(b.userId), await requests(a.userId), await requests(b.userId)]).toEqual([0, 0, 0]);
+    expect([await orderCount(a.userId), await orderCount(b.userId), await requests(a.userId), await requests(b.userId)]).toEqual([0, 0, 0, 0]);
     expect([(await bound(a.userId)).install, (await bound(b.userId)).install]).toEqual([null, null]);
+  });
+
+  it('binds one store to an account whose two installs finish at once', async () => {
+    const m = await createMerchant('twice');
+    const shops = [uniqueShop('twice-a'), uniqueShop('twice-b')];
+    const pools = openRacePools(2);
+    try {
+      const results = await raceOn(pools, 2, async (tx, i) => {
+        const [r] = await tx<{ outcome: string }[]>`
+          select private.shopify_install_bind(${m.userId}, ${shops[i] ?? ''}, 'read_orders', 'v1.x', 'abcd') as outcome`;
+        return r?.outcome;
+      });
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'error')).sort()).toEqual(['account_has_shop', 'installed']);
+      const [row] = await db()<{ shop: string; domain: string }[]>`
+        select i.shop, s.shop_domain as domain from public.shopify_installs i join public.merchant_settings s using (user_id) where i.user_id = ${m.userId}`;
+      expect(row?.shop).toBe(row?.domain);
+    } finally {
+      await closeRacePools(pools);
+    }
+  });
+
+  it('refuses a store for an account that received another store’s orders by hand', async () => {
+    const m = await createMerchant('manual-first');
+    const manualShop = uniqueShop('manual-first');
+    const secret = 'shpss_manual_first_0123456789ab';
+    const address = await connectShop(m, manualShop, secret);
+    expect((await deliver(address, shopifyWebhook(shopifyOrder(9601, 'jo@example.com', '9.00'), { secret, shop: manualShop }))).status).toBe(200);
+    const res = await call<{ error: string }>(installRoute, '/api/shopify/install', { cookie: m.cookie, body: { shop: uniqueShop('other') } });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatch(/holds another store/);
+    // Its own store it may install.
+    expect((await installApp(shopify, m, manualShop)).outcome).toBe('connected');
+  });
+
+  it('keeps what one account took of a delivery when another account fails it, and asks Shopify to send it again', async () => {
+    const shop = uniqueShop('fanout');
+    const before = await createMerchant('fanout-before');
+    const now = await createMerchant('fanout-now');
+    await install(before, shop);
+    await applyOrder(before.userId, { shopOrderId: '299938', email: 'john@example.com', total: 20, orderedAt: new Date(), shopCustomerId: '191167' });
+    await call(disconnectRoute, '/api/settings/shopify', { method: 'DELETE', cookie: before.cookie });
+    await install(now, shop);
+    const request = readFileSync(new URL('../fixtures/shopify/customers-data-request.json', import.meta.url), 'utf8').replace('{shop}', shop.replace('.myshopify.com', ''));
+    // The account that held the store before cannot take requests (a fault of its own, stood in by a trigger).
+    await db().unsafe(`
+      create function pg_temp.refuse() returns trigger language plpgsql as $$ begin raise exception 'broken account'; end $$;
+      create trigger refuse_before before insert on public.shopper_requests for each row
+        when (new.user_id = '${before.userId}') execute function pg_temp.refuse()`);
+    const deliveryId = randomUUID();
+    const requests = async (userId: string) =>
+      (await db()<{ n: number }[]>`select count(*)::int as n from public.shopper_requests where user_id = ${userId}`)[0]?.n;
+    try {
+      const first = shopifyWebhook(request, { secret: APP.apiSecret, shop, topic: 'customers/data_request', deliveryId });
+      expect((await call(appWebhookRoute, '/api/webhooks/shopify', { rawBody: first.rawBody, headers: first.headers, noOrigin: true })).status).toBe(503);
+      expect([await requests(before.userId), await requests(now.userId)]).toEqual([0, 1]);
+    } finally {
+      await db().unsafe('drop trigger refuse_before on public.shopper_requests');
+    }
+    // Shopify's retry: the account that had it finds it done, the other takes it now.
+    const retry = shopifyWebhook(request, { secret: APP.apiSecret, shop, topic: 'customers/data_request', deliveryId });
+    expect((await call(appWebhookRoute, '/api/webhooks/shopify', { rawBody: retry.rawBody, headers: retry.headers, noOrigin: true })).status).toBe(200);
+    expect([await requests(before.userId), await requests(now.userId)]).toEqual([1, 1]);
   });
 
   it('lets one of two accounts install a store both find free, at once', async () => {
