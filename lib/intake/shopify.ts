@@ -2,6 +2,7 @@ import 'server-only';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { z } from 'zod';
+import { toErrorBody } from '@/lib/api/errors';
 import { AppError } from '@/lib/errors';
 import { env } from '@/lib/env';
 import { jsonb, type Tx } from '@/lib/db';
@@ -40,6 +41,24 @@ export interface ShopifySender {
 
 const webhookKey = z.string().regex(/^wh_[0-9a-f]{64}$/);
 
+interface DeliveryHeaders {
+  hmac: string;
+  topic: string;
+  deliveryId: string;
+  /** X-Shopify-Shop-Domain, as a myshopify.com domain. */
+  shop: string;
+}
+
+/** The headers every Shopify delivery carries; any missing or malformed one is the same 401. */
+function deliveryHeaders(req: Request): DeliveryHeaders {
+  const hmac = req.headers.get('x-shopify-hmac-sha256');
+  const topic = req.headers.get('x-shopify-topic');
+  const deliveryId = req.headers.get('x-shopify-webhook-id');
+  const domain = shopDomainSchema.safeParse(req.headers.get('x-shopify-shop-domain') ?? '');
+  if (!hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
+  return { hmac, topic, deliveryId, shop: domain.data };
+}
+
 /**
  * Who sent this webhook: the merchant whose address it came to (`/api/webhooks/shopify/<key>`),
  * if that merchant's secret signs the body and the shop is the one the merchant named. One
@@ -50,18 +69,15 @@ export async function authenticateShopifyWebhook(
   tx: Tx, req: Request, rawBody: string, params: Record<string, unknown>,
 ): Promise<ShopifySender> {
   const key = webhookKey.safeParse(params.key);
-  const hmac = req.headers.get('x-shopify-hmac-sha256');
-  const topic = req.headers.get('x-shopify-topic');
-  const deliveryId = req.headers.get('x-shopify-webhook-id');
-  const domain = shopDomainSchema.safeParse(req.headers.get('x-shopify-shop-domain') ?? '');
-  if (!key.success || !hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
+  if (!key.success) throw invalid();
+  const { hmac, topic, deliveryId, shop } = deliveryHeaders(req);
   const [row] = await tx<{ userId: string; shopDomain: string | null; ciphertext: string | null }[]>`
     select s.user_id, s.shop_domain, k.ciphertext
       from public.merchant_settings s
       left join public.merchant_credentials k on k.user_id = s.user_id and k.provider = 'shopify_webhook'
      where s.webhook_key = ${key.data}`;
   if (!row?.ciphertext) throw invalid();
-  if (row.shopDomain && row.shopDomain !== domain.data) throw invalid();
+  if (row.shopDomain && row.shopDomain !== shop) throw invalid();
   let secret: string;
   try {
     secret = decryptCredential(row.userId, 'shopify_webhook', row.ciphertext);
@@ -71,7 +87,7 @@ export async function authenticateShopifyWebhook(
     throw invalid();
   }
   if (!verifyShopifyHmac(rawBody, hmac, secret)) throw invalid();
-  return { userId: row.userId, topic, deliveryId, shop: domain.data };
+  return { userId: row.userId, topic, deliveryId, shop };
 }
 
 /** Topics about a store's shoppers' data: every account that holds the store's data gets them. */
@@ -97,17 +113,14 @@ export interface AppDelivery {
  */
 export async function authenticateAppWebhook(tx: Tx, req: Request, rawBody: string): Promise<AppDelivery> {
   const secret = env().SHOPIFY_API_SECRET;
-  const hmac = req.headers.get('x-shopify-hmac-sha256');
-  const topic = req.headers.get('x-shopify-topic');
-  const deliveryId = req.headers.get('x-shopify-webhook-id');
-  const domain = shopDomainSchema.safeParse(req.headers.get('x-shopify-shop-domain') ?? '');
-  if (!secret || !hmac || !topic || !deliveryId || deliveryId.length > 200 || !domain.success) throw invalid();
+  if (!secret) throw invalid();
+  const { hmac, topic, deliveryId, shop } = deliveryHeaders(req);
   if (!verifyShopifyHmac(rawBody, hmac, secret)) throw invalid();
   const accounts = await tx<{ userId: string; installed: boolean }[]>`
     select user_id, uninstalled_at is null as installed from public.shopify_installs
-     where shop = ${domain.data} and (uninstalled_at is null or ${PRIVACY_TOPICS.includes(topic)})
+     where shop = ${shop} and (uninstalled_at is null or ${PRIVACY_TOPICS.includes(topic)})
      order by uninstalled_at is null desc, installed_at`;
-  return { shop: domain.data, topic, deliveryId, accounts };
+  return { shop, topic, deliveryId, accounts };
 }
 
 /**
@@ -365,4 +378,36 @@ export async function processShopifyDelivery(tx: Tx, sender: ShopifySender, payl
     return { status: 'processed', detail: { deleted: Number(r?.n ?? 0) } };
   }
   return (await record('ignored_topic', null)) ? { status: 'ignored', detail: `topic ${sender.topic} is not used` } : { status: 'duplicate' };
+}
+
+/**
+ * A delivery to the app's address, for each account it is for (AppDelivery.accounts): orders
+ * to the installed one, a customer's request also to an earlier account only if it holds that
+ * shopper. Each account on its own savepoint, so one account's failure neither undoes nor
+ * blocks another's: what succeeded is kept (a retry finds it done, each inbox keyed on the
+ * delivery id) and the failure asks Shopify to send it again (503).
+ */
+export async function processAppDelivery(tx: Tx, delivery: AppDelivery, rawBody: string): Promise<unknown> {
+  if (delivery.accounts.length === 0) return { status: 'ignored', detail: 'the shop is not connected to an account' };
+  const payload = parseShopifyJson(rawBody);
+  const aboutShopper = delivery.topic === DATA_REQUEST_TOPIC || delivery.topic === REDACT_TOPIC;
+  const results: DeliveryResult[] = [];
+  let failed = 0;
+  for (const { userId, installed } of delivery.accounts) {
+    const to = { userId, topic: delivery.topic, deliveryId: delivery.deliveryId, shop: delivery.shop };
+    try {
+      const result = await tx.savepoint(async (sp) =>
+        (!installed && aboutShopper && !(await holdsShopper(sp, userId, payload)) ? null : processShopifyDelivery(sp, to, payload)));
+      if (result) results.push(result);
+    } catch (err) {
+      // The delivery's own faults (signature, shape, a value the schema refuses) are the same for
+      // every account, and answered as such (4xx); so is anything when one account is all there is.
+      if (delivery.accounts.length === 1 || toErrorBody(err).status < 500) throw err;
+      console.error(`[webhook] ${delivery.topic} for merchant ${userId} failed`, err);
+      failed += 1;
+    }
+  }
+  if (failed > 0) return Response.json({ error: 'Some accounts could not take this delivery; it will be retried', code: 'busy' }, { status: 503 });
+  if (results.length === 0) return { status: 'ignored', detail: 'no account holds this shopper' };
+  return results.length === 1 ? results[0] : { status: 'processed', detail: results };
 }

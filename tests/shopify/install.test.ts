@@ -78,6 +78,12 @@ async function bound(userId: string) {
   return { install: i ?? null, token: t ? decryptCredential(userId, 'shopify_admin', t.ciphertext) : null, ciphertext: t?.ciphertext ?? null };
 }
 
+/** A delivery to the app's address, signed as Shopify signs it (with the app's secret unless told). */
+function appDelivery(body: unknown, opts: { shop: string; topic?: string; secret?: string; deliveryId?: string }) {
+  const w = shopifyWebhook(body, { secret: opts.secret ?? APP.apiSecret, shop: opts.shop, topic: opts.topic, deliveryId: opts.deliveryId });
+  return call<Record<string, unknown>>(appWebhookRoute, '/api/webhooks/shopify', { rawBody: w.rawBody, headers: w.headers, noOrigin: true });
+}
+
 const integrations = async (m: TestMerchant) => (await call<IntegrationsView>(integrationsRoute, '/api/settings/integrations', { cookie: m.cookie })).body;
 
 describe('installing the app from Settings', () => {
@@ -246,8 +252,7 @@ describe('one store, one account', () => {
       .replace('{shop}', shop.replace('.myshopify.com', ''));
     // John, the request's shopper, bought from the store while it was A's.
     await applyOrder(a.userId, { shopOrderId: '299938', email: 'john@example.com', total: 20, orderedAt: new Date(), shopCustomerId: '191167' });
-    const w = shopifyWebhook(request, { secret: APP.apiSecret, shop, topic: 'customers/data_request' });
-    expect((await call(appWebhookRoute, '/api/webhooks/shopify', { rawBody: w.rawBody, headers: w.headers, noOrigin: true })).status).toBe(200);
+    expect((await appDelivery(request, { shop, topic: 'customers/data_request' })).status).toBe(200);
     const [req] = await db()<{ n: number }[]>`select count(*)::int as n from public.shopper_requests where user_id = ${a.userId}`;
     expect(req?.n).toBe(1);
 
@@ -260,10 +265,7 @@ describe('one store, one account', () => {
       select count(*)::int as n from public.activity_log where user_id = ${a.userId} and action = 'shopify.installed_elsewhere'`;
     expect(told?.n).toBe(1);
     // Orders go to the account the store is installed in; privacy requests to both that hold its data.
-    const send = (body: unknown, topic?: string) => {
-      const d = shopifyWebhook(body, { secret: APP.apiSecret, shop, topic });
-      return call<Record<string, unknown>>(appWebhookRoute, '/api/webhooks/shopify', { rawBody: d.rawBody, headers: d.headers, noOrigin: true });
-    };
+    const send = (body: unknown, topic?: string) => appDelivery(body, { shop, topic });
     expect((await send(shopifyOrder(9501, 'hal@example.com', '12.00'))).status).toBe(200);
     const orderCount = async (userId: string) => (await db()<{ n: number }[]>`select count(*)::int as n from public.orders where user_id = ${userId}`)[0]?.n;
     // (A's one order is John's, from before.)
@@ -341,15 +343,13 @@ describe('one store, one account', () => {
     const requests = async (userId: string) =>
       (await db()<{ n: number }[]>`select count(*)::int as n from public.shopper_requests where user_id = ${userId}`)[0]?.n;
     try {
-      const first = shopifyWebhook(request, { secret: APP.apiSecret, shop, topic: 'customers/data_request', deliveryId });
-      expect((await call(appWebhookRoute, '/api/webhooks/shopify', { rawBody: first.rawBody, headers: first.headers, noOrigin: true })).status).toBe(503);
+      expect((await appDelivery(request, { shop, topic: 'customers/data_request', deliveryId })).status).toBe(503);
       expect([await requests(before.userId), await requests(now.userId)]).toEqual([0, 1]);
     } finally {
       await db().unsafe('drop trigger refuse_before on public.shopper_requests');
     }
     // Shopify's retry: the account that had it finds it done, the other takes it now.
-    const retry = shopifyWebhook(request, { secret: APP.apiSecret, shop, topic: 'customers/data_request', deliveryId });
-    expect((await call(appWebhookRoute, '/api/webhooks/shopify', { rawBody: retry.rawBody, headers: retry.headers, noOrigin: true })).status).toBe(200);
+    expect((await appDelivery(request, { shop, topic: 'customers/data_request', deliveryId })).status).toBe(200);
     expect([await requests(before.userId), await requests(now.userId)]).toEqual([1, 1]);
   });
 
@@ -399,10 +399,6 @@ describe('one store, one account', () => {
 });
 
 describe('the app\u2019s webhooks', () => {
-  const appDelivery = (body: unknown, opts: { shop: string; topic?: string; secret?: string; deliveryId?: string }) => {
-    const w = shopifyWebhook(body, { secret: opts.secret ?? APP.apiSecret, shop: opts.shop, topic: opts.topic, deliveryId: opts.deliveryId });
-    return call<Record<string, unknown>>(appWebhookRoute, '/api/webhooks/shopify', { rawBody: w.rawBody, headers: w.headers, noOrigin: true });
-  };
   const orders = async (userId: string) =>
     (await db()<{ n: number }[]>`select count(*)::int as n from public.orders where user_id = ${userId}`)[0]?.n;
 
