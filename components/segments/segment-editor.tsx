@@ -124,7 +124,7 @@ export function SegmentEditor({ segment, onClose, onSaved }: { segment: Segment 
         <div className="flex flex-wrap gap-x-6 gap-y-2">
           <label className="flex items-center gap-2 text-sm text-slate-800">
             <input type="checkbox" className="size-4 accent-brand-700" checked={isDynamic} onChange={(e) => setIsDynamic(e.target.checked)} />
-            Dynamic (re-evaluated automatically)
+            Dynamic (members follow changes)
           </label>
           {segment ? (
             <label className="flex items-center gap-2 text-sm text-slate-800">

@@ -32,7 +32,7 @@ export function SegmentList({ segments, selectedId, evaluatingId, onSelect, onEd
           <TH>Segment</TH>
           <TH className="text-right">Members</TH>
           <TH>Status</TH>
-          <TH>Last evaluated</TH>
+          <TH>Members as of</TH>
           <TH><span className="sr-only">Actions</span></TH>
         </tr>
       </THead>
@@ -64,7 +64,7 @@ export function SegmentList({ segments, selectedId, evaluatingId, onSelect, onEd
                 </div>
               </TD>
               <TD className="whitespace-nowrap text-slate-600">
-                {s.lastEvaluatedAt ? <time dateTime={s.lastEvaluatedAt} title={formatDateTime(s.lastEvaluatedAt)}>{formatRelative(s.lastEvaluatedAt)}</time> : 'Never'}
+                <MembersAsOf segment={s} />
               </TD>
               <TD>
                 <div className="flex justify-end gap-1">
@@ -92,4 +92,29 @@ export function SegmentList({ segments, selectedId, evaluatingId, onSelect, onEd
       </TBody>
     </Table>
   );
+}
+
+/**
+ * When the members are true as of: a build under way says how far it has come (the old members
+ * stay until it ends); a dynamic segment follows every change as the segments job runs; a static
+ * or paused one is the snapshot of its last evaluation.
+ */
+function MembersAsOf({ segment: s }: { segment: Segment }) {
+  if (s.building) {
+    return (
+      <span role="status" title="Members are being worked out from scratch for new criteria; the previous members are shown until it ends.">
+        Updating… {Math.round((s.buildProgress ?? 0) * 100)}%
+      </span>
+    );
+  }
+  if (s.isDynamic && s.isActive) {
+    return (
+      <span title={`Members change as customers do, each time the segments job runs; days since purchase are checked then too${s.lastEvaluatedAt ? ` (last check ${formatDateTime(s.lastEvaluatedAt)})` : ''}.`}>
+        Follows changes
+      </span>
+    );
+  }
+  return s.lastEvaluatedAt
+    ? <time dateTime={s.lastEvaluatedAt} title={`Snapshot of ${formatDateTime(s.lastEvaluatedAt)}`}>{formatRelative(s.lastEvaluatedAt)}</time>
+    : <>Never</>;
 }

@@ -11,6 +11,39 @@ const inSystem =
   (now) =>
     withSystem((tx) => fn(tx, now));
 
+/** What one step of a stepped job did, and whether more may be left. */
+export interface StepResult {
+  kind: string;
+  more: boolean;
+  [count: string]: number | string | boolean;
+}
+
+/**
+ * A job made of steps: each step is its own transaction doing one bounded slice, so what it did
+ * is kept whatever happens next. A call runs steps until one says nothing is left or the budget
+ * (CRON_BUDGET_SECONDS) is spent; the next call resumes where this one stopped. Counts are summed
+ * by name, steps counted by kind; `behind` is 1 when the call ended with work left.
+ */
+export function stepped(step: (tx: Tx, now: Date) => Promise<StepResult>, budgetMs?: () => number): CronJob {
+  return async (now) => {
+    const deadline = Date.now() + (budgetMs ? budgetMs() : env().CRON_BUDGET_SECONDS * 1000);
+    const totals: Record<string, number> = { steps: 0 };
+    let more = true;
+    // At least one step per call, so a budget shorter than a step still makes progress.
+    do {
+      const r = await withSystem((tx) => step(tx, now));
+      totals.steps = (totals.steps ?? 0) + 1;
+      for (const [key, value] of Object.entries(r)) {
+        if (key === 'kind' || key === 'more') continue;
+        if (typeof value === 'number') totals[key] = (totals[key] ?? 0) + value;
+      }
+      if (r.kind !== 'idle') totals[r.kind] = (totals[r.kind] ?? 0) + 1;
+      more = r.more;
+    } while (more && Date.now() < deadline);
+    return { ...totals, behind: more ? 1 : 0 };
+  };
+}
+
 /** Every job behind /api/cron/[job]; later modules add theirs here. */
 export const CRON_JOBS: Record<string, CronJob> = {
   'rate-limits': inSystem(async (tx, now) => {
@@ -70,11 +103,11 @@ export const CRON_JOBS: Record<string, CronJob> = {
     const r = await drainJobs(DATABASE_URL, { concurrency: JOB_CONCURRENCY, deadlineMs: 45_000 });
     return { released, ran: r.ran, succeeded: r.succeeded, failed: r.failed, left: r.left ? 1 : 0 };
   },
-  // Dynamic segment membership, least recently evaluated first.
-  segments: inSystem(async (tx, now) => {
-    const [row] = await tx<{ r: { segments: number; added: number; removed: number } }[]>`
-      select private.evaluate_due_segments(${now}, 50) as r`;
-    return row?.r ?? { segments: 0, added: 0, removed: 0 };
+  // Segment membership that follows change: queued customers first, then days-since-purchase
+  // thresholds crossed since the last call, then chunks of segments being built from scratch.
+  segments: stepped(async (tx, now) => {
+    const [row] = await tx<{ r: StepResult }[]>`select private.segments_step(${now}) as r`;
+    return row?.r ?? { kind: 'idle', more: false };
   }),
 };
 

@@ -74,7 +74,12 @@ export const segmentSchema = z.object({
   customerCount: z.number().int(),
   isDynamic: z.boolean(),
   isActive: z.boolean(),
+  /** When the members were last complete as of: the end of a build, or of a days-since-purchase check. */
   lastEvaluatedAt: instant.nullable(),
+  /** A build from scratch (new or edited criteria) is under way; the old members stay until it ends. */
+  building: z.boolean(),
+  /** How far the build has come, 0 to 1 (customers are built in id order; ids are random). */
+  buildProgress: z.number().min(0).max(1).nullable(),
   syncEnabled: z.boolean(),
   /** The Klaviyo list the members are mirrored to, once created. */
   klaviyoSegmentId: z.string().nullable(),

@@ -8,25 +8,53 @@ import {
   type SegmentMembers, type SegmentPatch,
 } from '@/lib/segments/schemas';
 
-const SEGMENT = fieldsOf(segmentSchema);
+/** The fields computed in the query; the rest are the table's columns of the same name. */
+const COMPUTED = new Set<string>(['customerCount', 'building', 'buildProgress']);
+const STORED = fieldsOf(segmentSchema).filter((f) => !COMPUTED.has(f));
+
+/** A segment as the API returns it: its count with what is not folded yet, its build's progress. */
+const segmentRows = (tx: Tx) => tx`
+  select ${tx(STORED)}, public.segment_member_count(user_id, id) as customer_count,
+         build_started_at is not null as building,
+         case when build_started_at is not null
+              then round(('x' || substr(coalesce(build_after::text, '00000000'), 1, 8))::bit(32)::bigint / 4294967295.0, 3)::float8
+         end as build_progress
+    from public.customer_segments`;
 
 export async function listSegments(tx: Tx, userId: string): Promise<Segment[]> {
-  return tx<Segment[]>`
-    select ${tx(SEGMENT)} from public.customer_segments where user_id = ${userId} order by created_at desc, id`;
+  return tx<Segment[]>`${segmentRows(tx)} where user_id = ${userId} order by created_at desc, id`;
 }
 
 export async function getSegment(tx: Tx, userId: string, id: string): Promise<Segment> {
-  const [row] = await tx<Segment[]>`select ${tx(SEGMENT)} from public.customer_segments where id = ${id} and user_id = ${userId}`;
+  const [row] = await tx<Segment[]>`${segmentRows(tx)} where id = ${id} and user_id = ${userId}`;
   if (!row) throw new AppError('not_found', 'Segment not found');
   return row;
 }
 
-/** Bring memberships in line with the criteria in one SQL statement (members who match again are re-added). */
+/** Rebuild memberships from scratch now, to the end (members who match again are re-added). */
 export async function evaluateSegment(tx: Tx, userId: string, id: string): Promise<SegmentEvaluation> {
   await getSegment(tx, userId, id);
   // Memberships and counts are the server's to write, never the API roles'.
   const [r] = await asServer(tx, () => tx<SegmentEvaluation[]>`select added, removed, total from public.evaluate_segment(${userId}, ${id})`);
   return r ?? { added: 0, removed: 0, total: 0 };
+}
+
+/** How long a request spends building a new or edited segment before the segments job takes over. */
+const BUILD_IN_REQUEST_MS = 2_000;
+
+/**
+ * Run a pending build's steps in this request for up to BUILD_IN_REQUEST_MS: a store of a few
+ * thousand customers sees its members at once; a million-customer store sees the build's
+ * progress, and /api/cron/segments finishes it from the cursor.
+ */
+async function buildSome(tx: Tx, userId: string, id: string): Promise<void> {
+  const deadline = Date.now() + BUILD_IN_REQUEST_MS;
+  await asServer(tx, async () => {
+    for (;;) {
+      const [step] = await tx<{ done: boolean }[]>`select done from private.segment_build_step(${userId}, ${id}, now())`;
+      if (!step || step.done || Date.now() >= deadline) return;
+    }
+  });
 }
 
 /** Create a segment from named fields only, then fill it. */
@@ -37,7 +65,7 @@ export async function createSegment(tx: Tx, userId: string, input: SegmentCreate
     values (${userId}, ${input.name}, ${input.description ?? null}, ${tx.json(input.criteria)}, ${input.isDynamic})
     returning id`;
   if (!row) throw new AppError('internal', 'Segment was not created');
-  await evaluateSegment(tx, userId, row.id);
+  await buildSome(tx, userId, row.id);
   return getSegment(tx, userId, row.id);
 }
 
@@ -57,7 +85,8 @@ export async function updateSegment(tx: Tx, userId: string, id: string, patch: S
   if (patch.syncEnabled !== undefined) {
     await asServer(tx, () => tx`update public.customer_segments set sync_enabled = ${patch.syncEnabled ?? false} where id = ${id} and user_id = ${userId}`);
   }
-  if (patch.criteria !== undefined) await evaluateSegment(tx, userId, id);
+  // New criteria, or following again after a pause, start a build (the table's trigger).
+  await buildSome(tx, userId, id);
   return getSegment(tx, userId, id);
 }
 
@@ -68,7 +97,8 @@ export async function deleteSegment(tx: Tx, userId: string, id: string): Promise
 
 /** How many customers match criteria right now (the builder's live count). */
 export async function previewSegment(tx: Tx, userId: string, criteria: SegmentCriteria): Promise<number> {
-  const [r] = await tx<{ n: number }[]>`select count(*)::int as n from public.segment_member_ids(${userId}, ${tx.json(criteria)})`;
+  // The server counts (the predicate is private), for the signed-in merchant's id only.
+  const [r] = await asServer(tx, () => tx<{ n: number }[]>`select count(*)::int as n from public.segment_member_ids(${userId}, ${tx.json(criteria)})`);
   return r?.n ?? 0;
 }
 

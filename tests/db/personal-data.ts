@@ -30,6 +30,10 @@ export const COLUMNS: Record<string, Classified> = {
     why: 'whose Klaviyo profile is to be deleted (held only until Klaviyo has taken the request)',
     other: ['user_id', 'id', 'status', 'reason', 'attempts', 'requested_at', 'sent_at'],
   },
+  'private.segment_changes': {
+    personal: [],
+    other: ['user_id', 'customer_id', 'changed_at'],
+  },
   'private.shopify_oauth_states': {
     personal: [],
     other: ['user_id', 'state_hash', 'shop', 'expires_at'],
@@ -122,7 +126,7 @@ export const COLUMNS: Record<string, Classified> = {
   },
   'public.customer_segments': {
     personal: [],
-    other: ['id', 'user_id', 'name', 'description', 'criteria', 'klaviyo_segment_id', 'sync_enabled', 'last_synced_at', 'customer_count', 'is_dynamic', 'is_active', 'last_evaluated_at', 'created_at', 'updated_at', 'klaviyo_synced_count', 'klaviyo_sync_error'],
+    other: ['id', 'user_id', 'name', 'description', 'criteria', 'klaviyo_segment_id', 'sync_enabled', 'last_synced_at', 'customer_count', 'is_dynamic', 'is_active', 'last_evaluated_at', 'created_at', 'updated_at', 'klaviyo_synced_count', 'klaviyo_sync_error', 'build_started_at', 'build_after', 'time_checked_at'],
   },
   'public.customers': {
     personal: ['email', 'first_name', 'last_name', 'phone', 'shopify_customer_id', 'klaviyo_profile_id', 'search_text'],
@@ -238,6 +242,10 @@ export const COLUMNS: Record<string, Classified> = {
   'public.reward_redemptions': {
     personal: [],
     other: ['id', 'user_id', 'customer_id', 'reward_id', 'seq', 'points_spent', 'coupon_id', 'code', 'status', 'expires_at', 'used_at', 'used_order_id', 'created_at', 'updated_at'],
+  },
+  'public.segment_count_deltas': {
+    personal: [],
+    other: ['user_id', 'id', 'segment_id', 'delta'],
   },
   'public.segment_memberships': {
     personal: [],

@@ -41,6 +41,10 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
     insert into public.customer_segments (user_id, name, criteria) values (${userId}, 'Everyone', '{}')`,
   segment_memberships: (tx, userId) => tx`
     select public.evaluate_segment(s.user_id, s.id) from public.customer_segments s where s.user_id = ${userId}`,
+  // A delta waits until a step folds it: the membership change above leaves one.
+  segment_count_deltas: (tx, userId) => tx`
+    insert into public.segment_count_deltas (user_id, segment_id, delta)
+    select user_id, id, 0 from public.customer_segments where user_id = ${userId}`,
   coupon_batches: (tx, userId) => tx`
     insert into public.coupon_batches (user_id, prefix, count) values (${userId}, 'FIX', 1)`,
   coupons: (tx, userId) => tx`

@@ -16,6 +16,7 @@ const BOOKKEEPING: Record<string, string> = {
   'private.klaviyo_list_changes': 'a queued list change, gone once synced',
   'private.klaviyo_profile_changes': 'a queued profile sync, gone once sent',
   'public.shopper_requests': 'the shop\'s requests about them, recorded without their data',
+  'private.segment_changes': 'a queued segment check, gone once the segments job has taken it',
   'private.stage_events': 'a queued stage change for a consumer, gone once taken',
   'private.stage_reviews': 'when the stage machine looks at them again',
 };
