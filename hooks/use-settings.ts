@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
+import type { CronStatus } from '@/lib/cron/schemas';
 import { queryKeys } from '@/lib/query-client';
 import type { IntegrationsUpdate, IntegrationsView, KlaviyoHealth, StoreSettings, StoreSettingsUpdate } from '@/lib/settings/schemas';
 
@@ -42,6 +43,15 @@ export function useRotateServerKey() {
   return useMutation({
     mutationFn: () => api.post<{ serverKey: string }>('/api/settings/server-key/rotate'),
     onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.integrations }),
+  });
+}
+
+/** The scheduled jobs' last calls; looked at again every minute while Settings is open. */
+export function useCronStatus() {
+  return useQuery({
+    queryKey: queryKeys.cronStatus,
+    queryFn: ({ signal }) => api.get<CronStatus>('/api/settings/jobs', signal),
+    refetchInterval: 60_000,
   });
 }
 

@@ -43,9 +43,10 @@ const schema = z.object({
   SHOPIFY_API_ORIGIN: optionalString.pipe(z.url('must be an absolute URL').optional()),
   /**
    * How long one /api/cron/<job> call works before it stops and leaves the rest to the next
-   * call (seconds; a step under way finishes first). Keep it under the platform's function limit.
+   * call (seconds; a step under way finishes first, and 0 means one step a call). Keep it under
+   * the platform's function limit.
    */
-  CRON_BUDGET_SECONDS: z.coerce.number().min(0.1).max(300).default(10),
+  CRON_BUDGET_SECONDS: z.coerce.number().min(0).max(300).default(10),
   /** Jobs (messages to Klaviyo) run at once by `npm run worker` and by each /api/cron/jobs call. */
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(16),
   /**

@@ -23,6 +23,7 @@ export const queryKeys = {
   session: ['session'] as const,
   integrations: ['settings', 'integrations'] as const,
   store: ['settings', 'store'] as const,
+  cronStatus: ['settings', 'jobs'] as const,
   /** Every loyalty query starts with 'loyalty': a write refreshes them all (balances move figures everywhere). */
   loyalty: {
     all: ['loyalty'] as const,

@@ -1,10 +1,11 @@
 /**
  * `npm run dev`: with no DATABASE_URL, start embedded PostgreSQL 17 in DATA_DIR (default
- * .data/), apply migrations, seed the demo merchant, then run `next dev` and the job worker
- * with the env they need. Every variable the caller sets is honoured. Ctrl-C stops Postgres cleanly.
+ * .data/), apply migrations, seed the demo merchant, then run `next dev`, the job worker and
+ * the scheduled jobs (as Vercel's crons would call them) with the env they need. Every variable the caller sets is honoured. Ctrl-C stops Postgres cleanly.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { CRON_JOB_INFO, type CronJobName } from '@/lib/cron/schemas';
 import { connect } from '@/lib/db';
 import { migrate } from '@/lib/db/migrate';
 import { DEMO_GIFT_RECIPIENT } from '@/lib/demo/gifts';
@@ -71,10 +72,30 @@ async function main(): Promise<void> {
     Prepared in   ${((Date.now() - started) / 1000).toFixed(1)} s
 `);
 
+  // The scheduler: each job on its interval (vercel.json's), the first round once the app is
+  // up. Messages are the worker's, so /api/cron/jobs is left out.
+  let tick = 0;
+  const runDue = async () => {
+    const due = (Object.keys(CRON_JOB_INFO) as CronJobName[]).filter((job) => job !== 'jobs' && tick % CRON_JOB_INFO[job].everyMinutes === 0);
+    tick += 1;
+    for (const job of due) {
+      const res = await fetch(`http://localhost:${port}/api/cron/${job}`, { method: 'POST', headers: { authorization: `Bearer ${secrets.CRON_SECRET}` } })
+        .catch((err: unknown) => err instanceof Error ? err : new Error(String(err)));
+      if (res instanceof Error || !res.ok) log(`cron ${job}: ${res instanceof Error ? res.message : res.status}`);
+    }
+  };
+  let schedule: NodeJS.Timeout | undefined;
+  const first = setTimeout(() => {
+    void runDue();
+    schedule = setInterval(() => void runDue(), 60_000);
+  }, 15_000);
+
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    clearTimeout(first);
+    if (schedule) clearInterval(schedule);
     child.kill('SIGTERM');
     worker.kill('SIGTERM');
     if (server) {

@@ -6,11 +6,6 @@ import { drainJobs } from '@/lib/jobs/queue';
 /** A timed job: bounded work per call, idempotent, safe when two runs overlap. */
 export type CronJob = (now: Date) => Promise<Record<string, number>>;
 
-const inSystem =
-  (fn: (tx: Tx, now: Date) => Promise<Record<string, number>>): CronJob =>
-  (now) =>
-    withSystem((tx) => fn(tx, now));
-
 /** What one step of a stepped job did, and whether more may be left. */
 export interface StepResult {
   kind: string;
@@ -18,18 +13,22 @@ export interface StepResult {
   [count: string]: number | string | boolean;
 }
 
+/** The time one call may spend, from CRON_BUDGET_SECONDS. */
+const budgetMs = () => env().CRON_BUDGET_SECONDS * 1000;
+
 /**
  * A job made of steps: each step is its own transaction doing one bounded slice, so what it did
  * is kept whatever happens next. A call runs steps until one says nothing is left or the budget
- * (CRON_BUDGET_SECONDS) is spent; the next call resumes where this one stopped. Counts are summed
- * by name, steps counted by kind; `behind` is 1 when the call ended with work left.
+ * (CRON_BUDGET_SECONDS) is spent, at least one; the next call resumes where this one stopped
+ * (every job takes its work from a queue or an indexed due time, so "where it stopped" is simply
+ * what is still due). Counts are summed by name, steps counted by kind; `behind` is 1 when the
+ * call ended with work left.
  */
-export function stepped(step: (tx: Tx, now: Date) => Promise<StepResult>, budgetMs?: () => number): CronJob {
+export function stepped(step: (tx: Tx, now: Date) => Promise<StepResult>, budget: () => number = budgetMs): CronJob {
   return async (now) => {
-    const deadline = Date.now() + (budgetMs ? budgetMs() : env().CRON_BUDGET_SECONDS * 1000);
+    const deadline = Date.now() + budget();
     const totals: Record<string, number> = { steps: 0 };
     let more = true;
-    // At least one step per call, so a budget shorter than a step still makes progress.
     do {
       const r = await withSystem((tx) => step(tx, now));
       totals.steps = (totals.steps ?? 0) + 1;
@@ -44,64 +43,82 @@ export function stepped(step: (tx: Tx, now: Date) => Promise<StepResult>, budget
   };
 }
 
+/** Rows one step of a job takes at most: small enough that a step is well under a second. */
+export const STEP_ROWS = 1000;
+/** Analytics deltas one step folds (a fold is one cheap statement per kind). */
+const FOLD_ROWS = 20_000;
+
+/**
+ * A step of SQL calls, each bounded by its own row limit: more may be left when a count reached
+ * its limit (`full`: the counts that say so, with the limit each was called with).
+ */
+function limited(sqlStep: (tx: Tx, now: Date) => Promise<Record<string, number>>, full: Record<string, number>): CronJob {
+  return stepped(async (tx, now) => {
+    const counts = await sqlStep(tx, now);
+    return { kind: 'work', ...counts, more: Object.entries(full).some(([k, limit]) => (counts[k] ?? 0) >= limit) };
+  });
+}
+
 /** Every job behind /api/cron/[job]; later modules add theirs here. */
 export const CRON_JOBS: Record<string, CronJob> = {
-  'rate-limits': inSystem(async (tx, now) => {
+  // Rate-limit windows that have ended (one window's worth of buckets at most).
+  'rate-limits': limited(async (tx, now) => {
     const [row] = await tx<{ purged: number }[]>`select private.purge_rate_limits(${now}) as purged`;
     return { purged: row?.purged ?? 0 };
-  }),
-  // Time-based stage changes (at risk, churned), bounded per call.
-  stages: inSystem(async (tx, now) => {
+  }, {}),
+  // Time-based stage changes (at risk, churned): the reviews that are due, oldest first.
+  stages: limited(async (tx, now) => {
     const [row] = await tx<{ r: { checked: number; changed: number } }[]>`
-      select private.evaluate_stages(null, ${now}, 5000) as r`;
+      select private.evaluate_stages(null, ${now}, ${STEP_ROWS}) as r`;
     return row?.r ?? { checked: 0, changed: 0 };
-  }),
+  }, { checked: STEP_ROWS }),
   // Fold analytics deltas (customer counts, daily trends, cohorts, loyalty days and tiers, win-back figures) into the totals.
-  rollups: inSystem(async (tx) => {
+  rollups: limited(async (tx) => {
     const [row] = await tx<{ customers: number; trends: number; loyalty: number; winback: number }[]>`
-      select private.compact_customer_rollups(100000) as customers, private.compact_trends(100000) as trends,
-             private.compact_loyalty(100000) as loyalty, private.compact_winback(100000) as winback`;
+      select private.compact_customer_rollups(${FOLD_ROWS}) as customers, private.compact_trends(${FOLD_ROWS}) as trends,
+             private.compact_loyalty(${FOLD_ROWS}) as loyalty, private.compact_winback(${FOLD_ROWS}) as winback`;
     return { folded: row?.customers ?? 0, trends: row?.trends ?? 0, loyalty: row?.loyalty ?? 0, winback: row?.winback ?? 0 };
-  }),
+  }, { folded: FOLD_ROWS, trends: FOLD_ROWS, loyalty: FOLD_ROWS, winback: FOLD_ROWS }),
   // Coupons past their end date become expired.
-  coupons: inSystem(async (tx, now) => {
-    const [row] = await tx<{ n: number }[]>`select private.expire_coupons(${now}, 5000) as n`;
+  coupons: limited(async (tx, now) => {
+    const [row] = await tx<{ n: number }[]>`select private.expire_coupons(${now}, ${STEP_ROWS}) as n`;
     return { expired: row?.n ?? 0 };
-  }),
+  }, { expired: STEP_ROWS }),
   // Loyalty: points past their date expire, birthdays earn their points, unused reward codes expire.
-  loyalty: inSystem(async (tx, now) => {
+  loyalty: limited(async (tx, now) => {
     const [row] = await tx<{ expired: { members: number; points: number }; birthdays: number; codes: number }[]>`
-      select private.loyalty_expire(${now}, 5000) as expired, private.loyalty_birthdays(${now}, 5000) as birthdays,
-             private.loyalty_expire_codes(${now}, 5000) as codes`;
+      select private.loyalty_expire(${now}, ${STEP_ROWS}) as expired, private.loyalty_birthdays(${now}, ${STEP_ROWS}) as birthdays,
+             private.loyalty_expire_codes(${now}, ${STEP_ROWS}) as codes`;
     return {
       expiredMembers: row?.expired.members ?? 0,
       expiredPoints: row?.expired.points ?? 0,
       birthdays: row?.birthdays ?? 0,
       expiredCodes: row?.codes ?? 0,
     };
-  }),
+  }, { expiredMembers: STEP_ROWS, birthdays: STEP_ROWS, expiredCodes: STEP_ROWS }),
   // Win-back: enrol customers who became at risk or churned into active campaigns (from the
   // journey's stage changes, never a scan of customers), and complete campaigns past their end.
-  winback: inSystem(async (tx, now) => {
+  winback: limited(async (tx, now) => {
     const [row] = await tx<{ r: { events: number; enrolled: number; completed: number } }[]>`
-      select private.winback_tick(${now}, 5000) as r`;
+      select private.winback_tick(${now}, ${STEP_ROWS}) as r`;
     return row?.r ?? { events: 0, enrolled: 0, completed: 0 };
-  }),
+  }, { events: STEP_ROWS }),
   // Gifts past their expiry that were never claimed expire, and their waiting announcements stop
   // (deliveries themselves are jobs, due on their day).
-  gifts: inSystem(async (tx, now) => {
-    const [row] = await tx<{ n: number }[]>`select private.expire_gifts(${now}, 5000) as n`;
+  gifts: limited(async (tx, now) => {
+    const [row] = await tx<{ n: number }[]>`select private.expire_gifts(${now}, ${STEP_ROWS}) as n`;
     return { expired: row?.n ?? 0 };
-  }),
+  }, { expired: STEP_ROWS }),
   // Queued jobs (messages to Klaviyo) that are due, for a deployment without `npm run worker`
-  // (Vercel): run within a deadline that leaves the function time to answer.
+  // (Vercel): run within the call's budget (running jobs finish; the rest wait for the next call).
   jobs: async () => {
     const { DATABASE_URL, JOB_CONCURRENCY } = env();
     if (!DATABASE_URL) throw new Error('DATABASE_URL is not set');
+    const started = Date.now();
     // Messages held for a key that has been saved since go again first.
     const released = await withSystem(async (tx) => (await tx<{ n: number }[]>`select private.klaviyo_sweep(now(), 5000) as n`)[0]?.n ?? 0);
-    const r = await drainJobs(DATABASE_URL, { concurrency: JOB_CONCURRENCY, deadlineMs: 45_000 });
-    return { released, ran: r.ran, succeeded: r.succeeded, failed: r.failed, left: r.left ? 1 : 0 };
+    const r = await drainJobs(DATABASE_URL, { concurrency: JOB_CONCURRENCY, deadlineMs: Math.max(budgetMs() - (Date.now() - started), 100) });
+    return { released, ran: r.ran, succeeded: r.succeeded, failed: r.failed, behind: r.left ? 1 : 0 };
   },
   // Segment membership that follows change: queued customers first, then days-since-purchase
   // thresholds crossed since the last call, then chunks of segments being built from scratch.
@@ -110,7 +127,6 @@ export const CRON_JOBS: Record<string, CronJob> = {
     return row?.r ?? { kind: 'idle', more: false };
   }),
 };
-
 /** Run a job and record the outcome for the Settings page. */
 export async function runCronJob(name: string, job: CronJob, now = new Date()): Promise<Record<string, number>> {
   await withSystem(

@@ -269,6 +269,7 @@ beforeAll(async () => {
     { file: 'shopify/install', method: 'GET', as: 'merchant', query: { ...launch, hmac: signShopifyQuery(launch, TEST_APP.apiSecret) } },
     { file: 'shopify/callback', method: 'GET', as: 'merchant', query: { ...callbackQuery, hmac: signShopifyQuery(callbackQuery, TEST_APP.apiSecret) } },
     { file: 'settings/store', method: 'GET' },
+    { file: 'settings/jobs', method: 'GET' },
     { file: 'settings/store', method: 'PUT', body: { timeZone: 'Europe/Paris' } },
     {
       file: 'settings/integrations', method: 'PUT',

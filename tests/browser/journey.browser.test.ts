@@ -212,6 +212,18 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     await list.getByRole('listitem').filter({ hasText: 'Data request' }).first().getByText('Handled', { exact: true }).waitFor();
   });
 
+  it('shows each scheduled job\u2019s last run, how long it took and whether it keeps up', async () => {
+    const ran = await page.request.get('/api/cron/segments', { headers: { authorization: 'Bearer browser-test-cron-secret' } });
+    expect(ran.status()).toBe(200);
+    await page.goto('/dashboard/settings');
+    const jobs = page.getByRole('list', { name: 'Scheduled jobs' });
+    const segments = jobs.getByRole('listitem').filter({ hasText: 'Segments' });
+    await segments.getByText(/Last run .* · took \d/).waitFor();
+    await segments.getByText('Up to date', { exact: true }).waitFor();
+    await jobs.getByRole('listitem').filter({ hasText: 'Gift expiry' }).getByText('Not run yet', { exact: true }).waitFor();
+    await snap(page, 'settings-scheduled-jobs');
+  });
+
   it('creates a VIP segment with a live count and shows its members', async () => {
     await page.goto('/dashboard/customers/segments');
     const nav = page.getByRole('navigation', { name: 'Main' });
@@ -238,6 +250,8 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     const row = page.getByRole('row').filter({ hasText: name });
     const count = countOf(await row.getByTestId('segment-count').textContent());
     expect(count).toBeGreaterThan(0);
+    // Built in the request (a demo-sized store): the segment follows changes from here on.
+    await row.getByText('Follows changes', { exact: true }).waitFor();
     await page.getByRole('heading', { name: `Members of ${name}` }).waitFor();
     await expect.poll(async () => page.getByRole('table').nth(1).locator('tbody [data-stage]').allTextContents(), { timeout: 15_000 })
       .toContain('VIP');

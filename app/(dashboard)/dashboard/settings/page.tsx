@@ -4,6 +4,7 @@ import { CollectionMapping } from '@/components/settings/collection-mapping';
 import { CollectionsEditor } from '@/components/settings/collections-editor';
 import { IntegrationsForm } from '@/components/settings/integrations-form';
 import { PrivacyRequestsCard } from '@/components/settings/privacy-requests';
+import { ScheduledJobsCard } from '@/components/settings/scheduled-jobs';
 import { StoreSettingsCard } from '@/components/settings/store-settings';
 
 export const metadata: Metadata = { title: 'Settings' };
@@ -16,6 +17,7 @@ export default function SettingsPage() {
       <CollectionsEditor />
       <CollectionMapping />
       <PrivacyRequestsCard />
+      <ScheduledJobsCard />
     </PageContainer>
   );
 }

@@ -12,7 +12,7 @@ const handler = withCron({ params }, async ({ params: { job } }) => {
   return { job, ...(await runCronJob(job, run)) };
 });
 
-// The jobs drain runs up to 45 s; the others are bounded per call and finish well inside this.
+// Each call works for CRON_BUDGET_SECONDS (default 10) and finishes the step under way; keep the budget under this.
 export const maxDuration = 60;
 
 export const GET = handler;
