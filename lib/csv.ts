@@ -20,7 +20,7 @@ export function toCsv(header: string[], rows: (string | number | null)[][]): str
  * A file the browser saves rather than shows: attachment, never cached, never sniffed into
  * another type (a shopper's data must not render as a page).
  */
-export function downloadResponse(body: string, contentType: string, filename: string): Response {
+export function downloadResponse(body: BodyInit, contentType: string, filename: string): Response {
   return new Response(body, {
     headers: {
       'content-type': contentType,
@@ -34,4 +34,35 @@ export function downloadResponse(body: string, contentType: string, filename: st
 /** A CSV download. */
 export function csvResponse(body: string, filename: string): Response {
   return downloadResponse(body, 'text/csv; charset=utf-8', filename);
+}
+
+export type CsvCell = string | number | null;
+
+/**
+ * A CSV download written while it is read: `produce` is handed `write(rows)` and writes batch
+ * after batch; each write waits until the client has taken what came before (backpressure), so
+ * the server holds about one batch whatever the file's size. The response starts at once; a
+ * failure midway ends the download early (the headers are gone) and is logged, never shown.
+ * A client that goes away makes the next write throw, which ends `produce` (and its transaction).
+ */
+export function csvStreamResponse(filename: string, header: string[], produce: (write: (rows: CsvCell[][]) => Promise<void>) => Promise<void>): Response {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  const encoder = new TextEncoder();
+  const write = async (rows: CsvCell[][]) => {
+    if (rows.length === 0) return;
+    await writer.ready;
+    await writer.write(encoder.encode(`${rows.map(csvRow).join('\n')}\n`));
+  };
+  void (async () => {
+    try {
+      await write([header]);
+      await produce(write);
+      await writer.close();
+    } catch (err) {
+      console.error('[api] CSV export stopped', err instanceof Error ? err.message : err);
+      await writer.abort(err).catch(() => undefined);
+    }
+  })();
+  return downloadResponse(readable, 'text/csv; charset=utf-8', filename);
 }

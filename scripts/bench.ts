@@ -5,6 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { runCouponsBench } from '@/scripts/bench/coupons';
 import { runGiftsBench } from '@/scripts/bench/gifts';
+import { runIngestBench } from '@/scripts/bench/ingest';
 import { runJourneyBench } from '@/scripts/bench/journey';
 import { runLoyaltyBench } from '@/scripts/bench/loyalty';
 import { runWinbackBench } from '@/scripts/bench/winback';
@@ -12,6 +13,7 @@ import { runWinbackBench } from '@/scripts/bench/winback';
 const SUITES: Record<string, () => Promise<string>> = {
   coupons: runCouponsBench,
   gifts: runGiftsBench,
+  ingest: runIngestBench,
   journey: runJourneyBench,
   loyalty: runLoyaltyBench,
   winback: runWinbackBench,

@@ -114,7 +114,7 @@ export function CustomersList() {
             </Select>
             <a href={`/api/customers${toQueryString({ stage: query.stage, collection: query.collection, search: query.search, sort: query.sort, order: query.order, format: 'csv' })}`}
               download className="inline-flex h-9 items-center gap-1.5 rounded-md border border-slate-300 bg-white px-3 text-sm font-medium text-slate-800 hover:bg-slate-50"
-              title={`The ${formatNumber(data.total)} customers these filters match, up to 100,000, in this order`}>
+              title={`The ${formatNumber(data.total)} customers these filters match, in this order`}>
               <Download className="size-4" aria-hidden="true" />Export CSV
             </a>
           </div>

@@ -107,7 +107,7 @@ export const customerListQuery = z.object({
   order: z.enum(['asc', 'desc']).default('desc'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-  /** `csv`: the whole filtered list (up to 100,000 rows) as a download, paging ignored. */
+  /** `csv`: the whole filtered list as a download (streamed), paging ignored. */
   format: z.enum(['json', 'csv']).default('json'),
 });
 export type CustomerListQuery = z.infer<typeof customerListQuery>;

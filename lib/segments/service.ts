@@ -1,8 +1,8 @@
 import 'server-only';
 import { AppError } from '@/lib/errors';
-import { toCsv } from '@/lib/csv';
+import { csvStreamResponse } from '@/lib/csv';
 import { assertCollections } from '@/lib/collections/service';
-import { asServer, fieldsOf, type Tx } from '@/lib/db';
+import { asServer, fieldsOf, type Tx, withTenant } from '@/lib/db';
 import {
   segmentSchema, type Segment, type SegmentCreate, type SegmentCriteria, type SegmentEvaluation, type SegmentMember,
   type SegmentMembers, type SegmentPatch,
@@ -122,12 +122,18 @@ export async function listMembers(tx: Tx, userId: string, id: string, page: { li
   };
 }
 
-/** Every current member as CSV (one query, no paging loop). */
-export async function membersCsv(tx: Tx, userId: string, id: string): Promise<string> {
+/**
+ * Every current member as a CSV download, streamed from one transaction through a cursor (a
+ * 400,000-member segment never sits in memory). Checks the segment first, so another
+ * merchant's id is a 404 before anything is sent.
+ */
+export async function membersCsvResponse(tx: Tx, userId: string, id: string, filename: string): Promise<Response> {
   await getSegment(tx, userId, id);
-  const rows = await tx<SegmentMember[]>`${memberQuery(tx, userId, id)} order by c.email`;
-  return toCsv(
-    ['email', 'first_name', 'last_name', 'stage', 'total_orders', 'lifetime_value', 'last_purchase_at', 'added_at'],
-    rows.map((r) => [r.email, r.firstName, r.lastName, r.stage, r.totalOrders, r.lifetimeValue.toFixed(2), r.lastPurchaseAt, r.addedAt]),
-  );
+  return csvStreamResponse(filename, ['email', 'first_name', 'last_name', 'stage', 'total_orders', 'lifetime_value', 'last_purchase_at', 'added_at'],
+    (write) => withTenant(userId, async (t) => {
+      const cursor = t<SegmentMember[]>`${memberQuery(t, userId, id)} order by c.email`.cursor(2_000);
+      for await (const batch of cursor) {
+        await write(batch.map((r) => [r.email, r.firstName, r.lastName, r.stage, r.totalOrders, r.lifetimeValue.toFixed(2), r.lastPurchaseAt, r.addedAt]));
+      }
+    }));
 }

@@ -1,16 +1,10 @@
 import { withMerchant } from '@/lib/api/handler';
-import { csvResponse } from '@/lib/csv';
 import { customerListQuery } from '@/lib/customers/schemas';
-import { customersCsv, listCustomers } from '@/lib/customers/service';
+import { customersCsvResponse, listCustomers } from '@/lib/customers/service';
 
 // GET /api/customers?stage&collection&search&sort&order&limit&offset -> a page;
-// &format=csv -> the whole filtered list as CSV (X-Row-Limit-Reached: true when it was cut at 100,000).
+// &format=csv -> the whole filtered list as CSV, streamed in the list's order.
 export const GET = withMerchant({ query: customerListQuery }, async ({ tx, merchant, query }) => {
-  if (query.format === 'csv') {
-    const { csv, truncated } = await customersCsv(tx, merchant.userId, query);
-    const res = csvResponse(csv, `customers-${new Date().toISOString().slice(0, 10)}.csv`);
-    if (truncated) res.headers.set('x-row-limit-reached', 'true');
-    return res;
-  }
+  if (query.format === 'csv') return customersCsvResponse(merchant.userId, query, `customers-${new Date().toISOString().slice(0, 10)}.csv`);
   return listCustomers(tx, merchant.userId, query);
 });
