@@ -100,6 +100,7 @@ export function SegmentList({ segments, selectedId, evaluatingId, onSelect, onEd
  * or paused one is the snapshot of its last evaluation.
  */
 function MembersAsOf({ segment: s }: { segment: Segment }) {
+  if (s.followError) return <span className="whitespace-normal text-red-700" role="status">{s.followError}</span>;
   if (s.building) {
     return (
       <span role="status" title="Members are being worked out from scratch for new criteria; the previous members are shown until it ends.">

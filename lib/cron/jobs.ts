@@ -19,18 +19,19 @@ const budgetMs = () => env().CRON_BUDGET_SECONDS * 1000;
 /**
  * A job made of steps: each step is its own transaction doing one bounded slice, so what it did
  * is kept whatever happens next. A call runs steps until one says nothing is left or the budget
- * (CRON_BUDGET_SECONDS) is spent, at least one; the next call resumes where this one stopped
+ * (CRON_BUDGET_SECONDS) is spent, at least one (each is told its turn, so a job can rotate its work); the next call resumes where this one stopped
  * (every job takes its work from a queue or an indexed due time, so "where it stopped" is simply
  * what is still due). Counts are summed by name, steps counted by kind; `behind` is 1 when the
  * call ended with work left.
  */
-export function stepped(step: (tx: Tx, now: Date) => Promise<StepResult>, budget: () => number = budgetMs): CronJob {
+export function stepped(step: (tx: Tx, now: Date, turn: number) => Promise<StepResult>, budget: () => number = budgetMs): CronJob {
   return async (now) => {
     const deadline = Date.now() + budget();
     const totals: Record<string, number> = { steps: 0 };
     let more = true;
     do {
-      const r = await withSystem((tx) => step(tx, now));
+      const turn = totals.steps ?? 0;
+      const r = await withSystem((tx) => step(tx, now, turn));
       totals.steps = (totals.steps ?? 0) + 1;
       for (const [key, value] of Object.entries(r)) {
         if (key === 'kind' || key === 'more') continue;
@@ -122,8 +123,8 @@ export const CRON_JOBS: Record<string, CronJob> = {
   },
   // Segment membership that follows change: queued customers first, then days-since-purchase
   // thresholds crossed since the last call, then chunks of segments being built from scratch.
-  segments: stepped(async (tx, now) => {
-    const [row] = await tx<{ r: StepResult }[]>`select private.segments_step(${now}) as r`;
+  segments: stepped(async (tx, now, turn) => {
+    const [row] = await tx<{ r: StepResult }[]>`select private.segments_step(${now}, ${turn}) as r`;
     return row?.r ?? { kind: 'idle', more: false };
   }),
 };

@@ -80,6 +80,8 @@ export const segmentSchema = z.object({
   building: z.boolean(),
   /** How far the build has come, 0 to 1 (customers are built in id order; ids are random). */
   buildProgress: z.number().min(0).max(1).nullable(),
+  /** Why its members stopped following change (a step failed); saving its criteria again retries. */
+  followError: z.string().nullable(),
   syncEnabled: z.boolean(),
   /** The Klaviyo list the members are mirrored to, once created. */
   klaviyoSegmentId: z.string().nullable(),

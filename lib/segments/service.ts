@@ -108,18 +108,22 @@ const memberQuery = (tx: Tx, userId: string, id: string) => tx`
     join public.customers c on c.id = m.customer_id and c.user_id = m.user_id
    where m.segment_id = ${id} and m.user_id = ${userId} and m.removed_at is null`;
 
-/** Current members, newest first, a page at a time. */
+/**
+ * Current members, newest first, a page at a time: the page is cut from the memberships' own
+ * index (segment_memberships_list_idx) before any customer row is read, and the total is the
+ * segment's count, not a count of its members.
+ */
 export async function listMembers(tx: Tx, userId: string, id: string, page: { limit: number; offset: number }): Promise<SegmentMembers> {
-  await getSegment(tx, userId, id);
-  const members = await tx<SegmentMember[]>`${memberQuery(tx, userId, id)} order by m.added_at desc, c.id limit ${page.limit} offset ${page.offset}`;
-  const [count] = await tx<{ n: number }[]>`
-    select count(*)::int as n from public.segment_memberships where segment_id = ${id} and user_id = ${userId} and removed_at is null`;
-  return {
-    members,
-    total: count?.n ?? 0,
-    limit: page.limit,
-    offset: page.offset,
-  };
+  const segment = await getSegment(tx, userId, id);
+  const members = await tx<SegmentMember[]>`
+    select c.id, c.email, c.first_name, c.last_name, c.stage, c.total_orders, c.lifetime_value, c.last_purchase_at, m.added_at
+      from (select x.customer_id, x.added_at from public.segment_memberships x
+             where x.user_id = ${userId} and x.segment_id = ${id} and x.removed_at is null
+             order by x.added_at desc, x.customer_id
+             limit ${page.limit} offset ${page.offset}) m
+      join public.customers c on c.user_id = ${userId} and c.id = m.customer_id
+     order by m.added_at desc, m.customer_id`;
+  return { members, total: segment.customerCount, limit: page.limit, offset: page.offset };
 }
 
 /**

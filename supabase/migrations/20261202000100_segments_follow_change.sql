@@ -20,7 +20,10 @@ alter table public.customer_segments
   -- The build's cursor: customers up to this id are done (null: none yet).
   add column build_after uuid,
   -- The time step's watermark: threshold crossings up to here are applied.
-  add column time_checked_at timestamptz;
+  add column time_checked_at timestamptz,
+  -- Set when a step of this segment failed: it is left alone (the others go on) until its
+  -- criteria are saved again. What the merchant sees; the database's code is in it.
+  add column follow_error text check (length(follow_error) <= 300);
 
 drop function private.evaluate_due_segments(timestamptz, integer);
 drop index public.customer_segments_due_idx;
@@ -29,7 +32,10 @@ create index customer_segments_time_idx on public.customer_segments (time_checke
   where build_started_at is null and is_dynamic and is_active
     and (criteria ? 'min_days_since_purchase' or criteria ? 'max_days_since_purchase');
 
-/** Segment criteria as typed values at one instant: what segment_holds compares a customer with. */
+/**
+ * Segment criteria as typed values at one instant: what segment_holds compares a customer with.
+ * Whole numbers are read through numeric: the CHECK accepts 1.0, which jsonb keeps as "1.0".
+ */
 create type private.segment_rule as (
   stages text[],
   collections text[],
@@ -53,10 +59,10 @@ as $$
     nullif(array(select jsonb_array_elements_text(coalesce(p_criteria -> 'collections', '[]'))), '{}'),
     (p_criteria ->> 'min_ltv')::numeric,
     (p_criteria ->> 'max_ltv')::numeric,
-    (p_criteria ->> 'min_orders')::integer,
-    (p_criteria ->> 'max_orders')::integer,
-    p_now - make_interval(days => (p_criteria ->> 'min_days_since_purchase')::integer),
-    p_now - make_interval(days => (p_criteria ->> 'max_days_since_purchase')::integer),
+    (p_criteria ->> 'min_orders')::numeric::integer,
+    (p_criteria ->> 'max_orders')::numeric::integer,
+    p_now - make_interval(days => (p_criteria ->> 'min_days_since_purchase')::numeric::integer),
+    p_now - make_interval(days => (p_criteria ->> 'max_days_since_purchase')::numeric::integer),
     (p_criteria ->> 'email_subscribed')::boolean
   )::private.segment_rule
 $$;
@@ -73,7 +79,9 @@ returns boolean
 language sql
 immutable
 as $$
-  select (r.stages is null or c.stage operator(pg_catalog.=) any (r.stages))
+  -- A customer without the value a criterion reads (no purchase, no collection) does not match
+  -- it: false, never null, so a member in that state is removed.
+  select coalesce((r.stages is null or c.stage operator(pg_catalog.=) any (r.stages))
      and (r.collections is null or c.primary_collection operator(pg_catalog.=) any (r.collections))
      and (r.min_ltv is null or c.lifetime_value operator(pg_catalog.>=) r.min_ltv)
      and (r.max_ltv is null or c.lifetime_value operator(pg_catalog.<=) r.max_ltv)
@@ -81,7 +89,7 @@ as $$
      and (r.max_orders is null or c.total_orders operator(pg_catalog.<=) r.max_orders)
      and (r.bought_before is null or c.last_purchase_at operator(pg_catalog.<=) r.bought_before)
      and (r.bought_after is null or c.last_purchase_at operator(pg_catalog.>=) r.bought_after)
-     and (r.subscribed is null or c.email_subscribed operator(pg_catalog.=) r.subscribed)
+     and (r.subscribed is null or c.email_subscribed operator(pg_catalog.=) r.subscribed), false)
 $$;
 
 /** Ids of the merchant's customers matching criteria at p_now: the from-scratch answer (previews, checks). */
@@ -108,6 +116,7 @@ create table private.segment_changes (
   changed_at timestamptz not null default now(),
   primary key (user_id, customer_id)
 );
+create index segment_changes_changed_idx on private.segment_changes (changed_at);
 
 /**
  * Statement trigger on customers: queue the rows whose criteria columns changed. A customer
@@ -251,6 +260,7 @@ begin
      or (new.is_dynamic and new.is_active and not (old.is_dynamic and old.is_active)) then
     new.build_started_at := now();
     new.build_after := null;
+    new.follow_error := null;
   end if;
   return new;
 end
@@ -258,6 +268,51 @@ $$;
 revoke execute on function private.customer_segments_rebuild() from public, anon, authenticated;
 create trigger customer_segments_rebuild before insert or update of criteria, is_dynamic, is_active on public.customer_segments
   for each row execute function private.customer_segments_rebuild();
+
+/**
+ * Trigger: at most 200 segments a store. Every change of a customer is checked against each of
+ * the store's segments, so the count is what one change costs; a cap keeps one store from
+ * making the shared job slow for every other (a REST insert is a door too).
+ */
+create or replace function private.customer_segments_limit()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  -- One store's inserts take turns, so two at once cannot both pass at 199.
+  perform pg_advisory_xact_lock(hashtextextended('segments/' || new.user_id::text, 0));
+  if (select count(*) from public.customer_segments s where s.user_id = new.user_id) >= 200 then
+    raise exception 'A store can have at most 200 segments' using errcode = 'HH422';
+  end if;
+  return new;
+end
+$$;
+revoke execute on function private.customer_segments_limit() from public, anon, authenticated;
+create trigger customer_segments_limit before insert on public.customer_segments
+  for each row execute function private.customer_segments_limit();
+
+/** A removed collection's segments are locked in the order every segment step takes them (no deadlock). */
+create or replace function private.segments_collection_removed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform 1 from public.customer_segments s
+   where s.user_id = old.user_id and s.criteria -> 'collections' ? old.slug
+   order by s.user_id, s.id
+   for no key update;
+  update public.customer_segments s
+     set criteria = case when jsonb_array_length((s.criteria -> 'collections') - old.slug) = 0 then s.criteria - 'collections'
+                         else jsonb_set(s.criteria, '{collections}', (s.criteria -> 'collections') - old.slug) end,
+         is_active = s.is_active and jsonb_array_length((s.criteria -> 'collections') - old.slug) > 0
+   where s.user_id = old.user_id and s.criteria -> 'collections' ? old.slug;
+  return null;
+end
+$$;
 
 /**
  * The one writer of memberships: for each (merchant, segment, customer) whether the customer
@@ -276,8 +331,11 @@ as $$
       from unnest(p_user_ids, p_segment_ids, p_customer_ids, p_holds) as t(user_id, segment_id, customer_id, holds)
       left join public.segment_memberships m on m.user_id = t.user_id and m.segment_id = t.segment_id and m.customer_id = t.customer_id
   ), ins as (
+    -- A customer deleted meanwhile is left out; one still there is held until this commits.
     insert into public.segment_memberships as sm (user_id, segment_id, customer_id, added_at)
-    select w.user_id, w.segment_id, w.customer_id, p_now from w where w.holds and not w.active
+    select w.user_id, w.segment_id, w.customer_id, p_now from w
+     where w.holds and not w.active
+       and exists (select 1 from public.customers c where c.user_id = w.user_id and c.id = w.customer_id for key share)
     on conflict (user_id, segment_id, customer_id) do update set removed_at = null, added_at = excluded.added_at
      where sm.removed_at is not null
     returning 1
@@ -352,8 +410,12 @@ end
 $$;
 
 /**
- * Drain step: take up to p_limit queued customers and reconcile each with every dynamic,
- * active segment of its merchant at p_now, in one statement. Returns how many were taken.
+ * Drain step for one store: the store whose queued change is oldest gives up to p_limit of its
+ * queued customers (fewer when it has many segments: the step's work is customers x segments,
+ * at most about 20,000 pairs), each reconciled with every dynamic, active segment of the store
+ * in one statement. A segment is evaluated at its time watermark when that is later than
+ * p_now (a call that started before another's time step must not undo its crossing). Returns
+ * how many customers it took.
  */
 create or replace function private.segments_drain(p_now timestamptz, p_limit integer default 1000)
 returns table (taken integer, added integer, removed integer)
@@ -362,7 +424,8 @@ volatile
 set search_path = ''
 as $$
 declare
-  v_users uuid[];
+  v_user uuid;
+  v_segments integer;
   v_ids uuid[];
   v_seg_users uuid[];
   v_seg_ids uuid[];
@@ -371,39 +434,50 @@ declare
 begin
   -- Skipping rows an order holds: it queued them in a transaction still open, whose change
   -- this step could not see yet; the next drain takes them.
-  with picked as (
-    select q.user_id, q.customer_id from private.segment_changes q limit p_limit for update skip locked
-  ), taken as (
-    delete from private.segment_changes q using picked p
-     where q.user_id = p.user_id and q.customer_id = p.customer_id
-    returning q.user_id, q.customer_id
-  )
-  select array_agg(t.user_id), array_agg(t.customer_id) into v_users, v_ids from taken t;
-  if v_ids is null then
+  select q.user_id into v_user from private.segment_changes q order by q.changed_at limit 1 for update skip locked;
+  if v_user is null then
     return query select 0, 0, 0;
     return;
   end if;
 
-  -- Segment rows first, in one order (see the lock order above).
-  select array_agg(l.user_id), array_agg(l.id) into v_seg_users, v_seg_ids from (
+  -- The store's segment rows first, in one order (see the lock order above).
+  select array_agg(l.user_id), array_agg(l.id), count(*) into v_seg_users, v_seg_ids, v_segments from (
     select s.user_id, s.id from public.customer_segments s
-     where s.user_id = any (v_users) and s.is_dynamic and s.is_active
+     where s.user_id = v_user and s.is_dynamic and s.is_active and s.follow_error is null
      order by s.user_id, s.id
      for no key update
   ) l;
 
-  if v_seg_ids is null then
-    return query select cardinality(v_ids), 0, 0;
+  with picked as (
+    select q.customer_id from private.segment_changes q
+     where q.user_id = v_user
+     order by q.changed_at
+     limit least(p_limit, greatest(50, 20000 / greatest(v_segments, 1)))
+     for update skip locked
+  ), taken as (
+    delete from private.segment_changes q using picked p
+     where q.user_id = v_user and q.customer_id = p.customer_id
+    returning q.customer_id
+  )
+  select array_agg(t.customer_id) into v_ids from taken t;
+  if v_ids is null or v_seg_ids is null then
+    return query select coalesce(cardinality(v_ids), 0), 0, 0;
     return;
   end if;
-  select w.added, w.removed into v_added, v_removed
-    from (select array_agg(c.user_id) as u, array_agg(r.id) as s, array_agg(c.id) as c, array_agg(private.segment_holds(r.rule, c)) as h
-            from unnest(v_users, v_ids) as t(user_id, customer_id)
-            join public.customers c on c.user_id = t.user_id and c.id = t.customer_id
-            join (select s.user_id, s.id, private.segment_rule(s.criteria, p_now) as rule
-                    from unnest(v_seg_users, v_seg_ids) as l(user_id, id)
-                    join public.customer_segments s on s.user_id = l.user_id and s.id = l.id) r on r.user_id = c.user_id) k,
-         private.segment_apply(p_now, k.u, k.s, k.c, k.h) w;
+
+  with rules as materialized (
+    select s.user_id, s.id, private.segment_rule(s.criteria, greatest(p_now, coalesce(s.time_checked_at, p_now))) as rule,
+           greatest(p_now, coalesce(s.time_checked_at, p_now)) as at
+      from unnest(v_seg_users, v_seg_ids) as l(user_id, id)
+      join public.customer_segments s on s.user_id = l.user_id and s.id = l.id
+  )
+  select coalesce(sum(w.added), 0)::integer, coalesce(sum(w.removed), 0)::integer into v_added, v_removed
+    from (select r.at, array_agg(c.user_id) as u, array_agg(r.id) as s, array_agg(c.id) as c, array_agg(private.segment_holds(r.rule, c)) as h
+            from public.customers c
+            join rules r on r.user_id = c.user_id
+           where c.user_id = v_user and c.id = any (v_ids)
+           group by r.at) k,
+         private.segment_apply(k.at, k.u, k.s, k.c, k.h) w;
   perform private.fold_segment_counts(v_seg_users, v_seg_ids);
   return query select cardinality(v_ids), v_added, v_removed;
 end
@@ -446,8 +520,8 @@ begin
   v_from := v_seg.time_checked_at;
   v_to := least(p_now, v_from + p_max_step);
   v_rule := private.segment_rule(v_seg.criteria, v_to);
-  v_min := make_interval(days => (v_seg.criteria ->> 'min_days_since_purchase')::integer);
-  v_max := make_interval(days => (v_seg.criteria ->> 'max_days_since_purchase')::integer);
+  v_min := make_interval(days => (v_seg.criteria ->> 'min_days_since_purchase')::numeric::integer);
+  v_max := make_interval(days => (v_seg.criteria ->> 'max_days_since_purchase')::numeric::integer);
 
   select w.added, w.removed into v_added, v_removed
     from (select array_agg(c.user_id) as u, array_agg(p_segment_id) as s, array_agg(c.id) as c, array_agg(private.segment_holds(v_rule, c)) as h
@@ -465,61 +539,87 @@ end
 $$;
 
 /**
- * One bounded step of the segments job, the most urgent work first: drain the change queue,
- * then a time step of the segment furthest behind, then a chunk of a build, then fold the
- * counts a deleted customer left. Returns what it did and whether more may be left: the caller
- * runs steps until one says none is, or its time budget ends (the next call resumes).
+ * One bounded step of the segments job. Four kinds of work: drain the change queue (one store
+ * a step, oldest change first), a time step of the segment furthest behind, a chunk of the
+ * oldest build, and the counts a deleted customer left. Each call's steps take turns (p_turn,
+ * the step's number in its call, decides which kind is tried first), so no kind, and no store
+ * with many segments, starves the others. A time or build step that fails marks its segment
+ * (follow_error) and the job goes on without it. Returns what it did and whether more may be
+ * left: the caller runs steps until one says none is, or its time budget ends.
  */
-create or replace function private.segments_step(p_now timestamptz default now())
+create or replace function private.segments_step(p_now timestamptz default now(), p_turn integer default 0)
 returns jsonb
 language plpgsql
 volatile
 set search_path = ''
 as $$
 declare
+  v_kinds text[] := array['changes', 'time', 'build', 'counts'];
+  v_kind text;
   v_seg record;
   r record;
   v_users uuid[];
   v_ids uuid[];
+  v_state text;
 begin
-  select * into r from private.segments_drain(p_now, 1000);
-  if r.taken > 0 then
-    return jsonb_build_object('kind', 'changes', 'customers', r.taken, 'added', r.added, 'removed', r.removed, 'more', true);
-  end if;
-
-  select s.user_id, s.id into v_seg from public.customer_segments s
-   where s.build_started_at is null and s.is_dynamic and s.is_active
-     and (s.criteria ? 'min_days_since_purchase' or s.criteria ? 'max_days_since_purchase')
-     and (s.time_checked_at is null or s.time_checked_at < p_now)
-   order by s.time_checked_at nulls first
-   limit 1
-   for no key update skip locked;
-  if found then
-    select * into r from private.segment_time_step(v_seg.user_id, v_seg.id, p_now);
-    return jsonb_build_object('kind', 'time', 'segment', v_seg.id, 'added', r.added, 'removed', r.removed, 'more', true);
-  end if;
-
-  select s.user_id, s.id into v_seg from public.customer_segments s
-   where s.build_started_at is not null and s.is_active
-   order by s.build_started_at, s.id
-   limit 1
-   for no key update skip locked;
-  if found then
-    select * into r from private.segment_build_step(v_seg.user_id, v_seg.id, p_now);
-    return jsonb_build_object('kind', 'build', 'segment', v_seg.id, 'added', r.added, 'removed', r.removed, 'more', true);
-  end if;
-
-  -- Deltas no step folded (a deleted customer's memberships went by cascade).
-  select array_agg(l.user_id), array_agg(l.id) into v_users, v_ids from (
-    select s.user_id, s.id from public.customer_segments s
-     where exists (select 1 from public.segment_count_deltas d where d.user_id = s.user_id and d.segment_id = s.id)
-     order by s.user_id, s.id
-     limit 100
-     for no key update skip locked
-  ) l;
-  if v_ids is not null then
-    return jsonb_build_object('kind', 'counts', 'folded', private.fold_segment_counts(v_users, v_ids), 'more', true);
-  end if;
+  for i in 0..3 loop
+    v_kind := v_kinds[1 + (p_turn + i) % 4];
+    if v_kind = 'changes' then
+      select * into r from private.segments_drain(p_now, 1000);
+      if r.taken > 0 then
+        return jsonb_build_object('kind', 'changes', 'customers', r.taken, 'added', r.added, 'removed', r.removed, 'more', true);
+      end if;
+    elsif v_kind in ('time', 'build') then
+      if v_kind = 'time' then
+        select s.user_id, s.id into v_seg from public.customer_segments s
+         where s.build_started_at is null and s.is_dynamic and s.is_active and s.follow_error is null
+           and (s.criteria ? 'min_days_since_purchase' or s.criteria ? 'max_days_since_purchase')
+           and (s.time_checked_at is null or s.time_checked_at < p_now)
+         order by s.time_checked_at nulls first
+         limit 1
+         for no key update skip locked;
+      else
+        select s.user_id, s.id into v_seg from public.customer_segments s
+         where s.build_started_at is not null and s.is_active and s.follow_error is null
+         order by s.build_started_at, s.id
+         limit 1
+         for no key update skip locked;
+      end if;
+      if found then
+        begin
+          if v_kind = 'time' then
+            select * into r from private.segment_time_step(v_seg.user_id, v_seg.id, p_now);
+          else
+            select * into r from private.segment_build_step(v_seg.user_id, v_seg.id, p_now);
+          end if;
+          return jsonb_build_object('kind', v_kind, 'segment', v_seg.id, 'added', r.added, 'removed', r.removed, 'more', true);
+        exception when others then
+          get stacked diagnostics v_state = returned_sqlstate;
+          -- A deadlock, a lock timeout, a cancel or a row deleted under it is the moment's,
+          -- not the segment's: the call fails and the next one tries again.
+          if v_state like '40%' or v_state in ('55P03', '57014', '23503') then
+            raise;
+          end if;
+          update public.customer_segments s
+             set follow_error = 'Its members could not be worked out (database code ' || v_state || '). Save its criteria again to retry.'
+           where s.user_id = v_seg.user_id and s.id = v_seg.id;
+          return jsonb_build_object('kind', 'failed', 'segment', v_seg.id, 'more', true);
+        end;
+      end if;
+    else
+      -- Deltas no step folded (a deleted customer's memberships went by cascade).
+      select array_agg(l.user_id), array_agg(l.id) into v_users, v_ids from (
+        select s.user_id, s.id from public.customer_segments s
+         where exists (select 1 from public.segment_count_deltas d where d.user_id = s.user_id and d.segment_id = s.id)
+         order by s.user_id, s.id
+         limit 100
+         for no key update skip locked
+      ) l;
+      if v_ids is not null then
+        return jsonb_build_object('kind', 'counts', 'folded', private.fold_segment_counts(v_users, v_ids), 'more', true);
+      end if;
+    end if;
+  end loop;
   return jsonb_build_object('kind', 'idle', 'more', false);
 end
 $$;
@@ -558,7 +658,7 @@ $$;
 revoke execute on function private.segment_rule(jsonb, timestamptz), private.fold_segment_counts(uuid[], uuid[]),
   private.segment_apply(timestamptz, uuid[], uuid[], uuid[], boolean[]),
   private.segment_build_step(uuid, uuid, timestamptz, integer), private.segments_drain(timestamptz, integer),
-  private.segment_time_step(uuid, uuid, timestamptz, interval), private.segments_step(timestamptz)
+  private.segment_time_step(uuid, uuid, timestamptz, interval), private.segments_step(timestamptz, integer)
   from public, anon, authenticated;
 revoke execute on function private.segment_holds(private.segment_rule, public.customers) from public, anon, authenticated;
 
@@ -567,4 +667,4 @@ revoke execute on function private.segment_holds(private.segment_rule, public.cu
 update public.customer_segments s
    set customer_count = (select count(*) from public.segment_memberships m
                           where m.user_id = s.user_id and m.segment_id = s.id and m.removed_at is null),
-       build_started_at = case when s.is_active then now() end;
+       build_started_at = case when s.is_active and s.is_dynamic then now() end;

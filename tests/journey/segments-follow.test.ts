@@ -10,17 +10,24 @@ beforeAll(() => {
 });
 afterAll(() => pool.end());
 
-/** Run the segments job's steps at `now` until one says nothing is left. */
-async function settle(now: Date): Promise<StepResult[]> {
+/** Run the segments job's steps at `now` (taking turns, as a call does) until one says nothing is left, or `max` steps. */
+async function settle(now: Date, max = 10_000): Promise<StepResult[]> {
   const steps: StepResult[] = [];
-  for (let i = 0; i < 10_000; i++) {
-    const [row] = await db()<{ r: StepResult }[]>`select private.segments_step(${now}) as r`;
+  for (let i = 0; i < max; i++) {
+    const [row] = await db()<{ r: StepResult }[]>`select private.segments_step(${now}, ${i}) as r`;
     if (!row) throw new Error('no step result');
     steps.push(row.r);
     if (!row.r.more) return steps;
   }
+  if (max < 10_000) return steps;
   throw new Error('the segments job never settled');
 }
+
+/** As merchant B through Supabase's REST surface: role authenticated with B's claims. */
+const asMerchant = <T,>(userId: string, fn: (tx: Tx) => Promise<T>) => db().begin(async (tx) => {
+  await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: 'authenticated' })}, true)`;
+  return fn(tx);
+}) as Promise<T>;
 
 async function addSegment(userId: string, name: string, criteria: Record<string, unknown>): Promise<string> {
   const [row] = await db()<{ id: string }[]>`
@@ -71,6 +78,9 @@ const CRITERIA_POOL: Record<string, unknown>[] = [
   { min_orders: 2, max_ltv: 300 },
   { min_days_since_purchase: 10, max_days_since_purchase: 60, stages: ['customer', 'repeat', 'at_risk'] },
   { collections: ['rituals', 'growth'], max_orders: 3 },
+  // Whole numbers as JSON writes them too, and a rule a customer without a purchase fails.
+  { min_orders: 1.0, max_days_since_purchase: 30.0 },
+  {},
 ];
 
 describe('segment membership follows change', () => {
@@ -95,7 +105,7 @@ describe('segment membership follows change', () => {
       }, when);
     };
     for (let i = 0; i < 20; i++) await order(at(start, i * 2 * 3_600_000));
-    const segments = await Promise.all(CRITERIA_POOL.slice(0, 6).map((c, i) => addSegment(userId, `follow-${i}`, c)));
+    const segments = await Promise.all(CRITERIA_POOL.slice(0, 7).map((c, i) => addSegment(userId, `follow-${i}`, c)));
 
     const kinds = new Set<string>();
     for (let round = 0; round < 14; round++) {
@@ -268,5 +278,127 @@ describe('segment membership follows change', () => {
     const roomy = await stepped(step, () => 30_000)(now);
     expect(roomy).toMatchObject({ behind: 0 });
     expect(roomy.build).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a member whose criteria value goes away leaves: a lead never bought, an order cancelled', async () => {
+    const { userId } = await createMerchant('seg-null');
+    const now = new Date();
+    await track(userId, [{ email: 'lead@example.test', type: 'lead_capture', occurredAt: now }], now);
+    await applyOrder(userId, { shopOrderId: 'n-1', email: 'buyer@example.test', total: 50, orderedAt: at(now, -DAY) }, now);
+    const everyone = await addSegment(userId, 'Everyone', {});
+    const recent = await addSegment(userId, 'Recent', { max_days_since_purchase: 30 });
+    await settle(now);
+    expect(await members(userId, everyone)).toHaveLength(2);
+    await db()`update public.customer_segments set criteria = ${jsonb(db(), { max_days_since_purchase: 30 })} where id = ${everyone}`;
+    await withSystem((tx) => tx`select private.apply_cancellation(${userId}, ${tx.json({ shopOrderId: 'n-1', cancelledAt: now.toISOString() })}, ${now})`);
+    await settle(now);
+    expect(await members(userId, everyone)).toEqual([]);
+    expect(await members(userId, recent)).toEqual([]);
+    expect(await count(userId, recent)).toBe(0);
+  });
+
+  it('a job call that began before another call\u2019s time step does not undo its crossing', async () => {
+    const { userId } = await createMerchant('seg-stale');
+    const t = new Date();
+    // The customer enters "30 days or more since purchase" two minutes after t.
+    await applyOrder(userId, { shopOrderId: 'st-1', email: 'st@example.test', total: 50, orderedAt: at(t, -30 * DAY + 120_000) }, t);
+    const seg = await addSegment(userId, 'Lapsed', { min_days_since_purchase: 30 });
+    await settle(t);
+    expect(await members(userId, seg)).toHaveLength(0);
+    await settle(at(t, 5 * 60_000));
+    expect(await members(userId, seg)).toHaveLength(1);
+    // The customer changes, and a call still running with now = t drains the change.
+    await withSystem((tx) => tx`update public.customers set email_subscribed = false where user_id = ${userId}`);
+    await settle(t);
+    const later = at(t, 60 * 60_000);
+    await settle(later);
+    expect(await members(userId, seg)).toEqual(await fromScratch(userId, seg, later));
+    expect(await members(userId, seg)).toHaveLength(1);
+  });
+
+  it('one store\u2019s many segments neither starve another store\u2019s build nor make a drain step unbounded; 200 is the cap', async () => {
+    const a = await createMerchant('seg-fair-a');
+    const b = await createMerchant('seg-fair-b');
+    let now = new Date();
+    await applyOrder(a.userId, { shopOrderId: 'f-1', email: 'f1@example.test', total: 50, orderedAt: now }, now);
+    await asMerchant(b.userId, (tx) => tx`
+      insert into public.customer_segments (user_id, name, criteria)
+      select ${b.userId}, 'b-' || g, '{"max_days_since_purchase": 30}'::jsonb from generate_series(1, 200) g`);
+    const refused = await asMerchant(b.userId, (tx) => tx`
+      insert into public.customer_segments (user_id, name, criteria) values (${b.userId}, 'one too many', '{}')`)
+      .then(() => 'inserted', (e: { code?: string }) => e.code);
+    expect(refused).toBe('HH422');
+    await settle(now);
+    // Every one of B's segments has a time step due in every call from now on.
+    const segA = await addSegment(a.userId, 'A everyone', {});
+    now = at(now, 5 * 60_000);
+    const call = await settle(now, 20);
+    expect(call.filter((x) => x.kind === 'time').length).toBeGreaterThan(0);
+    expect(call.some((x) => x.kind === 'build' && x.segment === segA)).toBe(true);
+    expect(await members(a.userId, segA)).toHaveLength(1);
+
+    // 1,000 of B's customers change: a drain step takes only as many as its 200 segments allow.
+    await db()`insert into public.customers (user_id, email) select ${b.userId}, 'q' || g || '@example.test' from generate_series(1, 1000) g`;
+    const drained = (await settle(now, 8)).filter((x) => x.kind === 'changes');
+    expect(drained.length).toBeGreaterThan(0);
+    expect(Math.max(...drained.map((x) => Number(x.customers)))).toBeLessThanOrEqual(20000 / 200);
+  });
+
+  it('criteria written through REST as 1.0 work, and a segment whose step fails is set aside while the others go on', async () => {
+    const a = await createMerchant('seg-poison-a');
+    const b = await createMerchant('seg-poison-b');
+    const now = new Date();
+    await applyOrder(a.userId, { shopOrderId: 'p-a', email: 'pa@example.test', total: 50, orderedAt: now }, now);
+    await applyOrder(b.userId, { shopOrderId: 'p-b', email: 'pb@example.test', total: 50, orderedAt: now }, now);
+    const [rest] = await asMerchant(b.userId, (tx) => tx<{ id: string }[]>`
+      insert into public.customer_segments (user_id, name, criteria) values (${b.userId}, 'Buyers', '{"min_orders": 1.0, "max_days_since_purchase": 30.0}') returning id`);
+    await settle(now);
+    expect(await members(b.userId, rest?.id ?? '')).toHaveLength(1);
+
+    // A step that fails (here: every time step, the function replaced for this transaction).
+    const segA = await addSegment(a.userId, 'A buyers', { min_orders: 1 });
+    const outcome = await db().begin(async (tx) => {
+      await tx.unsafe(`create or replace function private.segment_time_step(p_user_id uuid, p_segment_id uuid, p_now timestamptz,
+          p_max_step interval default interval '1 day') returns table (done boolean, added integer, removed integer)
+          language plpgsql set search_path = '' as $f$ begin perform 1 / 0; end $f$`);
+      // Far enough ahead that every segment with a days criterion has a time step due: each fails once.
+      const later = at(now, 400 * DAY);
+      const steps: StepResult[] = [];
+      for (let i = 0; i < 2000; i++) {
+        const [row] = await tx<{ r: StepResult }[]>`select private.segments_step(${later}, ${i}) as r`;
+        if (!row) break;
+        steps.push(row.r);
+        if (!row.r.more) break;
+      }
+      const [b1] = await tx<{ followError: string | null }[]>`select follow_error from public.customer_segments where id = ${rest?.id ?? ''}`;
+      const [a1] = await tx<{ n: number }[]>`select public.segment_member_count(${a.userId}, ${segA}) as n`;
+      throw Object.assign(new Error('rollback'), { steps, followError: b1?.followError, aMembers: a1?.n });
+    }).catch((e: { steps?: StepResult[]; followError?: string | null; aMembers?: number }) => e);
+    expect(outcome.steps?.map((x) => `${x.kind}:${String(x.segment ?? '')}`)).toContain(`failed:${rest?.id ?? ''}`);
+    expect(outcome.steps?.at(-1)?.more).toBe(false);
+    expect(outcome.followError).toMatch(/could not be worked out \(database code 22012\)/);
+    expect(outcome.aMembers).toBe(1);
+  });
+
+  it('a customer deleted while a build step runs is left out, not a failed step', async () => {
+    const { userId } = await createMerchant('seg-del-race');
+    const now = new Date();
+    for (let i = 0; i < 5; i++) await applyOrder(userId, { shopOrderId: `x${i}`, email: `x${i}@example.test`, total: 20, orderedAt: now }, now);
+    await settle(now);
+    const id = await addSegment(userId, 'All', {});
+    const del = await pool.reserve();
+    try {
+      await del`begin`;
+      await del`delete from public.customers where user_id = ${userId} and email = 'x0@example.test'`;
+      const building = pool`select private.segments_step(${now}) as r`.then(() => 'ok', (e: Error) => e.message);
+      await new Promise((r) => setTimeout(r, 300));
+      await del`commit`;
+      expect(await building).toBe('ok');
+    } finally {
+      del.release();
+    }
+    await settle(now);
+    expect(await members(userId, id)).toHaveLength(4);
+    expect(await count(userId, id)).toBe(4);
   });
 });
