@@ -38,31 +38,41 @@ export function csvResponse(body: string, filename: string): Response {
 
 export type CsvCell = string | number | null;
 
+/** One page of an export: its rows, and where the next page starts (null: this was the last). */
+export interface CsvPage<C> {
+  rows: CsvCell[][];
+  next: C | null;
+}
+
 /**
- * A CSV download written while it is read: `produce` is handed `write(rows)` and writes batch
- * after batch; each write waits until the client has taken what came before (backpressure), so
- * the server holds about one batch whatever the file's size. The response starts at once; a
- * failure midway ends the download early (the headers are gone) and is logged, never shown.
- * A client that goes away makes the next write throw, which ends `produce` (and its transaction).
+ * A CSV download read page by page as the client takes it: each pull asks `page(cursor)` for
+ * the next rows (each page its own short transaction, by keyset), so nothing waits on the
+ * client while holding a database connection, the server keeps about one page in memory
+ * whatever the file's size, and a client that stops reading or goes away just stops the pulls.
+ * A failure midway ends the download early (the headers are gone) and is logged, never shown.
  */
-export function csvStreamResponse(filename: string, header: string[], produce: (write: (rows: CsvCell[][]) => Promise<void>) => Promise<void>): Response {
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  const writer = writable.getWriter();
+export function csvPagesResponse<C>(filename: string, header: string[], page: (cursor: C | null) => Promise<CsvPage<C>>): Response {
   const encoder = new TextEncoder();
-  const write = async (rows: CsvCell[][]) => {
-    if (rows.length === 0) return;
-    await writer.ready;
-    await writer.write(encoder.encode(`${rows.map(csvRow).join('\n')}\n`));
-  };
-  void (async () => {
-    try {
-      await write([header]);
-      await produce(write);
-      await writer.close();
-    } catch (err) {
-      console.error('[api] CSV export stopped', err instanceof Error ? err.message : err);
-      await writer.abort(err).catch(() => undefined);
-    }
-  })();
-  return downloadResponse(readable, 'text/csv; charset=utf-8', filename);
+  const lines = (rows: CsvCell[][]) => encoder.encode(`${rows.map(csvRow).join('\n')}\n`);
+  let cursor: C | null = null;
+  let started = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        if (!started) {
+          started = true;
+          controller.enqueue(lines([header]));
+          return;
+        }
+        const next = await page(cursor);
+        if (next.rows.length > 0) controller.enqueue(lines(next.rows));
+        if (next.next === null) controller.close();
+        else cursor = next.next;
+      } catch (err) {
+        console.error('[api] CSV export stopped', err instanceof Error ? err.message : err);
+        controller.error(new Error('The export stopped'));
+      }
+    },
+  }, { highWaterMark: 0 });
+  return downloadResponse(body, 'text/csv; charset=utf-8', filename);
 }

@@ -72,16 +72,28 @@ async function main(): Promise<void> {
     Prepared in   ${((Date.now() - started) / 1000).toFixed(1)} s
 `);
 
-  // The scheduler: each job on its interval (vercel.json's), the first round once the app is
-  // up. Messages are the worker's, so /api/cron/jobs is left out.
-  let tick = 0;
+  // The scheduler: each job once its interval has passed since its last successful call (vercel.json's
+  // intervals), checked every minute; one round at a time, so a slow round is never doubled, and a
+  // call that failed (the app still starting) goes again next minute. Messages are the worker's,
+  // so /api/cron/jobs is left out.
+  const lastOk = new Map<CronJobName, number>();
+  let running = false;
   const runDue = async () => {
-    const due = (Object.keys(CRON_JOB_INFO) as CronJobName[]).filter((job) => job !== 'jobs' && tick % CRON_JOB_INFO[job].everyMinutes === 0);
-    tick += 1;
-    for (const job of due) {
-      const res = await fetch(`http://localhost:${port}/api/cron/${job}`, { method: 'POST', headers: { authorization: `Bearer ${secrets.CRON_SECRET}` } })
-        .catch((err: unknown) => err instanceof Error ? err : new Error(String(err)));
-      if (res instanceof Error || !res.ok) log(`cron ${job}: ${res instanceof Error ? res.message : res.status}`);
+    if (running) return;
+    running = true;
+    try {
+      const now = Date.now();
+      const due = (Object.keys(CRON_JOB_INFO) as CronJobName[])
+        .filter((job) => job !== 'jobs' && now - (lastOk.get(job) ?? 0) >= CRON_JOB_INFO[job].everyMinutes * 60_000 - 5_000);
+      for (const job of due) {
+        const res = await fetch(`http://localhost:${port}/api/cron/${job}`, {
+          method: 'POST', headers: { authorization: `Bearer ${secrets.CRON_SECRET}` }, signal: AbortSignal.timeout(90_000),
+        }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+        if (res instanceof Error || !res.ok) log(`cron ${job}: ${res instanceof Error ? res.message : res.status}`);
+        else lastOk.set(job, now);
+      }
+    } finally {
+      running = false;
     }
   };
   let schedule: NodeJS.Timeout | undefined;

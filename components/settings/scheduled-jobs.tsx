@@ -16,7 +16,7 @@ const STATE: Record<CronJobStatus['state'], { text: string; variant: BadgeVarian
   running: { text: 'Running', variant: 'info', means: 'A call has started and not finished yet.' },
   failed: { text: 'Failed', variant: 'danger', means: 'Its last call stopped with an error; the next call tries again.' },
   late: { text: 'Late', variant: 'danger', means: 'No call for more than twice its interval: check the scheduler (vercel.json crons, or npm run cron).' },
-  never: { text: 'Not run yet', variant: 'secondary', means: 'No call has reached it yet: the scheduler may not be set up.' },
+  never: { text: 'Not run yet', variant: 'secondary', means: 'No call has reached it yet: the scheduler may not be set up (where a worker sends the messages, their job needs no call).' },
 };
 
 const took = (ms: number) => (ms < 1000 ? `${formatNumber(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
@@ -48,7 +48,7 @@ function JobRow({ status: j }: { status: CronJobStatus }) {
   const info = CRON_JOB_INFO[j.job as CronJobName];
   const state = STATE[j.state];
   return (
-    <li className="flex flex-col gap-1 py-3 sm:flex-row sm:items-start sm:justify-between sm:gap-4">
+    <li className="flex flex-col gap-1 py-3 sm:flex-row sm:flex-wrap sm:items-start sm:justify-between sm:gap-x-4">
       <div className="min-w-0 text-sm">
         <p className="font-medium text-slate-900">{info?.label ?? j.job}</p>
         <p className="text-slate-600">{info?.does}{info ? ` · every ${info.everyMinutes === 1 ? 'minute' : `${info.everyMinutes} minutes`}` : ''}</p>
@@ -60,9 +60,9 @@ function JobRow({ status: j }: { status: CronJobStatus }) {
             {j.durationMs !== null ? ` · took ${took(j.durationMs)}` : ''}
           </span>
         ) : null}
-        <Badge variant={state.variant} title={state.means}>{state.text}</Badge>
-        <span className="sr-only">{state.means}</span>
+        <Badge variant={state.variant}>{state.text}</Badge>
       </div>
+      {j.state === 'ok' ? null : <p className="text-xs text-slate-600 sm:basis-full">{state.means}</p>}
     </li>
   );
 }

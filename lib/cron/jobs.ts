@@ -51,28 +51,40 @@ const FOLD_ROWS = 20_000;
 
 /**
  * A step of SQL calls, each bounded by its own row limit: more may be left when a count reached
- * its limit (`full`: the counts that say so, with the limit each was called with).
+ * its limit (`full`: the counts that say so, with the limit each was called with). A claim
+ * skips rows another transaction holds (an order on the same customer), so a count just under
+ * its limit does not prove the queue empty: `due`, a cheap indexed probe, says whether work is
+ * still due after a step that did some.
  */
-function limited(sqlStep: (tx: Tx, now: Date) => Promise<Record<string, number>>, full: Record<string, number>): CronJob {
+function limited(
+  sqlStep: (tx: Tx, now: Date) => Promise<Record<string, number>>,
+  full: Record<string, number>,
+  due?: (tx: Tx, now: Date) => Promise<boolean>,
+): CronJob {
   return stepped(async (tx, now) => {
     const counts = await sqlStep(tx, now);
-    return { kind: 'work', ...counts, more: Object.entries(full).some(([k, limit]) => (counts[k] ?? 0) >= limit) };
+    const reached = Object.entries(full).some(([k, limit]) => (counts[k] ?? 0) >= limit);
+    const worked = Object.values(counts).some((n) => n > 0);
+    return { kind: 'work', ...counts, more: reached || (worked && due !== undefined && (await due(tx, now))) };
   });
 }
 
+/** Whether a query finds a row. */
+const exists = async (rows: Promise<{ due: boolean }[]>) => (await rows)[0]?.due ?? false;
+
 /** Every job behind /api/cron/[job]; later modules add theirs here. */
 export const CRON_JOBS: Record<string, CronJob> = {
-  // Rate-limit windows that have ended (one window's worth of buckets at most).
+  // Rate-limit windows that have ended.
   'rate-limits': limited(async (tx, now) => {
-    const [row] = await tx<{ purged: number }[]>`select private.purge_rate_limits(${now}) as purged`;
+    const [row] = await tx<{ purged: number }[]>`select private.purge_rate_limits(${now}, ${STEP_ROWS * 10}) as purged`;
     return { purged: row?.purged ?? 0 };
-  }, {}),
+  }, { purged: STEP_ROWS * 10 }),
   // Time-based stage changes (at risk, churned): the reviews that are due, oldest first.
   stages: limited(async (tx, now) => {
     const [row] = await tx<{ r: { checked: number; changed: number } }[]>`
       select private.evaluate_stages(null, ${now}, ${STEP_ROWS}) as r`;
     return row?.r ?? { checked: 0, changed: 0 };
-  }, { checked: STEP_ROWS }),
+  }, { checked: STEP_ROWS }, (tx, now) => exists(tx`select exists (select 1 from private.stage_reviews where review_at <= ${now}) as due`)),
   // Fold analytics deltas (customer counts, daily trends, cohorts, loyalty days and tiers, win-back figures) into the totals.
   rollups: limited(async (tx) => {
     const [row] = await tx<{ customers: number; trends: number; loyalty: number; winback: number }[]>`
@@ -84,7 +96,8 @@ export const CRON_JOBS: Record<string, CronJob> = {
   coupons: limited(async (tx, now) => {
     const [row] = await tx<{ n: number }[]>`select private.expire_coupons(${now}, ${STEP_ROWS}) as n`;
     return { expired: row?.n ?? 0 };
-  }, { expired: STEP_ROWS }),
+  }, { expired: STEP_ROWS }, (tx, now) => exists(tx`
+    select exists (select 1 from public.coupons where status in ('active', 'paused') and expires_at is not null and expires_at <= ${now}) as due`)),
   // Loyalty: points past their date expire, birthdays earn their points, unused reward codes expire.
   loyalty: limited(async (tx, now) => {
     const [row] = await tx<{ expired: { members: number; points: number }; birthdays: number; codes: number }[]>`
@@ -96,20 +109,22 @@ export const CRON_JOBS: Record<string, CronJob> = {
       birthdays: row?.birthdays ?? 0,
       expiredCodes: row?.codes ?? 0,
     };
-  }, { expiredMembers: STEP_ROWS, birthdays: STEP_ROWS, expiredCodes: STEP_ROWS }),
+  }, { expiredMembers: STEP_ROWS, birthdays: STEP_ROWS, expiredCodes: STEP_ROWS }, (tx, now) => exists(tx`
+    select exists (select 1 from public.points_lots where remaining > 0 and expires_at is not null and expires_at <= ${now}) as due`)),
   // Win-back: enrol customers who became at risk or churned into active campaigns (from the
   // journey's stage changes, never a scan of customers), and complete campaigns past their end.
   winback: limited(async (tx, now) => {
     const [row] = await tx<{ r: { events: number; enrolled: number; completed: number } }[]>`
       select private.winback_tick(${now}, ${STEP_ROWS}) as r`;
     return row?.r ?? { events: 0, enrolled: 0, completed: 0 };
-  }, { events: STEP_ROWS }),
+  }, { events: STEP_ROWS, completed: 100 }, (tx) => exists(tx`select exists (select 1 from private.stage_events where consumer = 'winback') as due`)),
   // Gifts past their expiry that were never claimed expire, and their waiting announcements stop
   // (deliveries themselves are jobs, due on their day).
   gifts: limited(async (tx, now) => {
     const [row] = await tx<{ n: number }[]>`select private.expire_gifts(${now}, ${STEP_ROWS}) as n`;
     return { expired: row?.n ?? 0 };
-  }, { expired: STEP_ROWS }),
+  }, { expired: STEP_ROWS }, (tx, now) => exists(tx`
+    select exists (select 1 from public.gifts where status in ('pending', 'delivered') and expires_at <= ${now}) as due`)),
   // Queued jobs (messages to Klaviyo) that are due, for a deployment without `npm run worker`
   // (Vercel): run within the call's budget (running jobs finish; the rest wait for the next call).
   jobs: async () => {
@@ -132,7 +147,7 @@ export const CRON_JOBS: Record<string, CronJob> = {
 export async function runCronJob(name: string, job: CronJob, now = new Date()): Promise<Record<string, number>> {
   await withSystem(
     (tx) => tx`
-      insert into private.cron_runs (job, last_started_at, runs) values (${name}, ${now}, 1)
+      insert into private.cron_runs (job, last_started_at, runs) values (${name}, now(), 1)
       on conflict (job) do update set last_started_at = excluded.last_started_at, runs = private.cron_runs.runs + 1`,
   );
   try {

@@ -5,7 +5,7 @@ import {
   STAGES, customerSchema, stageTransitionSchema, touchpointSchema, type Customer, type CustomerList, type CustomerListQuery,
   type CustomerPatch, type Journey, type JourneyAnalytics, type Stage, type StageTransition, type Touchpoint,
 } from '@/lib/customers/schemas';
-import { csvStreamResponse } from '@/lib/csv';
+import { csvPagesResponse } from '@/lib/csv';
 import { fieldsOf, type Tx, withTenant } from '@/lib/db';
 
 const CUSTOMER = fieldsOf(customerSchema);
@@ -46,8 +46,9 @@ function customerQuery(tx: Tx, userId: string, q: CustomerFilter) {
   // A search is answered from its matches (the trigram index), then sorted: left to itself the
   // planner may walk the sort index testing every row, since it cannot know how few match.
   // OFFSET 0 keeps the inner query whole.
+  // Both forms end in a WHERE, so a caller may add `and ...` (the export's keyset).
   const from = searchWords(q.search).length > 0
-    ? tx`(select * from public.customers where ${where} offset 0) as matches`
+    ? tx`(select * from public.customers where ${where} offset 0) as matches where true`
     : tx`public.customers where ${where}`;
   return { where, orderBy, from };
 }
@@ -74,23 +75,56 @@ export const CUSTOMER_EXPORT_BATCH = 2_000;
 const EXPORT_COLUMNS = ['email', 'firstName', 'lastName', 'stage', 'totalOrders', 'lifetimeValue', 'averageOrderValue',
   'primaryCollection', 'lastPurchaseAt', 'emailSubscribed', 'createdAt'] as const satisfies readonly (keyof Customer)[];
 
+/** Where an export page ends: the sort column's value (as text, exact) and the id. */
+interface ExportCursor {
+  value: string | null;
+  id: string;
+}
+
 /**
- * The whole filtered list as a CSV download in the list's order, streamed: one transaction
- * (one snapshot, so the file is consistent) reads it through a cursor, CUSTOMER_EXPORT_BATCH
- * rows at a time, each batch written to the client before the next is read. Memory stays flat
- * at a million rows.
+ * The rows after `c` in the list's order: the sort column, then the id, with a missing last
+ * purchase where the list puts it (last when descending, first when ascending).
+ */
+function afterCursor(tx: Tx, q: CustomerFilter, c: ExportCursor) {
+  const desc = q.order !== 'asc';
+  const cmp = desc ? tx`<` : tx`>`;
+  if (q.sort === 'email') return tx`email ${cmp} ${c.value}`;
+  if (q.sort === 'recent_purchase') {
+    if (c.value === null) {
+      return desc ? tx`(last_purchase_at is null and id < ${c.id})` : tx`(last_purchase_at is not null or id > ${c.id})`;
+    }
+    const later = tx`(last_purchase_at ${cmp} ${c.value} or (last_purchase_at = ${c.value} and id ${cmp} ${c.id}))`;
+    return desc ? tx`(${later} or last_purchase_at is null)` : later;
+  }
+  const col = { ltv: tx`lifetime_value`, orders: tx`total_orders`, created: tx`created_at` }[q.sort];
+  return tx`(${col} ${cmp} ${c.value} or (${col} = ${c.value} and id ${cmp} ${c.id}))`;
+}
+
+const SORT_COLUMN = { ltv: 'lifetime_value', recent_purchase: 'last_purchase_at', orders: 'total_orders', created: 'created_at', email: 'email' } as const;
+
+/**
+ * The whole filtered list as a CSV download in the list's order, read page by page as the
+ * client takes it: each page is CUSTOMER_EXPORT_BATCH rows by keyset in its own short
+ * transaction, so a slow or stalled download holds no connection, and memory stays flat at a
+ * million rows. Pages are read at different moments: a customer whose sort value changes during
+ * the download may be listed twice or not at all (an email sort, which never changes, is exact).
  */
 export function customersCsvResponse(userId: string, q: CustomerFilter, filename: string): Response {
+  type Row = Pick<Customer, (typeof EXPORT_COLUMNS)[number]> & { cursorValue: string | null; cursorId: string };
   // The header names the columns as the database does (postgres.js's own camelCase -> snake_case).
-  return csvStreamResponse(filename, EXPORT_COLUMNS.map(postgres.fromCamel), (write) =>
+  return csvPagesResponse<ExportCursor>(filename, EXPORT_COLUMNS.map(postgres.fromCamel), (cursor) =>
     withTenant(userId, async (tx) => {
       const { orderBy, from } = customerQuery(tx, userId, q);
-      const cursor = tx<Pick<Customer, (typeof EXPORT_COLUMNS)[number]>[]>`
-        select ${tx(EXPORT_COLUMNS)} from ${from} order by ${orderBy}`.cursor(CUSTOMER_EXPORT_BATCH);
-      for await (const batch of cursor) {
-        await write(batch.map((c) => [c.email, c.firstName, c.lastName, c.stage, c.totalOrders, c.lifetimeValue.toFixed(2),
-          c.averageOrderValue?.toFixed(2) ?? null, c.primaryCollection, c.lastPurchaseAt, c.emailSubscribed ? 'yes' : 'no', c.createdAt]));
-      }
+      const rows = await tx<Row[]>`
+        select ${tx(EXPORT_COLUMNS)}, ${tx(SORT_COLUMN[q.sort])}::text as cursor_value, id as cursor_id
+          from ${from} ${cursor ? tx`and ${afterCursor(tx, q, cursor)}` : tx``}
+         order by ${orderBy} limit ${CUSTOMER_EXPORT_BATCH}`;
+      const last = rows.at(-1);
+      return {
+        rows: rows.map((c) => [c.email, c.firstName, c.lastName, c.stage, c.totalOrders, c.lifetimeValue.toFixed(2),
+          c.averageOrderValue?.toFixed(2) ?? null, c.primaryCollection, c.lastPurchaseAt, c.emailSubscribed ? 'yes' : 'no', c.createdAt]),
+        next: last && rows.length === CUSTOMER_EXPORT_BATCH ? { value: last.cursorValue, id: last.cursorId } : null,
+      };
     }));
 }
 

@@ -1,6 +1,6 @@
 import 'server-only';
 import { AppError } from '@/lib/errors';
-import { csvStreamResponse } from '@/lib/csv';
+import { csvPagesResponse } from '@/lib/csv';
 import { assertCollections } from '@/lib/collections/service';
 import { asServer, fieldsOf, type Tx, withTenant } from '@/lib/db';
 import {
@@ -127,17 +127,21 @@ export async function listMembers(tx: Tx, userId: string, id: string, page: { li
 }
 
 /**
- * Every current member as a CSV download, streamed from one transaction through a cursor (a
- * 400,000-member segment never sits in memory). Checks the segment first, so another
- * merchant's id is a 404 before anything is sent.
+ * Every current member as a CSV download by email, read page by page as the client takes it
+ * (2,000 members a page by keyset, each its own short transaction: a stalled download holds no
+ * connection, and a 400,000-member segment never sits in memory). Checks the segment first, so
+ * another merchant's id is a 404 before anything is sent.
  */
 export async function membersCsvResponse(tx: Tx, userId: string, id: string, filename: string): Promise<Response> {
   await getSegment(tx, userId, id);
-  return csvStreamResponse(filename, ['email', 'first_name', 'last_name', 'stage', 'total_orders', 'lifetime_value', 'last_purchase_at', 'added_at'],
-    (write) => withTenant(userId, async (t) => {
-      const cursor = t<SegmentMember[]>`${memberQuery(t, userId, id)} order by c.email`.cursor(2_000);
-      for await (const batch of cursor) {
-        await write(batch.map((r) => [r.email, r.firstName, r.lastName, r.stage, r.totalOrders, r.lifetimeValue.toFixed(2), r.lastPurchaseAt, r.addedAt]));
-      }
+  const PAGE = 2_000;
+  return csvPagesResponse<string>(filename, ['email', 'first_name', 'last_name', 'stage', 'total_orders', 'lifetime_value', 'last_purchase_at', 'added_at'],
+    (after) => withTenant(userId, async (t) => {
+      const rows = await t<SegmentMember[]>`
+        ${memberQuery(t, userId, id)} ${after === null ? t`` : t`and c.email > ${after}`} order by c.email limit ${PAGE}`;
+      return {
+        rows: rows.map((r) => [r.email, r.firstName, r.lastName, r.stage, r.totalOrders, r.lifetimeValue.toFixed(2), r.lastPurchaseAt, r.addedAt]),
+        next: rows.length === PAGE ? (rows.at(-1)?.email ?? null) : null,
+      };
     }));
 }

@@ -1,9 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GET as cron } from '@/app/api/cron/[job]/route';
 import { GET as jobsStatus } from '@/app/api/settings/jobs/route';
-import { CRON_JOBS } from '@/lib/cron/jobs';
+import { CRON_JOBS, runCronJob } from '@/lib/cron/jobs';
 import { CRON_JOB_INFO, type CronStatus } from '@/lib/cron/schemas';
-import { db } from '@/lib/db';
+import { connect, db } from '@/lib/db';
 import { reloadEnv } from '@/lib/env';
 import { call } from '@/tests/helpers/http';
 import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
@@ -58,7 +58,53 @@ describe('cron calls within a budget', () => {
   });
 });
 
+describe('cron steps report what is left', () => {
+  it('stages: a due review whose customer an order holds does not hide the rest of the backlog', async () => {
+    const { userId } = await createMerchant('cron-locked');
+    const due = async () => (await db()<{ n: number }[]>`
+      select count(*)::int as n from private.stage_reviews where user_id = ${userId} and review_at <= now()`)[0]?.n ?? 0;
+    await db()`insert into public.customers (user_id, email, created_at)
+               select ${userId}, 'st' || g || '@example.test', now() - interval '400 days' from generate_series(1, 1500) g`;
+    await db()`insert into private.stage_reviews (user_id, customer_id, review_at)
+               select user_id, id, now() - interval '1 day' - (row_number() over (order by id)) * interval '1 second'
+                 from public.customers where user_id = ${userId}
+               on conflict (user_id, customer_id) do update set review_at = excluded.review_at`;
+    const [oldest] = await db()<{ id: string }[]>`
+      select customer_id as id from private.stage_reviews where user_id = ${userId} order by review_at limit 1`;
+    const other = connect(process.env.DATABASE_URL ?? '', 1);
+    let release: () => void = () => undefined;
+    const holding = other.begin(async (tx) => {
+      await tx`select 1 from public.customers where id = ${oldest?.id ?? ''} for update`;
+      await new Promise<void>((r) => { release = r; });
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const result = await CRON_JOBS.stages?.(new Date());
+    release();
+    await holding;
+    await other.end();
+    // Only the held customer may be left; the call went on past its first 1,000-row step.
+    expect(await due()).toBeLessThanOrEqual(1);
+    expect(result?.steps).toBeGreaterThan(1);
+  });
+
+  it('rate limits: a flood of ended windows is cleared in bounded steps', async () => {
+    await db()`insert into private.rate_limits (bucket, window_start, hits, expires_at)
+               select 'flood:' || g, now() - interval '2 hours', 1, now() - interval '1 hour' from generate_series(1, 25000) g`;
+    process.env.CRON_BUDGET_SECONDS = '0';
+    reloadEnv();
+    const one = await CRON_JOBS['rate-limits']?.(new Date());
+    expect(one).toMatchObject({ steps: 1, purged: 10000, behind: 1 });
+  });
+});
+
 describe('Settings: scheduled jobs', () => {
+  it('a finished call is finished whatever the app\u2019s clock says (both instants are the database\u2019s)', async () => {
+    await runCronJob('coupons', CRON_JOBS.coupons ?? (() => Promise.resolve({})), new Date(Date.now() + 5000));
+    const coupons = (await status(m)).body.jobs.find((j) => j.job === 'coupons');
+    expect(coupons?.state).toBe('ok');
+    expect(coupons?.durationMs).toEqual(expect.any(Number));
+  });
+
   it('shows each job\u2019s last run, duration and state, and nothing of what it did or why it failed', async () => {
     await runJob('coupons');
     await db()`
