@@ -387,10 +387,17 @@ begin
   -- is included; this one includes customers created since the step before).
   if v_n < p_chunk then v_upto := 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid; end if;
 
+  -- Only what can change: the range's matches, and its members who no longer match (most
+  -- customers of a store are neither, and are not looked up at all).
   select w.added, w.removed into v_added, v_removed
-    from (select array_agg(c.user_id) as u, array_agg(p_segment_id) as s, array_agg(c.id) as c, array_agg(private.segment_holds(v_rule, c)) as h
-            from public.customers c
-           where c.user_id = p_user_id and c.id > v_from and c.id <= v_upto) k,
+    from (select array_agg(p_user_id) as u, array_agg(p_segment_id) as s, array_agg(x.id) as c, array_agg(x.holds) as h
+            from (select c.id, true as holds from public.customers c
+                   where c.user_id = p_user_id and c.id > v_from and c.id <= v_upto and private.segment_holds(v_rule, c)
+                  union all
+                  select m.customer_id, false from public.segment_memberships m
+                    join public.customers c on c.user_id = m.user_id and c.id = m.customer_id
+                   where m.user_id = p_user_id and m.segment_id = p_segment_id and m.customer_id > v_from and m.customer_id <= v_upto
+                     and m.removed_at is null and not private.segment_holds(v_rule, c)) x) k,
          private.segment_apply(p_now, k.u, k.s, k.c, k.h) w;
   perform private.fold_segment_counts(array[p_user_id], array[p_segment_id]);
 
