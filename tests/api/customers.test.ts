@@ -179,7 +179,7 @@ describe('GET /api/customers/[id]/journey', () => {
     expect(second.body.nextCursor).toBeNull();
   });
 
-  it('pages through touchpoints of the same millisecond without skipping or repeating any', async () => {
+  it('pages through touchpoints of the same millisecond, each exactly once', async () => {
     const [c] = await db()<{ id: string }[]>`select id from public.customers where user_id = ${a.userId} and email = 'lead@example.test'`;
     const id = c?.id ?? '';
     await db()`
