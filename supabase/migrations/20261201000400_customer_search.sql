@@ -29,6 +29,26 @@ set search_path = ''
 as $$ select public.search_fold(p_email || ' ' || coalesce(p_first_name, '') || ' ' || coalesce(p_last_name, '')) $$;
 grant execute on function public.customer_search_text(text, text, text) to authenticated, service_role;
 
-create index customers_search_fold_idx on public.customers
-  using gin (public.customer_search_text(email, first_name, last_name) extensions.gin_trgm_ops);
+-- Kept in a column, so a search compares text already folded: folding costs once when an email
+-- or a name is written (this trigger), not once per row a search reads, nor on the many
+-- updates that touch neither (a generated column would be recomputed on every one of those).
+alter table public.customers add column search_text text;
+update public.customers set search_text = public.customer_search_text(email, first_name, last_name);
+alter table public.customers alter column search_text set not null;
+
+create or replace function private.customer_search_text_set()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  new.search_text := public.customer_search_text(new.email, new.first_name, new.last_name);
+  return new;
+end
+$$;
+revoke execute on function private.customer_search_text_set() from public, anon, authenticated;
+create trigger customers_search_text before insert or update of email, first_name, last_name on public.customers
+  for each row execute function private.customer_search_text_set();
+
+create index customers_search_text_idx on public.customers using gin (search_text extensions.gin_trgm_ops);
 drop index public.customers_search_idx;

@@ -38,7 +38,7 @@ $$;
  * Issue one single-use coupon for another module (p_source: loyalty, referral, winback):
  * code PREFIX-XXXXXXXXXX, usable once by anyone it is given to, valid from now until
  * p_expires_at. p_terms: {discountType, discountValue?, minimumPurchase?, productIds?,
- * firstTimeOnly?, description?}. Returns the coupon's id and code.
+ * description?}. Returns the coupon's id and code.
  */
 create or replace function private.issue_coupon(p_user_id uuid, p_source text, p_prefix text, p_terms jsonb,
                                                  p_expires_at timestamptz default null, p_now timestamptz default now())
@@ -61,11 +61,11 @@ begin
   for attempt in 1 .. 5 loop
     v_code := p_prefix || '-' || private.random_code(10);
     insert into public.coupons as c (user_id, code, source, discount_type, discount_value, usage_limit, per_customer_limit,
-                                     minimum_purchase, product_ids, first_time_only, description, starts_at, expires_at)
+                                     minimum_purchase, product_ids, description, starts_at, expires_at)
     values (p_user_id, v_code, p_source, p_terms ->> 'discountType', (p_terms ->> 'discountValue')::numeric, 1, 1,
             (p_terms ->> 'minimumPurchase')::numeric,
             coalesce(array(select jsonb_array_elements_text(p_terms -> 'productIds')), '{}'),
-            coalesce((p_terms ->> 'firstTimeOnly')::boolean, false), left(p_terms ->> 'description', 500), p_now, p_expires_at)
+            left(p_terms ->> 'description', 500), p_now, p_expires_at)
     on conflict on constraint coupons_user_id_code_key do nothing
     returning c.id into v_id;
     if v_id is not null then

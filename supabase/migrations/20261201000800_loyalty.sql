@@ -84,8 +84,6 @@ create table public.loyalty_members (
 );
 create index loyalty_members_balance_idx on public.loyalty_members (user_id, points_balance desc, customer_id);
 create index loyalty_members_tier_idx on public.loyalty_members (user_id, tier_id);
-create index loyalty_members_earned_idx on public.loyalty_members (user_id, points_earned desc, customer_id);
-create index loyalty_members_joined_idx on public.loyalty_members (user_id, joined_at desc, customer_id);
 create trigger loyalty_members_updated_at before update on public.loyalty_members
   for each row execute function public.update_updated_at_column();
 
@@ -210,14 +208,12 @@ create table public.loyalty_rewards (
   foreign key (user_id, min_tier_id) references public.loyalty_tiers (user_id, id),
   check (total_available is null or total_redeemed <= total_available),
   check (ends_at is null or starts_at is null or ends_at > starts_at),
-  -- coalesce: a CHECK that comes out null passes, so a missing value must come out false.
-  check (coalesce(case reward_type
+  check (case reward_type
            when 'percentage_discount' then reward_value > 0 and reward_value <= 100
            when 'fixed_discount' then reward_value > 0
            when 'free_shipping' then reward_value is null
-           -- The product's price: the code takes up to that much off an order that has the product.
-           when 'free_product' then reward_product_id is not null and reward_value > 0
-         end, false))
+           when 'free_product' then reward_product_id is not null
+         end)
 );
 create index loyalty_rewards_list_idx on public.loyalty_rewards (user_id, points_cost, id) where deleted_at is null;
 create trigger loyalty_rewards_updated_at before update on public.loyalty_rewards
@@ -297,22 +293,6 @@ begin
 end
 $$;
 
-/** The merchant's program lock: shared by every writer of a member, exclusive for a change of every member's tier. */
-create or replace function private.lock_loyalty(p_user_id uuid, p_exclusive boolean default false)
-returns void
-language plpgsql
-volatile
-set search_path = ''
-as $$
-begin
-  if p_exclusive then
-    perform pg_advisory_xact_lock(hashtextextended('loyalty/' || p_user_id::text, 0));
-  else
-    perform pg_advisory_xact_lock_shared(hashtextextended('loyalty/' || p_user_id::text, 0));
-  end if;
-end
-$$;
-
 /** The member row of a customer, created on first use with a referral code of its own; locked. */
 create or replace function private.loyalty_member(p_user_id uuid, p_customer_id uuid)
 returns public.loyalty_members
@@ -323,13 +303,9 @@ as $$
 declare
   v_member public.loyalty_members;
 begin
-  -- Every member lock is taken behind the merchant's program lock (shared), which a change of
-  -- tiers takes exclusive before it moves every member: the two can never wait on each other.
-  perform private.lock_loyalty(p_user_id);
-  -- No key update: rows that reference the member (redemptions, referrals) can still be added.
   select * into v_member from public.loyalty_members m
    where m.user_id = p_user_id and m.customer_id = p_customer_id
-   for no key update;
+   for update;
   if found then
     return v_member;
   end if;
@@ -349,7 +325,7 @@ begin
   end loop;
   select * into v_member from public.loyalty_members m
    where m.user_id = p_user_id and m.customer_id = p_customer_id
-   for no key update;
+   for update;
   return v_member;
 end
 $$;
@@ -432,7 +408,6 @@ declare
   v_seq integer;
   v_expires timestamptz;
   v_months integer;
-  v_own_lot integer;
 begin
   v_member := private.loyalty_member(p_user_id, p_customer_id);
   if p_source is not null and exists (
@@ -464,16 +439,10 @@ begin
     insert into public.points_lots (user_id, customer_id, seq, points, remaining, expires_at)
     values (p_user_id, p_customer_id, v_seq, v_points, v_points, v_expires);
   elsif v_points < 0 then
-    -- A clawback takes the points its order earned first (so a refund cannot trade expiring
-    -- points for fresh ones); everything else, and the rest, the open lots soonest to expire first.
-    if p_order_id is not null then
-      select t.seq into v_own_lot from public.points_transactions t
-       where t.user_id = p_user_id and t.customer_id = p_customer_id and t.order_id = p_order_id and t.points > 0
-       order by t.seq limit 1;
-    end if;
+    -- Take -v_points from the open lots, soonest to expire first.
     with open as (
       select l.seq, l.remaining,
-             sum(l.remaining) over (order by (l.seq = v_own_lot) desc nulls last, l.expires_at nulls last, l.seq) - l.remaining as before_it
+             sum(l.remaining) over (order by l.expires_at nulls last, l.seq) - l.remaining as before_it
         from public.points_lots l
        where l.user_id = p_user_id and l.customer_id = p_customer_id and l.remaining > 0
     )
@@ -525,8 +494,7 @@ begin
       left join public.loyalty_tiers t on t.user_id = m.user_id and t.id = m.tier_id
      where m.user_id = p_user_id and m.customer_id = p_customer_id;
   end if;
-  -- In numeric, and at most 10,000,000 a row: no order total or multiplier can overflow a balance.
-  v_points := least(floor(p_points::numeric * coalesce(v_multiplier, 1)), 10000000)::integer;
+  v_points := floor(p_points * coalesce(v_multiplier, 1))::integer;
   if v_points <= 0 then
     return 0;
   end if;
@@ -559,12 +527,9 @@ $$;
  * (inventory, counts), then the member's (balance). Eligibility by tier order, not tier id
  * (S25), orders placed, the per-member limit and the date window; then the coupon from the
  * coupon module, the ledger row and the redemption. Refusals raise HH404 / HH409 / HH422 with
- * the reason. With p_request_id (the caller's id for this request), a retry of a redemption
- * that went through returns that redemption instead of spending again. Returns
- * {redemptionId, code, couponId, pointsSpent, balance, expiresAt}.
+ * the reason. Returns {redemptionId, code, couponId, pointsSpent, balance, expiresAt}.
  */
-create or replace function private.loyalty_redeem(p_user_id uuid, p_customer_id uuid, p_reward_id uuid, p_now timestamptz default now(),
-                                                  p_request_id text default null)
+create or replace function private.loyalty_redeem(p_user_id uuid, p_customer_id uuid, p_reward_id uuid, p_now timestamptz default now())
 returns jsonb
 language plpgsql
 volatile
@@ -581,29 +546,15 @@ declare
   v_seq integer;
   v_id uuid := gen_random_uuid();
   v_expires timestamptz;
-  v_replay jsonb;
 begin
   if not exists (select 1 from public.loyalty_programs p where p.user_id = p_user_id and p.enabled) then
     raise exception 'The loyalty program is switched off' using errcode = 'HH409';
   end if;
   select * into v_reward from public.loyalty_rewards r
    where r.user_id = p_user_id and r.id = p_reward_id and r.deleted_at is null
-   for no key update;
+   for update;
   if not found then
     raise exception 'Reward not found' using errcode = 'HH404';
-  end if;
-  v_member := private.loyalty_member(p_user_id, p_customer_id);
-  -- A retry of a request that went through (the member's row is held, so this is the only one).
-  if p_request_id is not null then
-    select jsonb_build_object('redemptionId', rr.id, 'code', rr.code, 'couponId', rr.coupon_id, 'pointsSpent', rr.points_spent,
-                              'balance', v_member.points_balance, 'expiresAt', rr.expires_at)
-      into v_replay
-      from public.points_transactions t
-      join public.reward_redemptions rr on rr.user_id = t.user_id and rr.customer_id = t.customer_id and rr.seq = t.seq
-     where t.user_id = p_user_id and t.customer_id = p_customer_id and t.type = 'redeem' and t.source = 'request:' || p_request_id;
-    if v_replay is not null then
-      return v_replay;
-    end if;
   end if;
   if not v_reward.is_active or (v_reward.starts_at is not null and p_now < v_reward.starts_at)
      or (v_reward.ends_at is not null and p_now >= v_reward.ends_at) then
@@ -612,6 +563,7 @@ begin
   if v_reward.total_available is not null and v_reward.total_redeemed >= v_reward.total_available then
     raise exception 'This reward is sold out' using errcode = 'HH409';
   end if;
+  v_member := private.loyalty_member(p_user_id, p_customer_id);
   if v_reward.min_tier_id is not null then
     select t.tier_order into v_need_order from public.loyalty_tiers t where t.user_id = p_user_id and t.id = v_reward.min_tier_id;
     select t.tier_order into v_have_order from public.loyalty_tiers t where t.user_id = p_user_id and t.id = v_member.tier_id;
@@ -640,15 +592,13 @@ begin
 
   v_expires := p_now + make_interval(days => v_reward.code_valid_days);
   select * into v_coupon from private.issue_coupon(p_user_id, 'loyalty', 'REWARD', jsonb_build_object(
-    -- A free product is its price off an order that has the product (never a share of the whole cart).
-    'discountType', case v_reward.reward_type when 'percentage_discount' then 'percentage' when 'free_shipping' then 'free_shipping'
-                                              else 'fixed_amount' end,
-    'discountValue', case v_reward.reward_type when 'free_shipping' then null else v_reward.reward_value end,
+    'discountType', case v_reward.reward_type when 'percentage_discount' then 'percentage' when 'fixed_discount' then 'fixed_amount'
+                                              when 'free_shipping' then 'free_shipping' else 'percentage' end,
+    'discountValue', case v_reward.reward_type when 'free_shipping' then null when 'free_product' then 100 else v_reward.reward_value end,
     'minimumPurchase', v_reward.minimum_purchase,
     'productIds', case when v_reward.reward_type = 'free_product' then jsonb_build_array(v_reward.reward_product_id) else '[]'::jsonb end,
     'description', 'Loyalty reward: ' || v_reward.name), v_expires, p_now);
-  v_seq := private.loyalty_post(p_user_id, p_customer_id, 'redeem', -v_reward.points_cost,
-                                case when p_request_id is null then 'redemption:' || v_id else 'request:' || p_request_id end,
+  v_seq := private.loyalty_post(p_user_id, p_customer_id, 'redeem', -v_reward.points_cost, 'redemption:' || v_id,
                                 v_reward.name, p_now);
   insert into public.reward_redemptions (id, user_id, customer_id, reward_id, seq, points_spent, coupon_id, code, expires_at, created_at)
   values (v_id, p_user_id, p_customer_id, p_reward_id, v_seq, v_reward.points_cost, v_coupon.id, v_coupon.code, v_expires, p_now);
@@ -675,9 +625,6 @@ declare
   v_points integer := 0;
   v_due integer;
 begin
-  -- The program locks of the merchants concerned, before any member's row (as loyalty_member does).
-  perform private.lock_loyalty(x.user_id)
-     from (select distinct l.user_id from public.points_lots l where l.remaining > 0 and l.expires_at <= p_now) x;
   for r in
     with due as (
       select distinct l.user_id, l.customer_id from public.points_lots l
@@ -687,7 +634,7 @@ begin
     select m.user_id, m.customer_id from public.loyalty_members m
      where (m.user_id, m.customer_id) in (select due.user_id, due.customer_id from due)
      order by m.user_id, m.customer_id
-     for no key update of m skip locked
+     for update of m skip locked
   loop
     select coalesce(sum(l.remaining), 0)::integer into v_due from public.points_lots l
      where l.user_id = r.user_id and l.customer_id = r.customer_id and l.remaining > 0 and l.expires_at <= p_now;
@@ -699,26 +646,6 @@ begin
     end if;
   end loop;
   return jsonb_build_object('members', v_members, 'points', v_points);
-end
-$$;
-
-/**
- * A tier reached by spend or orders moves with the customer's figures (the journey handler's),
- * whether or not points were posted: refreshed from the order, refund and cancel handlers.
- */
-create or replace function private.loyalty_touch_tier(p_user_id uuid, p_customer_id uuid, p_now timestamptz)
-returns void
-language plpgsql
-volatile
-set search_path = ''
-as $$
-begin
-  if p_customer_id is not null
-     and exists (select 1 from public.loyalty_programs p where p.user_id = p_user_id and p.tier_basis <> 'points')
-     and exists (select 1 from public.loyalty_members m where m.user_id = p_user_id and m.customer_id = p_customer_id) then
-    perform private.loyalty_member(p_user_id, p_customer_id);
-    perform private.loyalty_refresh_tier(p_user_id, p_customer_id, p_now);
-  end if;
 end
 $$;
 
@@ -748,9 +675,8 @@ begin
   if v_order.customer_id is null or v_order.cancelled_at is not null then
     return jsonb_build_object('points', 0);
   end if;
-  v_points := private.loyalty_earn(p_user_id, v_order.customer_id, 'earn_purchase', least(floor(v_order.total * v_rate), 10000000)::integer,
+  v_points := private.loyalty_earn(p_user_id, v_order.customer_id, 'earn_purchase', floor(v_order.total * v_rate)::integer,
                                    'order:' || p_order_id, 'Order ' || v_order.shop_order_id, p_now, null, p_order_id);
-  perform private.loyalty_touch_tier(p_user_id, v_order.customer_id, p_now);
   return jsonb_build_object('points', v_points);
 end
 $$;
@@ -800,12 +726,10 @@ begin
   select * into v_points from private.loyalty_order_points(p_user_id, v.customer_id, v.order_id);
   v_target := least(round(v_points.earned * least(v.refunded_total / v.total, 1))::integer, v_points.earned) - v_points.taken;
   if v_target <= 0 then
-    perform private.loyalty_touch_tier(p_user_id, v.customer_id, p_now);
     return jsonb_build_object('points', 0);
   end if;
   v_seq := private.loyalty_post(p_user_id, v.customer_id, 'clawback', -v_target, 'refund:' || p_refund_id,
                                 'Refund of order ' || v.shop_order_id, p_now, null, true, v.order_id);
-  perform private.loyalty_touch_tier(p_user_id, v.customer_id, p_now);
   return jsonb_build_object('points', -v_target);
 end
 $$;
@@ -834,12 +758,10 @@ begin
   select * into v_points from private.loyalty_order_points(p_user_id, v_order.customer_id, p_order_id);
   v_left := v_points.earned - v_points.taken;
   if v_left <= 0 then
-    perform private.loyalty_touch_tier(p_user_id, v_order.customer_id, p_now);
     return jsonb_build_object('points', 0);
   end if;
   perform private.loyalty_post(p_user_id, v_order.customer_id, 'clawback', -v_left, 'cancel:' || p_order_id,
                                'Cancellation of order ' || v_order.shop_order_id, p_now, null, true, p_order_id);
-  perform private.loyalty_touch_tier(p_user_id, v_order.customer_id, p_now);
   return jsonb_build_object('points', -v_left);
 end
 $$;

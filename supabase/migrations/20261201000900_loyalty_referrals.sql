@@ -19,15 +19,6 @@ alter table public.loyalty_members
   add column birthday_md smallint generated always as ((extract(month from birthday) * 100 + extract(day from birthday))::smallint) stored;
 create index loyalty_members_birthday_idx on public.loyalty_members (birthday_md) where birthday is not null;
 
-/** An email without its +tag: a+1@x.com and a@x.com are one person to a referral's checks. */
-create or replace function private.email_person(p_email text)
-returns text
-language sql
-immutable
-parallel safe
-set search_path = ''
-as $$ select split_part(split_part(p_email, '@', 1), '+', 1) || '@' || split_part(p_email, '@', 2) $$;
-
 create table public.referrals (
   id uuid not null default gen_random_uuid(),
   user_id uuid not null,
@@ -117,36 +108,28 @@ begin
 end
 $$;
 
-/**
- * Signing up: the program's signup points, once per customer, when the merchant's backend
- * reports that the shopper created an account (the storefront's tracking is public, so a lead
- * captured there cannot mint points). Returns the points credited (0 for a replay or when
- * signing up earns nothing).
- */
-create or replace function private.loyalty_signup(p_user_id uuid, p_email text, p_now timestamptz default now())
-returns integer
+/** Trigger: a customer who leaves an email (becomes a lead) earns the program's signup points, once. */
+create or replace function private.loyalty_on_lead()
+returns trigger
 language plpgsql
-volatile
+security definer
 set search_path = ''
 as $$
 declare
   v_points integer;
-  v_customer uuid;
-  v_email text := public.normalize_email(p_email);
 begin
-  if v_email is null then
-    raise exception 'A valid email is needed' using errcode = 'HH422';
+  select p.signup_points into v_points from public.loyalty_programs p where p.user_id = new.user_id and p.enabled;
+  if v_points is not null then
+    perform private.loyalty_earn(new.user_id, new.id, 'earn_signup', v_points, 'signup', 'Signed up', new.became_lead_at);
   end if;
-  select p.signup_points into v_points from public.loyalty_programs p where p.user_id = p_user_id and p.enabled;
-  if v_points is null then
-    return 0;
-  end if;
-  insert into public.customers (user_id, email, created_at) values (p_user_id, v_email, p_now)
-  on conflict (user_id, email) do nothing;
-  select c.id into v_customer from public.customers c where c.user_id = p_user_id and c.email = v_email;
-  return private.loyalty_earn(p_user_id, v_customer, 'earn_signup', v_points, 'signup', 'Created an account', p_now);
+  return null;
 end
 $$;
+revoke execute on function private.loyalty_on_lead() from public, anon, authenticated;
+create trigger customers_loyalty_lead_insert after insert on public.customers
+  for each row when (new.became_lead_at is not null) execute function private.loyalty_on_lead();
+create trigger customers_loyalty_lead_update after update of became_lead_at on public.customers
+  for each row when (old.became_lead_at is null and new.became_lead_at is not null) execute function private.loyalty_on_lead();
 
 /**
  * Cron: birthday points for members whose birthday is today in their store's time zone, once a
@@ -246,13 +229,8 @@ begin
   end if;
   -- One claim at a time per friend: the same email claiming twice at once gets one referral.
   perform pg_advisory_xact_lock(hashtextextended('referral/' || p_user_id::text || '/' || v_email, 0));
-  if exists (select 1 from public.customers c where c.user_id = p_user_id and c.id = v_referrer.customer_id
-               and private.email_person(c.email) = private.email_person(v_email)) then
+  if exists (select 1 from public.customers c where c.user_id = p_user_id and c.id = v_referrer.customer_id and c.email = v_email) then
     raise exception 'You cannot refer yourself' using errcode = 'HH422';
-  end if;
-  -- A member cannot open an unbounded number of claims (each one is a coupon).
-  if (select count(*) from public.referrals r where r.user_id = p_user_id and r.referrer_id = v_referrer.customer_id and r.status = 'pending') >= 100 then
-    raise exception 'This member has 100 referrals waiting for a first order; no more for now' using errcode = 'HH429';
   end if;
   select * into v_existing from public.referrals r where r.user_id = p_user_id and r.friend_email = v_email and r.status <> 'rejected';
   if found then
@@ -266,7 +244,7 @@ begin
   end if;
   select * into v_coupon from private.issue_coupon(p_user_id, 'referral', 'FRIEND', jsonb_build_object(
     'discountType', v_program.friend_reward_type, 'discountValue', v_program.friend_reward_value,
-    'minimumPurchase', v_program.friend_minimum_purchase, 'firstTimeOnly', true, 'description', 'Referral: a friend''s first order'),
+    'minimumPurchase', v_program.friend_minimum_purchase, 'description', 'Referral: a friend''s first order'),
     p_now + interval '90 days', p_now);
   insert into public.referrals (user_id, referrer_id, code, friend_email, friend_customer_id, friend_coupon_id, friend_code, created_at)
   values (p_user_id, v_referrer.customer_id, v_referrer.referral_code, v_email,
@@ -278,15 +256,12 @@ end
 $$;
 
 /**
- * Order handler: the friend's order converts a referral. The referral is the friend's claim
- * whose coupon this order used, or else one made from a member's code among the order's
- * discount codes or in a `referral_code` note attribute (a pending claim of the same member for
- * this email is that referral). Only a friend's first standing order converts: the referrer
- * earns referral_percent of the order in points (once: the source is the referral) and,
- * without an earlier claim, the friend gets the reward coupon for a next order. Refusals are
- * rows with their reason: the member's own order (the same customer or email, +tags aside, or
- * a friend who referred the member), a customer who had ordered before, a friend already
- * referred. A refused claim's unused coupon is withdrawn.
+ * Order handler: the friend's order converts a referral. The referral is the one the friend
+ * claimed (by email, or by the claim's coupon used in the order), or else one made now from a
+ * member's code among the order's discount codes or in a `referral_code` note attribute. A friend's first standing order converts it: the referrer
+ * earns referral_percent of the order in points (once: the source is the referral) and, without
+ * an earlier claim, the friend gets the reward coupon for a next order. Refused orders are rows
+ * with their reason.
  */
 create or replace function private.referrals_on_order(p_user_id uuid, p_order_id uuid, p_now timestamptz)
 returns jsonb
@@ -299,7 +274,6 @@ declare
   v_program public.loyalty_programs;
   v_referral public.referrals;
   v_referrer public.loyalty_members;
-  v_referrer_email text;
   v_code text;
   v_reason text;
   v_points integer;
@@ -313,11 +287,13 @@ begin
   if v_order.customer_id is null or v_order.cancelled_at is not null then
     return jsonb_build_object('referral', null);
   end if;
-  -- The claim whose (single-use) coupon this order used.
+  -- A referral the friend claimed: by the friend's email, or by the claim's coupon used in this order.
   select r.* into v_referral from public.referrals r
    where r.user_id = p_user_id and r.status = 'pending'
-     and r.friend_coupon_id in (select u.coupon_id from public.coupon_uses u
-                                 where u.user_id = p_user_id and u.order_id = p_order_id and u.status = 'accepted')
+     and (r.friend_email = v_order.email
+          or r.friend_coupon_id in (select u.coupon_id from public.coupon_uses u
+                                     where u.user_id = p_user_id and u.order_id = p_order_id and u.status = 'accepted'))
+   order by (r.friend_email = v_order.email) desc
    limit 1;
   if v_referral.id is null then
     -- Or a member's code, as a discount code or a note attribute.
@@ -331,57 +307,29 @@ begin
       return jsonb_build_object('referral', null);
     end if;
     v_code := v_referrer.referral_code;
-  else
-    select m.* into v_referrer from public.loyalty_members m where m.user_id = p_user_id and m.customer_id = v_referral.referrer_id;
-    v_code := v_referral.code;
   end if;
   perform pg_advisory_xact_lock(hashtextextended('referral/' || p_user_id::text || '/' || v_order.email, 0));
-  select c.email into v_referrer_email from public.customers c where c.user_id = p_user_id and c.id = v_referrer.customer_id;
-  if v_referral.id is null then
-    -- A pending claim of this member for this email is the referral the code completes.
-    select r.* into v_referral from public.referrals r
-     where r.user_id = p_user_id and r.friend_email = v_order.email and r.status = 'pending' and r.referrer_id = v_referrer.customer_id;
-  end if;
-  if v_referral.id is not null then
-    -- Held from here: two orders cannot both convert it.
-    select r.* into v_referral from public.referrals r where r.user_id = p_user_id and r.id = v_referral.id for update;
-    if v_referral.status <> 'pending' then
-      v_referral := null;
-    end if;
-  end if;
 
-  if v_referrer.customer_id = v_order.customer_id
-     or private.email_person(v_referrer_email) = private.email_person(v_order.email)
-     or exists (select 1 from public.referrals r where r.user_id = p_user_id and r.status <> 'rejected'
-                  and r.referrer_id = v_order.customer_id and r.friend_customer_id = v_referrer.customer_id) then
-    v_reason := 'self_referral';
-  elsif v_referral.id is null and exists (select 1 from public.referrals r where r.user_id = p_user_id and r.friend_email = v_order.email
-                                            and r.status <> 'rejected') then
-    v_reason := 'already_referred';
-  elsif exists (select 1 from public.orders o where o.user_id = p_user_id and o.customer_id = v_order.customer_id
-                  and o.id <> p_order_id and o.cancelled_at is null and o.ordered_at <= v_order.ordered_at) then
-    v_reason := 'existing_customer';
-  end if;
-  if v_reason is not null then
-    if v_referral.id is not null then
-      update public.referrals r set status = 'rejected', rejection_reason = v_reason, order_id = p_order_id, order_revenue = v_order.total
-       where r.user_id = p_user_id and r.id = v_referral.id;
-    else
+  if v_referral.id is null then
+    if v_referrer.customer_id = v_order.customer_id then
+      v_reason := 'self_referral';
+    elsif exists (select 1 from public.referrals r where r.user_id = p_user_id and r.friend_email = v_order.email and r.status <> 'rejected') then
+      v_reason := 'already_referred';
+    elsif exists (select 1 from public.orders o where o.user_id = p_user_id and o.customer_id = v_order.customer_id
+                    and o.id <> p_order_id and o.cancelled_at is null and o.ordered_at <= v_order.ordered_at) then
+      v_reason := 'existing_customer';
+    end if;
+    if v_reason is not null then
       insert into public.referrals (user_id, referrer_id, code, friend_email, friend_customer_id, status, rejection_reason,
                                     order_id, order_revenue, created_at)
       values (p_user_id, v_referrer.customer_id, v_code, v_order.email, v_order.customer_id, 'rejected', v_reason,
               p_order_id, v_order.total, p_now)
       on conflict (user_id, order_id) where order_id is not null do nothing;
+      return jsonb_build_object('referral', 'rejected', 'reason', v_reason);
     end if;
-    return jsonb_build_object('referral', 'rejected', 'reason', v_reason);
-  end if;
-
-  if v_referral.id is null then
     insert into public.referrals (user_id, referrer_id, code, friend_email, friend_customer_id, created_at)
     values (p_user_id, v_referrer.customer_id, v_code, v_order.email, v_order.customer_id, p_now)
     returning * into v_referral;
-  end if;
-  if v_referral.friend_coupon_id is null then
     -- The friend's reward, for a next order.
     select * into v_coupon from private.issue_coupon(p_user_id, 'referral', 'FRIEND', jsonb_build_object(
       'discountType', v_program.friend_reward_type, 'discountValue', v_program.friend_reward_value,
@@ -389,9 +337,17 @@ begin
       p_now + interval '90 days', p_now);
     update public.referrals r set friend_coupon_id = v_coupon.id, friend_code = v_coupon.code
      where r.user_id = p_user_id and r.id = v_referral.id;
+  elsif exists (select 1 from public.orders o where o.user_id = p_user_id and o.customer_id = v_order.customer_id
+                  and o.id <> p_order_id and o.cancelled_at is null and o.ordered_at <= v_order.ordered_at) then
+    -- The claim's coupon used by a friend who had ordered since claiming it: not a new customer.
+    update public.referrals r set status = 'rejected', rejection_reason = 'existing_customer', order_id = p_order_id,
+                                  order_revenue = v_order.total
+     where r.user_id = p_user_id and r.id = v_referral.id;
+    return jsonb_build_object('referral', 'rejected', 'reason', 'existing_customer');
   end if;
+
   v_points := private.loyalty_earn(p_user_id, v_referral.referrer_id, 'earn_referral',
-                                   least(floor(v_order.total * v_program.referral_percent / 100 * v_program.points_per_unit), 10000000)::integer,
+                                   floor(v_order.total * v_program.referral_percent / 100 * v_program.points_per_unit)::integer,
                                    'referral:' || v_referral.id, 'Referred ' || v_order.email, p_now, null, p_order_id);
   update public.referrals r
      set status = 'converted', converted_at = p_now, order_id = p_order_id, order_revenue = v_order.total,
@@ -400,24 +356,6 @@ begin
   return jsonb_build_object('referral', 'converted', 'points', v_points);
 end
 $$;
-
-/** Trigger: a claim refused or reversed gives up its unused coupon (a code nobody should spend now). */
-create or replace function private.referrals_withdraw_coupon()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  update public.coupons c set status = 'archived'
-   where c.user_id = new.user_id and c.id = new.friend_coupon_id and c.usage_count = 0 and c.status <> 'archived';
-  return null;
-end
-$$;
-revoke execute on function private.referrals_withdraw_coupon() from public, anon, authenticated;
-create trigger referrals_withdraw_coupon after update of status on public.referrals
-  for each row when (new.status in ('rejected', 'reversed') and new.friend_coupon_id is not null)
-  execute function private.referrals_withdraw_coupon();
 
 /** The converted referral an order made, if any. */
 create or replace function private.referral_of_order(p_user_id uuid, p_order_id uuid)
@@ -509,8 +447,6 @@ declare
   v_basis text;
   v_moved integer;
 begin
-  -- No member is written while every member moves (each writer holds the lock shared).
-  perform private.lock_loyalty(p_user_id, true);
   select p.tier_basis into v_basis from public.loyalty_programs p where p.user_id = p_user_id;
   with measure as (
     select m.customer_id, m.tier_id as old_tier,
