@@ -27,17 +27,19 @@ export function searchWords(search: string | undefined): string[] {
 
 type CustomerFilter = Pick<CustomerListQuery, 'stage' | 'collection' | 'search' | 'sort' | 'order'>;
 
+/** The column each sort of the list orders by. */
+const SORT_COLUMN = { ltv: 'lifetime_value', recent_purchase: 'last_purchase_at', orders: 'total_orders', created: 'created_at', email: 'email' } as const;
+
 /** The WHERE and ORDER BY of a customer list, shared by the page and its CSV export. */
 function customerQuery(tx: Tx, userId: string, q: CustomerFilter) {
   const dir = q.order === 'asc' ? tx`asc` : tx`desc`;
   const nulls = q.order === 'asc' ? tx`nulls first` : tx`nulls last`;
-  const orderBy = {
-    ltv: tx`lifetime_value ${dir}, id ${dir}`,
-    recent_purchase: tx`last_purchase_at ${dir} ${nulls}, id ${dir}`,
-    orders: tx`total_orders ${dir}, id ${dir}`,
-    created: tx`created_at ${dir}, id ${dir}`,
-    email: tx`email ${dir}`,
-  }[q.sort];
+  // The sort column, then the id (emails are unique, so they need none); no last purchase last
+  // when descending, first when ascending.
+  const col = tx(SORT_COLUMN[q.sort]);
+  const orderBy = q.sort === 'email' ? tx`${col} ${dir}`
+    : q.sort === 'recent_purchase' ? tx`${col} ${dir} ${nulls}, id ${dir}`
+    : tx`${col} ${dir}, id ${dir}`;
   const where = tx`
     user_id = ${userId}
     ${q.stage ? tx`and stage = ${q.stage}` : tx``}
@@ -96,11 +98,9 @@ function afterCursor(tx: Tx, q: CustomerFilter, c: ExportCursor) {
     const later = tx`(last_purchase_at ${cmp} ${c.value} or (last_purchase_at = ${c.value} and id ${cmp} ${c.id}))`;
     return desc ? tx`(${later} or last_purchase_at is null)` : later;
   }
-  const col = { ltv: tx`lifetime_value`, orders: tx`total_orders`, created: tx`created_at` }[q.sort];
+  const col = tx(SORT_COLUMN[q.sort]);
   return tx`(${col} ${cmp} ${c.value} or (${col} = ${c.value} and id ${cmp} ${c.id}))`;
 }
-
-const SORT_COLUMN = { ltv: 'lifetime_value', recent_purchase: 'last_purchase_at', orders: 'total_orders', created: 'created_at', email: 'email' } as const;
 
 /**
  * The whole filtered list as a CSV download in the list's order, read page by page as the

@@ -5,7 +5,7 @@ import { GET as members } from '@/app/api/segments/[id]/members/route';
 import { DELETE as del, GET as getOne, PATCH as patch } from '@/app/api/segments/[id]/route';
 import { POST as preview } from '@/app/api/segments/preview/route';
 import { GET as list, POST as create } from '@/app/api/segments/route';
-import { db, withSystem } from '@/lib/db';
+import { db, withSystem, withTenant } from '@/lib/db';
 import type { Segment, SegmentMembers } from '@/lib/segments/schemas';
 import { call } from '@/tests/helpers/http';
 import { applyOrder, DAY, track } from '@/tests/helpers/journey';
@@ -128,10 +128,8 @@ describe('segments', () => {
     // B's preview counts only B's customers, whatever the criteria.
     expect((await call<{ count: number }>(preview, '/api/segments/preview', { cookie: b.cookie, body: { criteria: {} } })).body.count).toBe(1);
     // Calling the SQL function directly as B (Supabase's REST surface) is refused: only the server counts.
-    const direct = await db().begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: b.userId, role: 'authenticated' })}, true)`;
-      return tx`select count(*)::int as n from public.segment_member_ids(${a.userId}, '{}'::jsonb)`;
-    }).then(() => 'ran', (e: { code?: string }) => e.code);
+    const direct = await withTenant(b.userId, (tx) => tx`select count(*)::int as n from public.segment_member_ids(${a.userId}, '{}'::jsonb)`)
+      .then(() => 'ran', (e: { code?: string }) => e.code);
     expect(direct).toBe('42501');
     expect((await call<Segment>(getOne, `/api/segments/${id}`, { cookie: a.cookie, params: { id } })).body.name).toBe('Private');
   });
@@ -145,10 +143,9 @@ describe('segments', () => {
   });
 
   it('refuses malformed criteria written straight to the table (the API is not the only door on Supabase)', async () => {
-    const code = await db().begin(async (tx) => {
-      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: b.userId, role: 'authenticated' })}, true)`;
-      return tx`insert into public.customer_segments (user_id, name, criteria) values (${b.userId}, 'Broken', '{"min_orders": "x"}')`;
-    }).then(() => 'inserted', (e: { code?: string }) => e.code);
+    const code = await withTenant(b.userId, (tx) => tx`
+      insert into public.customer_segments (user_id, name, criteria) values (${b.userId}, 'Broken', '{"min_orders": "x"}')`)
+      .then(() => 'inserted', (e: { code?: string }) => e.code);
     expect(code).toBe('23514');
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepped, type StepResult } from '@/lib/cron/jobs';
-import { connect, db, jsonb, type Sql, type Tx, withSystem } from '@/lib/db';
+import { connect, db, jsonb, type Sql, type Tx, withSystem, withTenant } from '@/lib/db';
 import { applyOrder, applyRefund, at, DAY, evaluateStages, track } from '@/tests/helpers/journey';
 import { createMerchant } from '@/tests/helpers/merchants';
 
@@ -23,11 +23,6 @@ async function settle(now: Date, max = 10_000): Promise<StepResult[]> {
   throw new Error('the segments job never settled');
 }
 
-/** As merchant B through Supabase's REST surface: role authenticated with B's claims. */
-const asMerchant = <T,>(userId: string, fn: (tx: Tx) => Promise<T>) => db().begin(async (tx) => {
-  await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: 'authenticated' })}, true)`;
-  return fn(tx);
-}) as Promise<T>;
 
 async function addSegment(userId: string, name: string, criteria: Record<string, unknown>): Promise<string> {
   const [row] = await db()<{ id: string }[]>`
@@ -321,10 +316,10 @@ describe('segment membership follows change', () => {
     const b = await createMerchant('seg-fair-b');
     let now = new Date();
     await applyOrder(a.userId, { shopOrderId: 'f-1', email: 'f1@example.test', total: 50, orderedAt: now }, now);
-    await asMerchant(b.userId, (tx) => tx`
+    await withTenant(b.userId, (tx) => tx`
       insert into public.customer_segments (user_id, name, criteria)
       select ${b.userId}, 'b-' || g, '{"max_days_since_purchase": 30}'::jsonb from generate_series(1, 200) g`);
-    const refused = await asMerchant(b.userId, (tx) => tx`
+    const refused = await withTenant(b.userId, (tx) => tx`
       insert into public.customer_segments (user_id, name, criteria) values (${b.userId}, 'one too many', '{}')`)
       .then(() => 'inserted', (e: { code?: string }) => e.code);
     expect(refused).toBe('HH422');
@@ -350,7 +345,7 @@ describe('segment membership follows change', () => {
     const now = new Date();
     await applyOrder(a.userId, { shopOrderId: 'p-a', email: 'pa@example.test', total: 50, orderedAt: now }, now);
     await applyOrder(b.userId, { shopOrderId: 'p-b', email: 'pb@example.test', total: 50, orderedAt: now }, now);
-    const [rest] = await asMerchant(b.userId, (tx) => tx<{ id: string }[]>`
+    const [rest] = await withTenant(b.userId, (tx) => tx<{ id: string }[]>`
       insert into public.customer_segments (user_id, name, criteria) values (${b.userId}, 'Buyers', '{"min_orders": 1.0, "max_days_since_purchase": 30.0}') returning id`);
     await settle(now);
     expect(await members(b.userId, rest?.id ?? '')).toHaveLength(1);
