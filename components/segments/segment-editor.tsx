@@ -3,6 +3,7 @@
 import { Loader2, Users } from 'lucide-react';
 import { useMemo, useState, type FormEvent } from 'react';
 import { CriteriaBuilder, criteriaInputId } from '@/components/segments/criteria-builder';
+import { klaviyoSyncStatus } from '@/components/segments/sync-status';
 import { EMPTY_CRITERIA, fromForm, toForm, type CriteriaErrors, type CriteriaForm } from '@/components/segments/criteria';
 import { Button } from '@/components/ui/button';
 import { Field, fieldDescribedBy } from '@/components/ui/field';
@@ -13,7 +14,7 @@ import { useDebouncedValue } from '@/hooks/use-debounced-value';
 import { useCreateSegment, useSegmentPreview, useUpdateSegment } from '@/hooks/use-segments';
 import { ApiError } from '@/lib/api-client';
 import { errorText } from '@/lib/error-text';
-import { formatDateTime, formatNumber } from '@/lib/format';
+import { formatNumber } from '@/lib/format';
 import { segmentCreate, segmentDescription, segmentName, type Segment } from '@/lib/segments/schemas';
 import { issuesByField } from '@/lib/fields';
 
@@ -140,14 +141,22 @@ export function SegmentEditor({ segment, onClose, onSaved }: { segment: Segment 
           ) : null}
         </div>
         {segment?.syncEnabled ? (
-          <p className="text-xs text-slate-600" data-testid="segment-sync-status">
-            {segment.klaviyoSyncError ? <span className="text-red-700">{segment.klaviyoSyncError}</span>
-              : segment.lastSyncedAt ? `On the Klaviyo list: ${formatNumber(segment.klaviyoSyncedCount ?? 0)} as of ${formatDateTime(segment.lastSyncedAt)}. Changes follow each evaluation within seconds.`
-                : 'The Klaviyo list is being filled.'}
-          </p>
+          <SyncStatusLine segment={segment} />
         ) : null}
         <CriteriaBuilder form={form} errors={errors} onChange={changeForm} />
       </form>
     </Modal>
+  );
+}
+
+function SyncStatusLine({ segment }: { segment: Segment }) {
+  const status = klaviyoSyncStatus(segment);
+  return (
+    <div className="space-y-1 text-xs text-slate-600" data-testid="segment-sync-status">
+      <p className={status.failed ? 'text-red-700' : undefined}>{status.detail}</p>
+      {status.percent === null ? null : (
+        <progress className="h-1.5 w-full accent-brand-700" max={100} value={status.percent} aria-label="Sent to the Klaviyo list">{status.percent}%</progress>
+      )}
+    </div>
   );
 }

@@ -2,6 +2,7 @@
 
 import { Download, Pencil, Play, Trash2 } from 'lucide-react';
 import { describeCriteria } from '@/components/segments/criteria';
+import { klaviyoSyncStatus } from '@/components/segments/sync-status';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Table, TBody, TD, TH, THead, TR } from '@/components/ui/table';
@@ -55,12 +56,7 @@ export function SegmentList({ segments, selectedId, evaluatingId, onSelect, onEd
                 <div className="flex flex-wrap gap-1">
                   <Badge variant={s.isDynamic ? 'info' : 'secondary'}>{s.isDynamic ? 'Dynamic' : 'Static'}</Badge>
                   <Badge variant={s.isActive ? 'success' : 'secondary'}>{s.isActive ? 'Active' : 'Paused'}</Badge>
-                  {s.syncEnabled ? (
-                    <Badge variant={s.klaviyoSyncError ? 'danger' : 'default'}
-                      title={s.klaviyoSyncError ?? (s.lastSyncedAt ? `${formatNumber(s.klaviyoSyncedCount ?? 0)} on the Klaviyo list, synced ${formatDateTime(s.lastSyncedAt)}` : 'Waiting for its first sync')}>
-                      {s.klaviyoSyncError ? 'Klaviyo sync stopped' : 'Klaviyo list'}
-                    </Badge>
-                  ) : null}
+                  {s.syncEnabled ? <SyncBadge segment={s} /> : null}
                 </div>
               </TD>
               <TD className="whitespace-nowrap text-slate-600">
@@ -99,6 +95,17 @@ export function SegmentList({ segments, selectedId, evaluatingId, onSelect, onEd
  * stay until it ends); a dynamic segment follows every change as the segments job runs; a static
  * or paused one is the snapshot of its last evaluation.
  */
+/** The list's state as a badge; its detail (with the figures) is its title and its accessible description. */
+function SyncBadge({ segment }: { segment: Segment }) {
+  const status = klaviyoSyncStatus(segment);
+  return (
+    <Badge variant={status.failed ? 'danger' : 'default'} title={status.detail} data-testid="segment-sync-badge">
+      {status.label}
+      <span className="sr-only">: {status.detail}</span>
+    </Badge>
+  );
+}
+
 function MembersAsOf({ segment: s }: { segment: Segment }) {
   if (s.followError) return <span className="whitespace-normal text-red-700" role="status">{s.followError}</span>;
   if (s.building) {

@@ -5,7 +5,7 @@ import { db } from '@/lib/db';
 import { appUrl } from '@/lib/api/urls';
 import { giftClaimLink } from '@/lib/gifts/delivery';
 import { KlaviyoClient } from '@/lib/klaviyo/client';
-import { Pacer } from '@/lib/klaviyo/pacer';
+import { type Pacer, processPacer } from '@/lib/klaviyo/pacer';
 import { decryptCredential } from '@/lib/settings/integrations';
 
 /**
@@ -73,13 +73,6 @@ export interface Attempt {
 // Longest a send waits in-process for the pacer; beyond it the message is rescheduled.
 const MAX_PACE_WAIT_MS = 2000;
 
-// One pacer per process: every concurrent send of a merchant shares its windows.
-const holder = globalThis as typeof globalThis & { __havenKlaviyoPacer?: Pacer };
-export function processPacer(): Pacer {
-  holder.__havenKlaviyoPacer ??= new Pacer();
-  return holder.__havenKlaviyoPacer;
-}
-
 async function record(userId: string, id: string, outcome: string, reason: string | null, delayMs: number | null, attempt: number | null): Promise<void> {
   const delay = delayMs === null ? null : `${Math.ceil(delayMs)} milliseconds`;
   // One statement is its own transaction: no BEGIN and COMMIT round trips per send.
@@ -102,7 +95,7 @@ async function paced(userId: string, id: string, pacer: Pacer): Promise<boolean>
   }
 }
 
-export async function deliverMessage(payload: unknown, attempt: Attempt, pacer: Pacer = processPacer()): Promise<Delivery> {
+export async function deliverMessage(payload: unknown, attempt: Attempt, pacer: Pacer = processPacer('events')): Promise<Delivery> {
   const { u: userId, m: id } = jobPayloadSchema.parse(payload);
   if (!(await paced(userId, id, pacer))) return 'deferred';
   const [row] = await db()<{ c: unknown }[]>`select private.klaviyo_claim(${userId}, ${id}) as c`;

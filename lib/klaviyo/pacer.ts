@@ -13,8 +13,22 @@ export interface PacerLimits {
   steadyPerMinute: number;
 }
 
+/**
+ * Klaviyo's documented limits of the endpoints we call in volume, per account: each endpoint
+ * has windows of its own (Create Event is XL; the bulk import and list membership calls M;
+ * Get Profiles L).
+ */
+export const LIMITS = {
+  events: { burstPerSecond: 350, steadyPerMinute: 3500 },
+  bulkImport: { burstPerSecond: 10, steadyPerMinute: 150 },
+  getProfiles: { burstPerSecond: 75, steadyPerMinute: 700 },
+  listProfiles: { burstPerSecond: 10, steadyPerMinute: 150 },
+  createList: { burstPerSecond: 10, steadyPerMinute: 150 },
+} as const satisfies Record<string, PacerLimits>;
+export type Endpoint = keyof typeof LIMITS;
+
 /** Klaviyo's documented limits for POST /api/events (the XL tier). */
-export const EVENT_LIMITS: PacerLimits = { burstPerSecond: 350, steadyPerMinute: 3500 };
+export const EVENT_LIMITS: PacerLimits = LIMITS.events;
 
 interface Account {
   second: number;
@@ -77,4 +91,16 @@ export class Pacer {
     const a = this.account(key);
     a.blockedUntil = Math.max(a.blockedUntil, untilMs);
   }
+}
+
+// One pacer per endpoint and process: every concurrent job of a merchant shares its windows.
+const holder = globalThis as typeof globalThis & { __havenKlaviyoPacers?: Map<Endpoint, Pacer> };
+export function processPacer(endpoint: Endpoint): Pacer {
+  holder.__havenKlaviyoPacers ??= new Map();
+  let pacer = holder.__havenKlaviyoPacers.get(endpoint);
+  if (!pacer) {
+    pacer = new Pacer(LIMITS[endpoint]);
+    holder.__havenKlaviyoPacers.set(endpoint, pacer);
+  }
+  return pacer;
 }

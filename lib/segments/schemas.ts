@@ -89,6 +89,9 @@ export const segmentSchema = z.object({
   /** Members on the list as of the last sync that left nothing waiting. */
   klaviyoSyncedCount: z.number().int().nullable(),
   klaviyoSyncError: z.string().nullable(),
+  /** This sync round: the membership changes Klaviyo has taken, and those still waiting (0: up to date). */
+  klaviyoSyncDone: z.number().int(),
+  klaviyoSyncLeft: z.number().int(),
   createdAt: instant,
   updatedAt: instant,
 });

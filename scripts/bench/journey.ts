@@ -8,9 +8,10 @@ import { CRON_JOBS } from '@/lib/cron/jobs';
 import { closeDb, db, withSystem, withTenant } from '@/lib/db';
 import { reloadEnv } from '@/lib/env';
 import { ingestEvents } from '@/lib/intake/track';
+import { drainJobs } from '@/lib/jobs/queue';
 import { listMembers } from '@/lib/segments/service';
 import { updateIntegrations } from '@/lib/settings/integrations';
-import { fmt, machine, percentile, startNext, timed } from '@/scripts/bench/util';
+import { fmt, machine, percentile, startNext, startStandIn, timed } from '@/scripts/bench/util';
 import { freePort, scratchDatabase } from '@/scripts/embedded-postgres';
 
 export const SHOP = 'bench.myshopify.com';
@@ -195,10 +196,75 @@ async function benchSegments(userId: string) {
     }));
   await db()`delete from public.customer_segments where user_id = ${userId} and id = ${b?.id ?? ''}`;
   return {
-    members, firstMs: first.ms, membersFirst, membersLast, idleP50: percentile(idle, 50), idleP95: percentile(idle, 95),
+    segmentId: a?.id ?? '', members, firstMs: first.ms, membersFirst, membersLast, idleP50: percentile(idle, 50), idleP95: percentile(idle, 95),
     changed: changed.count, updateMs: update.ms, updateAdded: update.value.added ?? 0,
     baselineMs: baseline.ms, baselineMembers: baseline.value,
   };
+}
+
+const KLAVIYO_KEY = 'pk_bench_lists_0123456789';
+
+/** Run the queue's due jobs until this segment's Klaviyo changes are all sent (a paced run hands on to a later one). */
+async function syncToEnd(userId: string, segmentId: string): Promise<void> {
+  for (;;) {
+    await drainJobs(process.env.DATABASE_URL ?? '', { concurrency: 2, deadlineMs: 60_000 });
+    const [left] = await db()<{ n: boolean }[]>`
+      select exists (select 1 from private.klaviyo_list_changes where user_id = ${userId} and segment_id = ${segmentId}) as n`;
+    if (!left?.n) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * The segment mirrored to a Klaviyo list: the stand-in in a process of its own, holding each
+ * endpoint to Klaviyo's documented limits. From empty (every member an addition, through the
+ * bulk import), then after a tenth of the members left (each looked up by email and taken off
+ * the list). Klaviyo's limits set a floor on each: the requests needed at its burst and steady
+ * rates. Sync is turned off again after, so the order webhooks below are measured as before.
+ */
+async function benchListSync(userId: string, segmentId: string, members: number) {
+  const standIn = await startStandIn(350, 3500, KLAVIYO_KEY);
+  process.env.KLAVIYO_API_URL = standIn.url;
+  reloadEnv();
+  try {
+    await withTenant(userId, (tx) => updateIntegrations(tx, userId, { klaviyoApiKey: KLAVIYO_KEY }));
+    const fill = await timed(async () => {
+      await withSystem((tx) => tx`update public.customer_segments set sync_enabled = true where user_id = ${userId} and id = ${segmentId}`);
+      await syncToEnd(userId, segmentId);
+    });
+    const filled = await standIn.stats();
+    // A tenth of the members stop matching (their last purchase moves out of the window); one
+    // segments job call takes them off the segment, the sync takes them off the list.
+    const leaving = Math.floor(members / 10);
+    await db()`
+      update public.customers set last_purchase_at = now() - interval '300 days'
+       where user_id = ${userId} and id in (
+         select customer_id from public.segment_memberships
+          where user_id = ${userId} and segment_id = ${segmentId} and removed_at is null order by customer_id limit ${leaving})`;
+    await CRON_JOBS.segments?.(new Date());
+    const leave = await timed(() => syncToEnd(userId, segmentId));
+    const left = await standIn.stats();
+    const [seg] = await db()<{ n: number }[]>`select public.segment_member_count(${userId}, ${segmentId}) as n`;
+    const onList = Object.values(left.lists)[0] ?? -1;
+    if (onList !== seg?.n) throw new Error(`the Klaviyo list holds ${onList}, the segment ${seg?.n}`);
+    await withSystem((tx) => tx`update public.customer_segments set sync_enabled = false where user_id = ${userId} and id = ${segmentId}`);
+    const count = (stats: typeof left, endpoint: string) => stats.endpoints[endpoint]?.requests ?? 0;
+    const busiest = (endpoint: string) => left.endpoints[endpoint]?.busiestSecond ?? 0;
+    const imports = count(filled, 'POST /api/profile-bulk-import-jobs');
+    const lookups = count(left, 'GET /api/profiles');
+    const removals = count(left, 'DELETE /api/lists/:id/relationships/profiles');
+    /** The least time Klaviyo's limits allow for n requests: its burst a second, its steady rate a minute. */
+    const floor = (n: number, burst: number, steady: number) => Math.max((n - 1) / burst, Math.floor((n - 1) / steady) * 60);
+    return {
+      members, fillMs: fill.ms, imports, fillFloor: floor(imports, 10, 150), fill429: filled.rateLimited,
+      leaving, leaveMs: leave.ms, lookups, removals, leaveFloor: floor(lookups, 75, 700) + floor(removals, 10, 150),
+      leave429: left.rateLimited - filled.rateLimited, onList,
+      busiestImport: busiest('POST /api/profile-bulk-import-jobs'), busiestLookup: busiest('GET /api/profiles'),
+      busiestRemoval: busiest('DELETE /api/lists/:id/relationships/profiles'),
+    };
+  } finally {
+    standIn.stop();
+  }
 }
 
 /**
@@ -354,6 +420,8 @@ export async function runJourneyBench(): Promise<string> {
     const list = await benchList(userId);
     console.log('segments...');
     const seg = await benchSegments(userId);
+    console.log('Klaviyo list sync...');
+    const sync = await benchListSync(userId, seg.segmentId, seg.members);
     console.log('CSV export...');
     const exported = await benchExport(merchant);
     console.log('ingest...');
@@ -386,6 +454,8 @@ export async function runJourneyBench(): Promise<string> {
       `| segment members list, 50 a page (\`listMembers\`), first page / last page of ${fmt(seg.members, 0)} | p95 ${fmt(seg.membersFirst)} ms / ${fmt(seg.membersLast)} ms | p95 < 100 ms | ${ok(seg.membersFirst < 100 && seg.membersLast < 100)} |`,
       `| segment re-evaluation, nothing changed (one \`/api/cron/segments\` job call, 20 runs) | p50 ${fmt(seg.idleP50)} ms, p95 ${fmt(seg.idleP95)} ms | < 50 ms | ${ok(seg.idleP95 < 50)} |`,
       `| segment update after ${fmt(seg.changed, 0)} customers changed (they bought; one job call drains the queue: ${fmt(seg.updateAdded, 0)} joined) | ${fmt(seg.updateMs)} ms | < 500 ms | ${ok(seg.updateMs < 500)} |`,
+      `| segment mirrored to a Klaviyo list from empty: ${fmt(sync.members, 0)} members in ${fmt(sync.imports, 0)} bulk imports of up to 10,000 (the stand-in in its own process, each endpoint at Klaviyo's documented limits; busiest second ${sync.busiestImport} imports) | ${fmt(sync.fillMs / 1000)} s, ${sync.fill429} 429s; Klaviyo's limits allow at best ${fmt(sync.fillFloor)} s | every member once, no 429 | ${ok(sync.fill429 === 0)} |`,
+      `| the same list after ${fmt(sync.leaving, 0)} members left (one segments job call, then ${fmt(sync.lookups, 0)} profile lookups of 100 and ${fmt(sync.removals, 0)} removals of 1,000; busiest second ${sync.busiestLookup} lookups, ${sync.busiestRemoval} removals) | ${fmt(sync.leaveMs / 1000)} s, ${sync.leave429} 429s; Klaviyo's limits allow at best ${fmt(sync.leaveFloor)} s; the list holds ${fmt(sync.onList, 0)}, as the segment | no 429 | ${ok(sync.leave429 === 0)} |`,
       `| CSV export of all ${fmt(exported.rows, 0)} customers through \`GET /api/customers?format=csv\` (streamed, ${fmt(exported.mb)} MB in ${fmt(exported.seconds)} s) | server memory growth ${fmt(exported.growthMb)} MB | < 100 MB | ${ok(exported.growthMb < 100 && exported.rows === customers + 0)} |`,
       `| track ingest, ${fmt(ingest.events, 0)} events in batches of 500 (validation + \`record_touchpoints\`) | ${fmt(ingest.oursPerSec, 0)} events/s | ≥ 5,000/s | ${ok(ingest.oursPerSec >= 5000)} |`,
       `| raw \`INSERT … SELECT unnest\` of the same batches | ${fmt(ingest.rawPerSec, 0)} events/s; ours is ${fmt(ingestRatio * 100)}% of raw | ≥ 50% | ${ok(ingestRatio >= 0.5)} |`,

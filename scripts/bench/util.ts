@@ -1,6 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 
 /** Percentile of a sorted-on-demand list of milliseconds. */
 export function percentile(values: number[], p: number): number {
@@ -44,3 +46,34 @@ export async function startNext(port: number, env: Record<string, string>): Prom
   child.kill();
   throw new Error('next start did not come up');
 }
+
+export interface StandInStats {
+  requests: number;
+  accepted: number;
+  rateLimited: number;
+  repeated: number;
+  first: number | null;
+  last: number | null;
+  /** Requests by endpoint ("POST /api/profile-bulk-import-jobs"), with the most in one fixed second. */
+  endpoints: Record<string, { requests: number; busiestSecond: number }>;
+  /** Members of each list, by name. */
+  lists: Record<string, number>;
+}
+
+/** The Klaviyo stand-in in its own process, Create Event limited to `burst` a second (the other endpoints to Klaviyo's documented limits); its URL and a way to read its counts. */
+export async function startStandIn(burst: number, steady: number, key: string) {
+  const child = spawn(process.execPath, ['--conditions=react-server', '--import', 'tsx', path.resolve('scripts/bench/klaviyo-stand-in.ts'),
+    String(burst), String(steady), key], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the stand-in exited with ${code}`)));
+  });
+  const { url } = JSON.parse(line) as { url: string };
+  return {
+    url,
+    stats: async () => (await (await fetch(`${url}/__stand-in/stats`)).json()) as StandInStats,
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+

@@ -1,41 +1,12 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import path from 'node:path';
 import { createLocalUser } from '@/lib/auth/local';
 import { closeDb, connect, withSystem, withTenant } from '@/lib/db';
 import { reloadEnv } from '@/lib/env';
 import { drainJobs } from '@/lib/jobs/queue';
 import { updateIntegrations } from '@/lib/settings/integrations';
-import { fmt, machine, timed } from '@/scripts/bench/util';
+import { fmt, machine, startStandIn, timed } from '@/scripts/bench/util';
 import { scratchDatabase } from '@/scripts/embedded-postgres';
 
 const KEY = 'pk_bench_0123456789';
-
-interface Stats {
-  requests: number;
-  accepted: number;
-  rateLimited: number;
-  repeated: number;
-  first: number | null;
-  last: number | null;
-}
-
-/** The stand-in in its own process, limited to `burst` a second; its URL and a way to read its counts. */
-async function startStandIn(burst: number, steady: number) {
-  const child = spawn(process.execPath, ['--conditions=react-server', '--import', 'tsx', path.resolve('scripts/bench/klaviyo-stand-in.ts'),
-    String(burst), String(steady), KEY], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout });
-    rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the stand-in exited with ${code}`)));
-  });
-  const { url } = JSON.parse(line) as { url: string };
-  return {
-    url,
-    stats: async () => (await (await fetch(`${url}/__stand-in/stats`)).json()) as Stats,
-    stop: () => child.kill('SIGTERM'),
-  };
-}
 
 /**
  * 10,000 messages due at once, one merchant, sent by one runner (the worker as `npm run worker`
@@ -49,7 +20,7 @@ export async function runWinbackBench(): Promise<string> {
   const CONCURRENCY = Number(process.env.JOB_CONCURRENCY ?? 32);
   const scratch = await scratchDatabase('bench_winback');
   // Only the burst limit binds: the steady minute (what the headers report) is set above it.
-  const standIn = await startStandIn(LIMIT, LIMIT * 60);
+  const standIn = await startStandIn(LIMIT, LIMIT * 60, KEY);
   process.env.DATABASE_URL = scratch.url;
   process.env.KLAVIYO_API_URL = standIn.url;
   process.env.APP_ENCRYPTION_KEY ??= Buffer.alloc(32, 5).toString('base64');

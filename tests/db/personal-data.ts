@@ -126,7 +126,7 @@ export const COLUMNS: Record<string, Classified> = {
   },
   'public.customer_segments': {
     personal: [],
-    other: ['id', 'user_id', 'name', 'description', 'criteria', 'klaviyo_segment_id', 'sync_enabled', 'last_synced_at', 'customer_count', 'is_dynamic', 'is_active', 'last_evaluated_at', 'created_at', 'updated_at', 'klaviyo_synced_count', 'klaviyo_sync_error', 'build_started_at', 'build_after', 'time_checked_at', 'follow_error'],
+    other: ['id', 'user_id', 'name', 'description', 'criteria', 'klaviyo_segment_id', 'sync_enabled', 'last_synced_at', 'customer_count', 'is_dynamic', 'is_active', 'last_evaluated_at', 'created_at', 'updated_at', 'klaviyo_synced_count', 'klaviyo_sync_error', 'build_started_at', 'build_after', 'time_checked_at', 'follow_error', 'klaviyo_sync_done', 'klaviyo_sync_left'],
   },
   'public.customers': {
     personal: ['email', 'first_name', 'last_name', 'phone', 'shopify_customer_id', 'klaviyo_profile_id', 'search_text'],

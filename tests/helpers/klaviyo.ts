@@ -36,8 +36,42 @@ export type Scripted = { status: number; retryAfter?: string; body?: string } | 
 export interface StandInOptions {
   /** Keys that authenticate (others get 401). */
   keys?: string[];
+  /** Create Event's limits (documented: 350/s, 3,500/m). */
   burstPerSecond?: number;
   steadyPerMinute?: number;
+}
+
+interface Limit {
+  burst: number;
+  steady: number;
+}
+
+/**
+ * Klaviyo's documented limits of each endpoint, as its API reference gives them. Klaviyo counts
+ * each endpoint in windows of its own, per account (here: per key). The endpoints not listed
+ * are not limited here (tests call them a few times).
+ */
+export const DOCUMENTED_LIMITS: Record<string, Limit> = {
+  'POST /api/profile-bulk-import-jobs': { burst: 10, steady: 150 },
+  'GET /api/profiles': { burst: 75, steady: 700 },
+  'DELETE /api/lists/:id/relationships/profiles': { burst: 10, steady: 150 },
+  'POST /api/lists': { burst: 10, steady: 150 },
+};
+
+/** The endpoint a request is counted under: its method and path with ids as :id. */
+export function endpointOf(method: string, pathname: string): string {
+  return `${method} ${pathname.replace(/^\/api\/lists\/[^/]+\//, '/api/lists/:id/')}`;
+}
+
+/** The most requests to `endpoint` in one fixed second, over what the stand-in has seen. */
+export function busiestSecond(requests: RecordedRequest[], endpoint: string): number {
+  const perSecond = new Map<number, number>();
+  for (const r of requests) {
+    if (endpointOf(r.method, r.path) !== endpoint) continue;
+    const second = Math.floor(r.at / 1000);
+    perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+  }
+  return Math.max(0, ...perSecond.values());
 }
 
 const fixture = (name: string) => readFileSync(path.join(process.cwd(), 'tests/fixtures/klaviyo', name), 'utf8');
@@ -93,10 +127,8 @@ export class KlaviyoStandIn {
   steadyPerMinute: number;
   private server: Server | null = null;
   private readonly hung: ServerResponse[] = [];
-  private second = 0;
-  private inSecond = 0;
-  private minute = 0;
-  private inMinute = 0;
+  /** Each key's windows, by endpoint. */
+  private readonly windows = new Map<string, { second: number; inSecond: number; minute: number; inMinute: number }>();
 
   constructor(options: StandInOptions = {}) {
     this.keys = new Set(options.keys ?? ['pk_test_haven_0123456789']);
@@ -147,30 +179,52 @@ export class KlaviyoStandIn {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private rateHeaders(now: number): Record<string, string> {
+  private limitOf(endpoint: string): Limit | null {
+    if (endpoint === 'POST /api/events') return { burst: this.burstPerSecond, steady: this.steadyPerMinute };
+    return DOCUMENTED_LIMITS[endpoint] ?? null;
+  }
+
+  private windowOf(key: string, endpoint: string, now: number) {
+    const id = `${key}|${endpoint}`;
+    let w = this.windows.get(id);
+    if (!w) {
+      w = { second: 0, inSecond: 0, minute: 0, inMinute: 0 };
+      this.windows.set(id, w);
+    }
+    const second = Math.floor(now / 1000);
+    const minute = Math.floor(now / 60_000);
+    if (second !== w.second) {
+      w.second = second;
+      w.inSecond = 0;
+    }
+    if (minute !== w.minute) {
+      w.minute = minute;
+      w.inMinute = 0;
+    }
+    return w;
+  }
+
+  /** The steady window's state of this key and endpoint, as Klaviyo's RateLimit-* headers say it. */
+  private rateHeaders(key: string, endpoint: string, now: number): Record<string, string> {
+    const limit = this.limitOf(endpoint);
+    if (!limit) return {};
+    const w = this.windowOf(key, endpoint, now);
     return {
-      'RateLimit-Limit': String(this.steadyPerMinute),
-      'RateLimit-Remaining': String(Math.max(this.steadyPerMinute - this.inMinute, 0)),
-      'RateLimit-Reset': String(Math.ceil(((this.minute + 1) * 60_000 - now) / 1000)),
+      'RateLimit-Limit': String(limit.steady),
+      'RateLimit-Remaining': String(Math.max(limit.steady - w.inMinute, 0)),
+      'RateLimit-Reset': String(Math.ceil(((w.minute + 1) * 60_000 - now) / 1000)),
     };
   }
 
-  /** Count the request in the account's windows; the seconds to wait when over either. */
-  private overLimit(now: number): number | null {
-    const second = Math.floor(now / 1000);
-    const minute = Math.floor(now / 60_000);
-    if (second !== this.second) {
-      this.second = second;
-      this.inSecond = 0;
-    }
-    if (minute !== this.minute) {
-      this.minute = minute;
-      this.inMinute = 0;
-    }
-    if (this.inMinute >= this.steadyPerMinute) return Math.ceil(((minute + 1) * 60_000 - now) / 1000);
-    if (this.inSecond >= this.burstPerSecond) return 1;
-    this.inSecond += 1;
-    this.inMinute += 1;
+  /** Count the request in its key's and endpoint's windows; the seconds to wait when over either. */
+  private overLimit(key: string, endpoint: string, now: number): number | null {
+    const limit = this.limitOf(endpoint);
+    if (!limit) return null;
+    const w = this.windowOf(key, endpoint, now);
+    if (w.inMinute >= limit.steady) return Math.ceil(((w.minute + 1) * 60_000 - now) / 1000);
+    if (w.inSecond >= limit.burst) return 1;
+    w.inSecond += 1;
+    w.inMinute += 1;
     return null;
   }
 
@@ -202,9 +256,19 @@ export class KlaviyoStandIn {
         if (uid) ids.set(uid, (ids.get(uid) ?? 0) + 1);
       }
       const accepted = [...this.events.values()].length;
+      const endpoints: Record<string, { requests: number; busiestSecond: number }> = {};
+      for (const endpoint of new Set(this.requests.map((r) => endpointOf(r.method, r.path)))) {
+        endpoints[endpoint] = {
+          requests: this.requests.filter((r) => endpointOf(r.method, r.path) === endpoint).length,
+          busiestSecond: busiestSecond(this.requests, endpoint),
+        };
+      }
+      const lists: Record<string, number> = {};
+      for (const a of this.accounts.values()) for (const l of a.lists.values()) lists[l.name] = l.members.size;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ requests: this.sent().length, accepted, rateLimited: this.rateLimited,
-        repeated: [...ids.values()].filter((n) => n > 1).length, first: this.sent()[0]?.at ?? null, last: this.sent().at(-1)?.at ?? null }));
+        repeated: [...ids.values()].filter((n) => n > 1).length, first: this.sent()[0]?.at ?? null, last: this.sent().at(-1)?.at ?? null,
+        endpoints, lists }));
       return;
     }
     this.requests.push(recorded);
@@ -236,7 +300,8 @@ export class KlaviyoStandIn {
       return;
     }
     const now = Date.now();
-    const wait = this.overLimit(now);
+    const endpoint = endpointOf(recorded.method, recorded.path);
+    const wait = this.overLimit(recorded.apiKey, endpoint, now);
     if (wait !== null) {
       this.rateLimited += 1;
       send(429, jsonApiError(429, 'throttled', 'Request was throttled.', `Request was throttled. Expected available in ${wait} seconds.`), {
@@ -244,7 +309,7 @@ export class KlaviyoStandIn {
       });
       return;
     }
-    const rate = this.rateHeaders(now);
+    const rate = this.rateHeaders(recorded.apiKey, endpoint, now);
 
     const account = this.account(recorded.apiKey);
     const profileId = (email: string) => {
@@ -270,6 +335,10 @@ export class KlaviyoStandIn {
       const d = (body as { data?: { type?: string; attributes?: { profiles?: { data?: { attributes?: { email?: unknown } }[] } };
         relationships?: { lists?: { data?: { id?: string }[] } } } } | null)?.data;
       const profiles = d?.attributes?.profiles?.data as { attributes?: { email?: unknown; properties?: Record<string, unknown> } }[] | undefined;
+      if (Buffer.byteLength(text) > 5_000_000) {
+        send(413, jsonApiError(413, 'payload_too_large', 'Payload too large.', 'A bulk import job must be under 5 MB'), rate);
+        return;
+      }
       if (d?.type !== 'profile-bulk-import-job' || !Array.isArray(profiles) || profiles.length === 0 || profiles.length > 10_000) {
         send(400, jsonApiError(400, 'invalid', 'Invalid input.', 'profiles must hold 1 to 10,000 profiles'), rate);
         return;
@@ -293,6 +362,10 @@ export class KlaviyoStandIn {
       const filter = new URL(req.url ?? '/', 'http://stand-in').searchParams.get('filter') ?? '';
       const m = /^any\(email,(\[.*\])\)$/.exec(filter);
       const emails = m?.[1] ? (JSON.parse(m[1]) as string[]) : [];
+      if (emails.length > 100) {
+        send(400, jsonApiError(400, 'invalid', 'Invalid input.', 'A filter takes at most 100 values'), rate);
+        return;
+      }
       const data = emails.filter((e) => account.profiles.has(e)).map((e) => ({ type: 'profile', id: account.profiles.get(e), attributes: { email: e } }));
       send(200, JSON.stringify({ data, links: { self: '', next: null, prev: null } }), rate);
       return;

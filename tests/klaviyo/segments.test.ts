@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATCH as segmentPatch } from '@/app/api/segments/[id]/route';
+import { GET as segmentsGet } from '@/app/api/segments/route';
 import { db, withSystem, withTenant } from '@/lib/db';
 import { reloadEnv } from '@/lib/env';
 import { drainJobs } from '@/lib/jobs/queue';
+import { syncSegmentList } from '@/lib/klaviyo/lists';
+import type { SegmentList } from '@/lib/segments/schemas';
 import { createSegment } from '@/lib/segments/service';
 import { updateIntegrations } from '@/lib/settings/integrations';
 import { call } from '@/tests/helpers/http';
 import { applyOrder } from '@/tests/helpers/journey';
-import { KlaviyoStandIn } from '@/tests/helpers/klaviyo';
+import { busiestSecond, KlaviyoStandIn } from '@/tests/helpers/klaviyo';
 import { createMerchant, type TestMerchant } from '@/tests/helpers/merchants';
 
 const KEY_A = 'pk_test_lists_a_0123456789';
@@ -103,4 +106,76 @@ describe('segments mirrored to Klaviyo lists', () => {
     const [n] = await db()<{ n: number }[]>`select count(*)::int as n from private.klaviyo_list_changes where user_id = ${m.userId}`;
     expect(n?.n).toBe(0);
   });
+});
+
+describe('a segment larger than a batch, mirrored to Klaviyo', () => {
+  const MEMBERS = 10_500;
+
+  /** MEMBERS customers with two orders each (made in SQL: the orders themselves are not the point). */
+  async function bigSegment(key: string) {
+    klaviyo.keys.add(key);
+    const m = await merchantWith(key, []);
+    await db()`
+      insert into public.customers (user_id, email, total_orders, lifetime_value, stage)
+      select ${m.userId}, 'big' || g || '@scale.test', 2, 60, 'repeat' from generate_series(1, ${MEMBERS}) g`;
+    const seg = await segmentOf(m, 'Big repeat buyers', 2);
+    expect(seg.customerCount).toBe(MEMBERS);
+    await turnSyncOn(m, seg.id);
+    return { m, seg, payload: { u: m.userId, s: seg.id } };
+  }
+  const progressOf = async (m: TestMerchant, id: string) => {
+    const res = await call<SegmentList>(segmentsGet, '/api/segments', { cookie: m.cookie });
+    const s = res.body.segments.find((x) => x.id === id);
+    return { done: s?.klaviyoSyncDone, left: s?.klaviyoSyncLeft, synced: s?.klaviyoSyncedCount };
+  };
+  const imports = (key: string) => klaviyo.sent('/api/profile-bulk-import-jobs').filter((r) => r.apiKey === key)
+    .map((r) => (r.body as { data: { attributes: { profiles: { data: unknown[] } } } }).data.attributes.profiles.data.length);
+
+  it('sends 10,000 a batch, shows how far it has come, and takes the members off again under Klaviyo\'s limits', async () => {
+    const KEY = 'pk_test_lists_scale_a_0123456789';
+    const { m, seg, payload } = await bigSegment(KEY);
+    const agains: number[] = [];
+    // One batch, as a run that stops after it: the segment says how far the list has come.
+    await syncSegmentList(payload, async (ms) => { agains.push(ms); }, { runMs: 0 });
+    expect(agains).toEqual([0]);
+    expect(await progressOf(m, seg.id)).toMatchObject({ done: 10_000, left: MEMBERS - 10_000 });
+    expect(Object.values(klaviyo.listMembers(KEY))[0]).toHaveLength(10_000);
+
+    await syncNow();
+    expect(imports(KEY)).toEqual([10_000, MEMBERS - 10_000]);
+    expect(Object.values(klaviyo.listMembers(KEY))[0]).toHaveLength(MEMBERS);
+    expect(await progressOf(m, seg.id)).toEqual({ done: MEMBERS, left: 0, synced: MEMBERS });
+
+    // Everyone leaves: their Klaviyo ids are looked up 100 at a time and taken off 1,000 at a
+    // time, each endpoint paced under its documented limits (Get Profiles 75 a second, Remove
+    // Profiles from List 10), so Klaviyo never has to refuse a request.
+    const limitedBefore = klaviyo.rateLimited;
+    await db()`update public.customers set total_orders = 1, lifetime_value = 30 where user_id = ${m.userId}`;
+    await withSystem((tx) => tx`select public.evaluate_segment(${m.userId}, ${seg.id})`);
+    await syncNow();
+    expect(Object.values(klaviyo.listMembers(KEY))[0]).toEqual([]);
+    const mine = klaviyo.requests.filter((r) => r.apiKey === KEY);
+    expect(mine.filter((r) => r.path === '/api/profiles')).toHaveLength(Math.ceil(MEMBERS / 100));
+    expect(mine.filter((r) => r.method === 'DELETE')).toHaveLength(Math.ceil(MEMBERS / 1000));
+    expect(klaviyo.rateLimited - limitedBefore).toBe(0);
+    expect(busiestSecond(mine, 'GET /api/profiles')).toBeLessThanOrEqual(75);
+    expect(busiestSecond(mine, 'DELETE /api/lists/:id/relationships/profiles')).toBeLessThanOrEqual(10);
+    expect(await progressOf(m, seg.id)).toEqual({ done: MEMBERS, left: 0, synced: 0 });
+    const [left] = await db()<{ n: number }[]>`select count(*)::int as n from private.klaviyo_list_changes where user_id = ${m.userId}`;
+    expect(left?.n).toBe(0);
+  }, 90_000);
+
+  it('resumes after Klaviyo fails mid-way: the batch it had taken is not sent again', async () => {
+    const KEY = 'pk_test_lists_scale_b_0123456789';
+    const { m, seg, payload } = await bigSegment(KEY);
+    await syncSegmentList(payload, async () => {}, { runMs: 0 });
+    klaviyo.script.push({ status: 503 });
+    await expect(syncSegmentList(payload, async () => {}, { runMs: 0 })).rejects.toThrow(/503/);
+    expect(await progressOf(m, seg.id)).toMatchObject({ done: 10_000, left: MEMBERS - 10_000 });
+    await syncNow();
+    // The failed import is the only one sent twice; the list holds everyone once.
+    expect(imports(KEY)).toEqual([10_000, MEMBERS - 10_000, MEMBERS - 10_000]);
+    expect(Object.values(klaviyo.listMembers(KEY))[0]).toHaveLength(MEMBERS);
+    expect(await progressOf(m, seg.id)).toEqual({ done: MEMBERS, left: 0, synced: MEMBERS });
+  }, 90_000);
 });
