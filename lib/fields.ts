@@ -105,3 +105,35 @@ export const pageFields = {
   limit: z.number().int(),
   offset: z.number().int(),
 };
+
+/** Where a keyset page starts: the first page, after a row, before a row, or the last page. */
+export interface PageRequest {
+  after?: string | undefined;
+  before?: string | undefined;
+  end?: 'last' | undefined;
+}
+
+/** Query fields of a keyset list; at most one of after, before and end. */
+export const pageRequestFields = {
+  after: text({ max: 400 }).optional(),
+  before: text({ max: 400 }).optional(),
+  end: z.literal('last').optional(),
+};
+
+/** Refuses a request naming two starting points (a 400 on the second one). */
+export function oneStart(q: PageRequest, ctx: z.RefinementCtx): void {
+  const given = (['after', 'before', 'end'] as const).filter((k) => q[k] !== undefined);
+  if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1] ?? 'end'], message: `Give only one of ${given.join(' and ')}` });
+}
+
+/** The fields every keyset list answers with, next to its items. */
+export const keysetPageFields = {
+  /** Every row the filters match. */
+  total: z.number().int(),
+  limit: z.number().int(),
+  /** Pass as `before` for the page before this one; null on the first page. */
+  prev: z.string().nullable(),
+  /** Pass as `after` for the page after this one; null on the last page. */
+  next: z.string().nullable(),
+};
+

@@ -6,12 +6,12 @@ import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import { CustomerFilters } from '@/components/customers/customer-filters';
 import { CustomersTable } from '@/components/customers/customers-table';
-import { nextListParams, PAGE_SIZES, parseListParams } from '@/components/customers/list-params';
+import { nextListParams, PAGE_KEYS, PAGE_SIZES, parseListParams } from '@/components/customers/list-params';
 import { Button } from '@/components/ui/button';
 import { Card, CardBody } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState } from '@/components/ui/error-state';
-import { Pagination } from '@/components/ui/pagination';
+import { KeysetPagination, pageStart } from '@/components/ui/keyset-pagination';
 import { LoadingBlock } from '@/components/ui/skeleton';
 import { Select } from '@/components/ui/select';
 import { toQueryString, useCustomers } from '@/hooks/use-customers';
@@ -25,7 +25,7 @@ export function CustomersList() {
   const router = useRouter();
   const pathname = usePathname();
   const searchParams = useSearchParams();
-  const { query, page } = parseListParams(new URLSearchParams(searchParams.toString()));
+  const { query, from } = parseListParams(new URLSearchParams(searchParams.toString()));
   const { data, isPending, isPlaceholderData, isFetching, error, refetch } = useCustomers(query);
 
   // The search box is local while typing; it follows the URL when the URL changes from elsewhere (back, Clear).
@@ -52,14 +52,14 @@ export function CustomersList() {
     else router.replace(href, { scroll: false });
   }
 
-  // A page past the end (a bookmark, or rows that went since) shows the last page instead.
-  const lastPage = data ? Math.max(1, Math.ceil(data.total / query.limit)) : 1;
-  const pastEnd = Boolean(data && !isPlaceholderData && data.total > 0 && data.customers.length === 0 && page > lastPage);
+  // A cursor past the end (a bookmark, or rows that went since) shows the last page instead,
+  // and one before the start the first page.
+  const emptyPage = Boolean(data && !isPlaceholderData && data.total > 0 && data.customers.length === 0 && (query.after || query.before));
   useEffect(() => {
-    if (pastEnd) navigate({ page: lastPage > 1 ? String(lastPage) : undefined }, 'replace');
-    // navigate reads the live URL; only a change of these two matters.
+    if (emptyPage) navigate({ ...PAGE_KEYS, end: query.after ? 'last' : undefined }, 'replace');
+    // navigate reads the live URL; only a change of this matters.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [pastEnd, lastPage]);
+  }, [emptyPage]);
 
   function onSearchInput(value: string) {
     setSearchInput(value);
@@ -67,7 +67,7 @@ export function CustomersList() {
     timer.current = setTimeout(() => {
       const trimmed = value.trim();
       setSentSearch(trimmed);
-      navigate({ search: trimmed || undefined, page: undefined }, 'replace');
+      navigate({ search: trimmed || undefined, ...PAGE_KEYS }, 'replace');
     }, SEARCH_DEBOUNCE_MS);
   }
 
@@ -75,7 +75,7 @@ export function CustomersList() {
     if (timer.current) clearTimeout(timer.current);
     setSearchInput('');
     setSentSearch('');
-    navigate({ search: undefined, stage: undefined, collection: undefined, page: undefined }, 'push');
+    navigate({ search: undefined, stage: undefined, collection: undefined, ...PAGE_KEYS }, 'push');
   }
 
   const filtered = Boolean(query.stage || query.collection || query.search);
@@ -86,10 +86,10 @@ export function CustomersList() {
   ].filter(Boolean).join(' ');
 
   let body;
-  if (isPending || pastEnd) body = <LoadingBlock label="Loading customers" rows={10} />;
+  if (isPending || emptyPage) body = <LoadingBlock label="Loading customers" rows={10} />;
   else if (error) body = <ErrorState title="Could not load customers" message={error.message} onRetry={() => void refetch()} />;
   else if (data.total === 0 || data.customers.length === 0) {
-    body = filtered || page > 1 ? (
+    body = filtered ? (
       <EmptyState icon={SearchX} title="No customers match these filters" description="Try another stage, collection or search, or clear the filters to see everyone."
         action={<Button variant="secondary" onClick={clearFilters}>Clear filters</Button>} />
     ) : (
@@ -98,18 +98,23 @@ export function CustomersList() {
         action={<Link href="/dashboard/settings" className="text-sm font-medium text-brand-700 underline underline-offset-4">Connect your shop in Settings</Link>} />
     );
   } else {
+    // Where this page starts, as the pager shows it (exact at either end).
+    const pageFrom = pageStart(from, data.customers.length, data.total, data.prev !== null, data.next !== null);
     body = (
       <>
         <CustomersTable customers={data.customers} busy={isPlaceholderData && isFetching} caption={caption}
-          sort={query.sort} order={query.order} onSort={(sort, order) => navigate({ sort, order, page: undefined }, 'push')} />
+          sort={query.sort} order={query.order} onSort={(sort, order) => navigate({ sort, order, ...PAGE_KEYS }, 'push')} />
         <CardBody className="flex flex-wrap items-center justify-between gap-3 border-t border-slate-200">
-          <Pagination label="Customer pages" offset={query.offset} limit={query.limit} total={data.total}
-            disabled={isPlaceholderData} className="min-w-0 flex-1"
-            onChange={(offset) => navigate({ page: String(Math.floor(offset / query.limit) + 1) }, 'push')} />
+          <KeysetPagination label="Customer pages" from={from} shown={data.customers.length} total={data.total}
+            hasPrev={data.prev !== null} hasNext={data.next !== null} disabled={isPlaceholderData} className="min-w-0 flex-1"
+            onFirst={() => navigate(PAGE_KEYS, 'push')}
+            onLast={() => navigate({ ...PAGE_KEYS, end: 'last' }, 'push')}
+            onNext={() => navigate({ ...PAGE_KEYS, after: data.next ?? undefined, from: pageFrom === null ? undefined : String(pageFrom + data.customers.length) }, 'push')}
+            onPrev={() => navigate({ ...PAGE_KEYS, before: data.prev ?? undefined, from: pageFrom === null ? undefined : String(Math.max(1, pageFrom - query.limit)) }, 'push')} />
           <div className="flex flex-wrap items-center gap-3">
             <label htmlFor="customer-page-size" className="text-sm text-slate-600">Rows per page</label>
             <Select id="customer-page-size" value={String(query.limit)} className="w-20"
-              onChange={(e) => navigate({ size: e.target.value, page: undefined }, 'push')}>
+              onChange={(e) => navigate({ size: e.target.value, ...PAGE_KEYS }, 'push')}>
               {PAGE_SIZES.map((n) => <option key={n} value={n}>{n}</option>)}
             </Select>
             <a href={`/api/customers${toQueryString({ stage: query.stage, collection: query.collection, search: query.search, sort: query.sort, order: query.order, format: 'csv' })}`}
@@ -126,7 +131,7 @@ export function CustomersList() {
   return (
     <div className="space-y-4">
       <CustomerFilters query={query} searchInput={searchInput} onSearchInput={onSearchInput}
-        onChange={(patch) => navigate({ ...patch, page: undefined }, 'push')} onClear={clearFilters} />
+        onChange={(patch) => navigate({ ...patch, ...PAGE_KEYS }, 'push')} onClear={clearFilters} />
       <Card>{body}</Card>
     </div>
   );

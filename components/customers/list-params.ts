@@ -31,18 +31,32 @@ function pick<T extends string>(allowed: readonly T[], value: string | null): T 
   return allowed.find((a) => a === value);
 }
 
-/** Reads list filters from the URL; unknown values fall back to defaults instead of failing the page. */
-export function parseListParams(params: URLSearchParams): { query: ListQuery; page: number } {
+/** A cursor as the API writes one (base64url), so a mangled link is dropped rather than refused. */
+const CURSOR = /^[A-Za-z0-9_-]{1,400}$/;
+
+/**
+ * Reads the list from the URL; unknown values fall back to defaults instead of failing the page.
+ * The page is a cursor (`after`, `before`) or the last page (`end=last`); `from`, the position of
+ * its first row, is only for the "21–40 of N" the page shows, as the list knows no position.
+ */
+export function parseListParams(params: URLSearchParams): { query: ListQuery; from: number | null } {
   const sizeRaw = Number(params.get('size'));
   const size = PAGE_SIZES.find((s) => s === sizeRaw) ?? CUSTOMERS_PAGE_SIZE;
-  const pageRaw = Number.parseInt(params.get('page') ?? '1', 10);
-  const page = Number.isFinite(pageRaw) && pageRaw >= 1 ? Math.min(pageRaw, 50_000) : 1;
+  const cursor = (name: string) => {
+    const v = params.get(name);
+    return v && CURSOR.test(v) ? v : undefined;
+  };
+  const after = cursor('after');
+  const before = after ? undefined : cursor('before');
+  const end = after || before || params.get('end') !== 'last' ? undefined : 'last';
+  const fromRaw = Number.parseInt(params.get('from') ?? '', 10);
+  const start = after || before ? (Number.isFinite(fromRaw) && fromRaw >= 1 ? fromRaw : null) : end ? null : 1;
   const search = (params.get('search') ?? '').trim();
   const stage: Stage | undefined = pick(STAGES, params.get('stage'));
   const parsedCollection = collectionSlug.safeParse(params.get('collection') ?? '');
   const collection = parsedCollection.success ? parsedCollection.data : undefined;
   return {
-    page,
+    from: start,
     query: {
       stage,
       collection,
@@ -50,10 +64,15 @@ export function parseListParams(params: URLSearchParams): { query: ListQuery; pa
       sort: pick(CUSTOMER_SORTS, params.get('sort')) ?? 'ltv',
       order: params.get('order') === 'asc' ? 'asc' : 'desc',
       limit: size,
-      offset: (page - 1) * size,
+      after,
+      before,
+      end,
     },
   };
 }
+
+/** Every key that says which page: a change of filter, sort or size drops them all (back to the first page). */
+export const PAGE_KEYS = { after: undefined, before: undefined, end: undefined, from: undefined, page: undefined } as const;
 
 /** Applies changes to the current query string and drops values equal to their defaults, keeping URLs short. */
 export function nextListParams(current: URLSearchParams, patch: Record<string, string | undefined>): string {
@@ -64,7 +83,6 @@ export function nextListParams(current: URLSearchParams, patch: Record<string, s
   }
   if (next.get('sort') === 'ltv') next.delete('sort');
   if (next.get('order') === 'desc') next.delete('order');
-  if (next.get('page') === '1') next.delete('page');
   if (next.get('size') === String(CUSTOMERS_PAGE_SIZE)) next.delete('size');
   const qs = next.toString();
   return qs ? `?${qs}` : '';

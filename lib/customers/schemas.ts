@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { collectionSlug } from '@/lib/collections/schemas';
-import { pageFields, text } from '@/lib/fields';
+import { keysetPageFields, oneStart, pageRequestFields, text } from '@/lib/fields';
 
 /** Lifecycle stages, in funnel order (seed 17.1). */
 export const STAGES = ['visitor', 'lead', 'prospect', 'customer', 'repeat', 'vip', 'at_risk', 'churned'] as const;
@@ -106,15 +106,16 @@ export const customerListQuery = z.object({
   sort: z.enum(CUSTOMER_SORTS).default('ltv'),
   order: z.enum(['asc', 'desc']).default('desc'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  /** The page after or before a row of the list (the answer's `next` and `prev`), or the last page. */
+  ...pageRequestFields,
   /** `csv`: the whole filtered list as a download (streamed), paging ignored. */
   format: z.enum(['json', 'csv']).default('json'),
-});
+}).superRefine(oneStart);
 export type CustomerListQuery = z.infer<typeof customerListQuery>;
 
 export const customerListSchema = z.object({
   customers: z.array(customerSchema),
-  ...pageFields,
+  ...keysetPageFields,
 });
 export type CustomerList = z.infer<typeof customerListSchema>;
 

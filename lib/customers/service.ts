@@ -7,6 +7,7 @@ import {
 } from '@/lib/customers/schemas';
 import { csvPagesResponse } from '@/lib/csv';
 import { fieldsOf, type Tx, withTenant } from '@/lib/db';
+import { keysetPage, type KeyType, type SortKey } from '@/lib/db/keyset';
 
 const CUSTOMER = fieldsOf(customerSchema);
 const TOUCHPOINT = fieldsOf(touchpointSchema);
@@ -27,19 +28,29 @@ export function searchWords(search: string | undefined): string[] {
 
 type CustomerFilter = Pick<CustomerListQuery, 'stage' | 'collection' | 'search' | 'sort' | 'order'>;
 
-/** The column each sort of the list orders by. */
-const SORT_COLUMN = { ltv: 'lifetime_value', recent_purchase: 'last_purchase_at', orders: 'total_orders', created: 'created_at', email: 'email' } as const;
+/**
+ * Each sort's key: the column, then the id (emails are unique, so they need none); no last
+ * purchase sorts last when descending, first when ascending. Each has an index on
+ * (user_id, column, id) that serves both directions.
+ */
+const SORT_COLUMN = {
+  ltv: { column: 'lifetime_value', type: 'numeric' },
+  recent_purchase: { column: 'last_purchase_at', type: 'timestamptz', nullable: true },
+  orders: { column: 'total_orders', type: 'integer' },
+  created: { column: 'created_at', type: 'timestamptz' },
+  email: { column: 'email', type: 'text' },
+} as const satisfies Record<CustomerListQuery['sort'], { column: string; type: KeyType; nullable?: boolean }>;
 
-/** The WHERE and ORDER BY of a customer list, shared by the page and its CSV export. */
+function sortKey(tx: Tx, q: Pick<CustomerFilter, 'sort' | 'order'>): SortKey {
+  const key = SORT_COLUMN[q.sort];
+  return {
+    name: `${q.sort}-${q.order}`, value: tx`${tx(key.column)}`, type: key.type, nullable: 'nullable' in key,
+    id: q.sort === 'email' ? null : tx`id`, desc: q.order !== 'asc',
+  };
+}
+
+/** The rows of a customer list (its WHERE), shared by the page, its count and its CSV export. */
 function customerQuery(tx: Tx, userId: string, q: CustomerFilter) {
-  const dir = q.order === 'asc' ? tx`asc` : tx`desc`;
-  const nulls = q.order === 'asc' ? tx`nulls first` : tx`nulls last`;
-  // The sort column, then the id (emails are unique, so they need none); no last purchase last
-  // when descending, first when ascending.
-  const col = tx(SORT_COLUMN[q.sort]);
-  const orderBy = q.sort === 'email' ? tx`${col} ${dir}`
-    : q.sort === 'recent_purchase' ? tx`${col} ${dir} ${nulls}, id ${dir}`
-    : tx`${col} ${dir}, id ${dir}`;
   const where = tx`
     user_id = ${userId}
     ${q.stage ? tx`and stage = ${q.stage}` : tx``}
@@ -48,21 +59,25 @@ function customerQuery(tx: Tx, userId: string, q: CustomerFilter) {
   // A search is answered from its matches (the trigram index), then sorted: left to itself the
   // planner may walk the sort index testing every row, since it cannot know how few match.
   // OFFSET 0 keeps the inner query whole.
-  // Both forms end in a WHERE, so a caller may add `and ...` (the export's keyset).
+  // Both forms end in a WHERE, so a caller adds `and ...` (a page's keyset).
   const from = searchWords(q.search).length > 0
     ? tx`(select * from public.customers where ${where} offset 0) as matches where true`
     : tx`public.customers where ${where}`;
-  return { where, orderBy, from };
+  return { where, from };
 }
 
-/** One page of a merchant's customers, filtered, searched and sorted in SQL. */
+/**
+ * One page of a merchant's customers, filtered, searched and sorted in SQL: the first page, the
+ * page after or before a row (keyset, so the thousandth page costs what the first does), or the
+ * last page; the total counts every match.
+ */
 export async function listCustomers(tx: Tx, userId: string, q: Omit<CustomerListQuery, 'format'>): Promise<CustomerList> {
-  const { where, orderBy, from } = customerQuery(tx, userId, q);
-  const customers = await tx<Customer[]>`
-    select ${tx(CUSTOMER)} from ${from}
-    order by ${orderBy} limit ${q.limit} offset ${q.offset}`;
+  const { where, from } = customerQuery(tx, userId, q);
+  const page = await keysetPage<Customer>(tx, sortKey(tx, q), q, q.limit, (scan) => tx<(Customer & { keysetValue: string; keysetId: string | null })[]>`
+    select ${tx(CUSTOMER)} ${scan.cursor} from ${from} and ${scan.where}
+     order by ${scan.orderBy} limit ${scan.limit}`);
   const [count] = await tx<{ n: number }[]>`select count(*)::int as n from public.customers where ${where}`;
-  return { customers, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
+  return { customers: page.rows, total: count?.n ?? 0, limit: q.limit, prev: page.prev, next: page.next };
 }
 
 /** Whether the merchant has this customer (the page answers 404 for one it has not). */
@@ -77,53 +92,27 @@ export const CUSTOMER_EXPORT_BATCH = 2_000;
 const EXPORT_COLUMNS = ['email', 'firstName', 'lastName', 'stage', 'totalOrders', 'lifetimeValue', 'averageOrderValue',
   'primaryCollection', 'lastPurchaseAt', 'emailSubscribed', 'createdAt'] as const satisfies readonly (keyof Customer)[];
 
-/** Where an export page ends: the sort column's value (as text, exact) and the id. */
-interface ExportCursor {
-  value: string | null;
-  id: string;
-}
-
-/**
- * The rows after `c` in the list's order: the sort column, then the id, with a missing last
- * purchase where the list puts it (last when descending, first when ascending).
- */
-function afterCursor(tx: Tx, q: CustomerFilter, c: ExportCursor) {
-  const desc = q.order !== 'asc';
-  const cmp = desc ? tx`<` : tx`>`;
-  if (q.sort === 'email') return tx`email ${cmp} ${c.value}`;
-  if (q.sort === 'recent_purchase') {
-    if (c.value === null) {
-      return desc ? tx`(last_purchase_at is null and id < ${c.id})` : tx`(last_purchase_at is not null or id > ${c.id})`;
-    }
-    const later = tx`(last_purchase_at ${cmp} ${c.value} or (last_purchase_at = ${c.value} and id ${cmp} ${c.id}))`;
-    return desc ? tx`(${later} or last_purchase_at is null)` : later;
-  }
-  const col = tx(SORT_COLUMN[q.sort]);
-  return tx`(${col} ${cmp} ${c.value} or (${col} = ${c.value} and id ${cmp} ${c.id}))`;
-}
-
 /**
  * The whole filtered list as a CSV download in the list's order, read page by page as the
- * client takes it: each page is CUSTOMER_EXPORT_BATCH rows by keyset in its own short
- * transaction, so a slow or stalled download holds no connection, and memory stays flat at a
- * million rows. Pages are read at different moments: a customer whose sort value changes during
- * the download may be listed twice or not at all (an email sort, which never changes, is exact).
+ * client takes it: each page is CUSTOMER_EXPORT_BATCH rows by keyset (the list's own cursor)
+ * in its own short transaction, so a slow or stalled download holds no connection, and memory
+ * stays flat at a million rows. Pages are read at different moments: a customer whose sort value
+ * changes during the download may be listed twice or not at all (an email sort, which never
+ * changes, is exact).
  */
 export function customersCsvResponse(userId: string, q: CustomerFilter, filename: string): Response {
-  type Row = Pick<Customer, (typeof EXPORT_COLUMNS)[number]> & { cursorValue: string | null; cursorId: string };
+  type Row = Pick<Customer, (typeof EXPORT_COLUMNS)[number]> & { keysetValue: string; keysetId: string | null };
   // The header names the columns as the database does (postgres.js's own camelCase -> snake_case).
-  return csvPagesResponse<ExportCursor>(filename, EXPORT_COLUMNS.map(postgres.fromCamel), (cursor) =>
+  return csvPagesResponse<string>(filename, EXPORT_COLUMNS.map(postgres.fromCamel), (after) =>
     withTenant(userId, async (tx) => {
-      const { orderBy, from } = customerQuery(tx, userId, q);
-      const rows = await tx<Row[]>`
-        select ${tx(EXPORT_COLUMNS)}, ${tx(SORT_COLUMN[q.sort])}::text as cursor_value, id as cursor_id
-          from ${from} ${cursor ? tx`and ${afterCursor(tx, q, cursor)}` : tx``}
-         order by ${orderBy} limit ${CUSTOMER_EXPORT_BATCH}`;
-      const last = rows.at(-1);
+      const { from } = customerQuery(tx, userId, q);
+      const page = await keysetPage<Row>(tx, sortKey(tx, q), { after: after ?? undefined }, CUSTOMER_EXPORT_BATCH, (scan) => tx<Row[]>`
+        select ${tx(EXPORT_COLUMNS)} ${scan.cursor} from ${from} and ${scan.where}
+         order by ${scan.orderBy} limit ${scan.limit}`);
       return {
-        rows: rows.map((c) => [c.email, c.firstName, c.lastName, c.stage, c.totalOrders, c.lifetimeValue.toFixed(2),
+        rows: page.rows.map((c) => [c.email, c.firstName, c.lastName, c.stage, c.totalOrders, c.lifetimeValue.toFixed(2),
           c.averageOrderValue?.toFixed(2) ?? null, c.primaryCollection, c.lastPurchaseAt, c.emailSubscribed ? 'yes' : 'no', c.createdAt]),
-        next: last && rows.length === CUSTOMER_EXPORT_BATCH ? { value: last.cursorValue, id: last.cursorId } : null,
+        next: page.next,
       };
     }));
 }

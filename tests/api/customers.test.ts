@@ -147,20 +147,110 @@ describe('GET /api/customers', () => {
     expect(leads.body.customers.map((c) => c.email)).toEqual(['lead@example.test']);
     const growth = await listA('?collection=growth');
     expect(growth.body.customers.map((c) => c.email)).toEqual(['visitor@example.test']);
-    const page1 = await listA('?sort=email&order=asc&limit=3&offset=0');
-    const page2 = await listA('?sort=email&order=asc&limit=3&offset=3');
-    expect(page1.body).toMatchObject({ total: 8, limit: 3, offset: 0 });
-    const emails = [...page1.body.customers, ...page2.body.customers].map((c) => c.email);
-    expect(emails).toEqual([...emails].sort());
-    expect(new Set(emails).size).toBe(6);
   });
 
-  it.each([['?limit=101', 'limit'], ['?stage=royalty', 'stage'], ['?offset=-1', 'offset'], ['?sort=random', 'sort']])(
-    'answers 400 for %s', async (qs, field) => {
-      const res = await listA(qs);
-      expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ field });
-    });
+  it('pages by cursor: next and previous, the last page, and each end knows it is one', async () => {
+    const first = await listA('?sort=email&order=asc&limit=3');
+    expect(first.body).toMatchObject({ total: 8, limit: 3, prev: null });
+    const second = await listA(`?sort=email&order=asc&limit=3&after=${first.body.next}`);
+    const third = await listA(`?sort=email&order=asc&limit=3&after=${second.body.next}`);
+    const emails = [first, second, third].flatMap((p) => p.body.customers.map((c) => c.email));
+    expect(emails).toHaveLength(8);
+    expect(emails).toEqual([...emails].sort());
+    expect(third.body.next).toBeNull();
+    const last = await listA('?sort=email&order=asc&limit=3&end=last');
+    expect(last.body.customers.map((c) => c.email)).toEqual(emails.slice(5));
+    expect(last.body.next).toBeNull();
+    const back = await listA(`?sort=email&order=asc&limit=3&before=${second.body.prev}`);
+    expect(back.body.customers.map((c) => c.email)).toEqual(emails.slice(0, 3));
+    expect(back.body.prev).toBeNull();
+  });
+
+  it('answers a cursor whose rows have gone with an empty page and the total, not an error', async () => {
+    const m = await createMerchant('cust-gone');
+    await db()`insert into public.customers (user_id, email) select ${m.userId}, 'g' || g || '@example.test' from generate_series(1, 6) g`;
+    const first = await listA('?sort=email&order=asc&limit=3', m);
+    await db()`delete from public.customers where user_id = ${m.userId} and email > ${first.body.customers.at(-1)?.email ?? ''}`;
+    const gone = await listA(`?sort=email&order=asc&limit=3&after=${first.body.next}`, m);
+    expect(gone.status).toBe(200);
+    expect(gone.body).toMatchObject({ customers: [], total: 3, prev: null, next: null });
+    // The page the list falls back to (the last) still says there is nothing after it.
+    expect((await listA('?sort=email&order=asc&limit=3&end=last', m)).body).toMatchObject({ total: 3, prev: null, next: null });
+  });
+
+  it.each([
+    ['?limit=101', 'limit'], ['?stage=royalty', 'stage'], ['?sort=random', 'sort'],
+    ['?after=not-a-cursor', 'after'], ['?before=%00', 'before'], ['?after=abc&end=last', 'end'], ['?end=first', 'end'],
+  ])('answers 400 for %s', async (qs, field) => {
+    const res = await listA(qs);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ field });
+  });
+
+  it('refuses a cursor of another sort, or one whose value is not the sort\'s type, with a 400', async () => {
+    const byEmail = await listA('?sort=email&order=asc&limit=2');
+    expect((await listA(`?sort=ltv&after=${byEmail.body.next}`)).status).toBe(400);
+    expect((await listA(`?sort=email&order=desc&after=${byEmail.body.next}`)).status).toBe(400);
+    const forged = (value: unknown) => Buffer.from(JSON.stringify(['ltv-desc', value, '00000000-0000-4000-8000-000000000000'])).toString('base64url');
+    for (const value of ['1e999', 'abc', "1); drop table customers; --", null, 12]) {
+      const res = await listA(`?after=${forged(value)}`);
+      expect({ value, status: res.status }).toEqual({ value, status: 400 });
+    }
+    expect((await listA(`?after=${forged('12.50')}`)).status).toBe(200);
+  });
+});
+
+describe('GET /api/customers: keyset pages while customers arrive', () => {
+  it('walks every sort both ways, forwards and backwards, and lists each customer once while rows are being inserted', async () => {
+    const m = await createMerchant('cust-keyset');
+    await db()`
+      insert into public.customers (user_id, email, lifetime_value, total_orders, last_purchase_at, created_at)
+      select ${m.userId}, 'k' || lpad(g::text, 4, '0') || '@example.test', g % 4, g % 3,
+             case when g % 4 <> 0 then timestamptz '2026-06-01' + make_interval(days => g % 3) end, timestamptz '2026-01-01' + make_interval(hours => g % 5)
+        from generate_series(1, 120) g`;
+    const original = new Set((await db()<{ email: string }[]>`select email from public.customers where user_id = ${m.userId}`).map((r) => r.email));
+    const columns = { ltv: 'lifetime_value', orders: 'total_orders', created: 'created_at', recent_purchase: 'last_purchase_at', email: 'email' } as const;
+    let added = 0;
+    // Each page, two customers arrive: one at the very start of every order (it must not push a
+    // row already shown onto the next page, as OFFSET would), one at the very end.
+    const arrive = async () => {
+      added += 1;
+      await db()`
+        insert into public.customers (user_id, email, lifetime_value, total_orders, last_purchase_at, created_at) values
+          (${m.userId}, ${`a${String(added).padStart(4, '0')}@example.test`}, 1000 + ${added}, 100 + ${added}, now() + make_interval(days => ${added}), now() + make_interval(days => ${added})),
+          (${m.userId}, ${`~z${String(added).padStart(4, '0')}@example.test`}, 0, 0, null, timestamptz '2000-01-01' - make_interval(days => ${added}))`;
+    };
+    for (const sort of Object.keys(columns) as (keyof typeof columns)[]) {
+      for (const order of ['asc', 'desc'] as const) {
+        for (const way of ['forwards', 'backwards'] as const) {
+          const seen: string[] = [];
+          let qs = way === 'forwards' ? '' : '&end=last';
+          for (let pages = 0; pages < 40; pages++) {
+            const res = await listA(`?sort=${sort}&order=${order}&limit=17${qs}`, m);
+            expect(res.status).toBe(200);
+            const emails = res.body.customers.map((c) => c.email);
+            if (way === 'forwards') seen.push(...emails);
+            else seen.unshift(...emails);
+            await arrive();
+            const cursor = way === 'forwards' ? res.body.next : res.body.prev;
+            if (cursor === null) break;
+            qs = `&${way === 'forwards' ? 'after' : 'before'}=${cursor}`;
+          }
+          const label = `${sort} ${order} ${way}`;
+          expect({ label, repeated: seen.length - new Set(seen).size }).toEqual({ label, repeated: 0 });
+          expect({ label, missing: [...original].filter((e) => !seen.includes(e)) }).toEqual({ label, missing: [] });
+          // In the list's order, as the database sorts everything now.
+          const dir = order === 'asc' ? db()`asc` : db()`desc`;
+          const nulls = order === 'asc' ? db()`nulls first` : db()`nulls last`;
+          const all = await db()<{ email: string }[]>`
+            select email from public.customers where user_id = ${m.userId}
+             order by ${db()(columns[sort])} ${dir} ${sort === 'recent_purchase' ? nulls : db()``}${sort === 'email' ? db()`` : db()`, id ${dir}`}`;
+          const shown = new Set(seen);
+          expect({ label, ordered: all.map((r) => r.email).filter((e) => shown.has(e)).join() === seen.join() }).toEqual({ label, ordered: true });
+        }
+      }
+    }
+  });
 });
 
 describe('GET /api/customers/[id]/journey', () => {

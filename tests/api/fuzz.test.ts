@@ -245,7 +245,7 @@ beforeAll(async () => {
     { file: 'coupons/batches', method: 'GET', query: { limit: '10', offset: '0' } },
     { file: 'coupons/batches/[id]/codes', method: 'GET', params: { id: batch.body.batchId } },
     { file: 'cron/[job]', method: 'POST', as: 'cron', params: { job: 'coupons' } },
-    { file: 'customers', method: 'GET', query: { stage: 'customer', collection: 'growth', search: 'fz', sort: 'ltv', order: 'desc', limit: '10', offset: '0' } },
+    { file: 'customers', method: 'GET', query: { stage: 'customer', collection: 'growth', search: 'fz', sort: 'ltv', order: 'desc', limit: '10', after: Buffer.from(JSON.stringify(['ltv-desc', '10.50', customerId])).toString('base64url') } },
     { file: 'customers/analytics', method: 'GET' },
     { file: 'customers/[id]', method: 'PATCH', params: { id: customerId }, body: { firstName: 'Fu', lastName: 'Zz', phone: '+1 555', emailSubscribed: true } },
     { file: 'customers/[id]/journey', method: 'GET', params: { id: customerId }, query: { limit: '10' } },

@@ -119,6 +119,33 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     }, { timeout: 15_000 }).toBe(true);
   });
 
+  it('pages the customer list: next, previous, last and first, with the range each shows', async () => {
+    await page.goto('/dashboard/customers');
+    await stageBadges().first().waitFor();
+    const pager = page.getByRole('navigation', { name: 'Customer pages' });
+    const firstEmails = await table().locator('tbody a').allTextContents();
+    await expect(pager.getByRole('button', { name: 'Previous' }).isDisabled()).resolves.toBe(true);
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await page.waitForURL(/[?&]after=/);
+    await pager.getByText(/^21–40 of [\d,]+$/).waitFor();
+    const secondEmails = await table().locator('tbody a').allTextContents();
+    expect(secondEmails.filter((e) => firstEmails.includes(e))).toEqual([]);
+    await pager.getByRole('button', { name: 'Previous' }).click();
+    await pager.getByText(/^1–20 of [\d,]+$/).waitFor();
+    await expect.poll(() => table().locator('tbody a').allTextContents()).toEqual(firstEmails);
+    await pager.getByRole('button', { name: 'Last page' }).click();
+    await page.waitForURL(/[?&]end=last/);
+    // The range ends at the total once the last page has loaded.
+    await expect.poll(async () => {
+      const [, to, of] = /–([\d,]+) of ([\d,]+)/.exec((await pager.locator('p').textContent()) ?? '') ?? [];
+      return to !== undefined && countOf(to) === countOf(of ?? '');
+    }, { timeout: 15_000 }).toBe(true);
+    await expect(pager.getByRole('button', { name: 'Next' }).isDisabled()).resolves.toBe(true);
+    await pager.getByRole('button', { name: 'First page' }).click();
+    await page.waitForURL((url) => !url.search.includes('end='));
+    await pager.getByText(/^1–20 of [\d,]+$/).waitFor();
+  });
+
   it('narrows the list with a debounced search', async () => {
     await page.goto('/dashboard/customers');
     await stageBadges().first().waitFor();
@@ -286,14 +313,16 @@ describe('customer journey in a real browser (seeded demo merchant)', () => {
     }
   });
 
-  it('answers 404 for a customer that is not there, shows the last page for a page past the end, and has a favicon', async () => {
+  it('answers 404 for a customer that is not there, shows the last page for a cursor past the end, and has a favicon', async () => {
     const missing = await page.goto('/dashboard/customers/00000000-0000-4000-8000-000000000000');
     expect(missing?.status()).toBe(404);
     await page.getByText('This customer does not exist').waitFor();
     expect((await page.goto('/dashboard/customers/not-an-id'))?.status()).toBe(404);
 
-    await page.goto('/dashboard/customers?page=9999');
-    await page.waitForURL((url) => url.searchParams.get('page') !== '9999');
+    // A cursor past the end (a bookmark whose rows have gone since) shows the last page.
+    const pastEnd = Buffer.from(JSON.stringify(['ltv-desc', '-1', '00000000-0000-4000-8000-000000000000'])).toString('base64url');
+    await page.goto(`/dashboard/customers?after=${pastEnd}&from=9999`);
+    await page.waitForURL((url) => url.searchParams.get('end') === 'last');
     await stageBadges().first().waitFor();
     const range = await page.getByText(/^[\d,]+–[\d,]+ of [\d,]+$/).textContent();
     const [, to, of] = /–([\d,]+) of ([\d,]+)/.exec(range ?? '') ?? [];
