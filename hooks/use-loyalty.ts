@@ -3,6 +3,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { toQueryString } from '@/hooks/use-customers';
 import { api, ApiError } from '@/lib/api-client';
+import type { PageRequest } from '@/lib/fields';
 import type {
   AdjustBody, LoyaltyDashboard, MemberDetail, MemberList, Program, ProgramPatch, RedemptionResult, ReferralList,
   ReferralStats, Reward, RewardCreate, RewardList, RewardPatch, Tier, TierCreate, TierList, TierPatch,
@@ -63,11 +64,11 @@ export interface MemberFilters {
   tierId?: string;
   search?: string;
   sort: 'balance' | 'earned' | 'joined';
-  offset: number;
 }
 
-export function useMembers(f: MemberFilters, enabled = true) {
-  const query = { tierId: f.tierId, search: f.search, sort: f.sort, order: 'desc', limit: MEMBERS_PAGE, offset: f.offset };
+/** A page of members: the filters, and where the page starts (a cursor of the last answer, or the last page). */
+export function useMembers(f: MemberFilters, page: PageRequest, enabled = true) {
+  const query = { tierId: f.tierId, search: f.search, sort: f.sort, order: 'desc', limit: MEMBERS_PAGE, ...page };
   return useQuery({
     queryKey: queryKeys.loyalty.members(query),
     queryFn: ({ signal }) => api.get<MemberList>(`/api/loyalty/members${toQueryString(query)}`, signal),

@@ -3,6 +3,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { toQueryString } from '@/hooks/use-customers';
 import { api } from '@/lib/api-client';
+import type { PageRequest } from '@/lib/fields';
 import { queryKeys } from '@/lib/query-client';
 import type { Segment, SegmentCreate, SegmentCriteria, SegmentEvaluation, SegmentList, SegmentMembers, SegmentPatch } from '@/lib/segments/schemas';
 
@@ -33,10 +34,10 @@ export function useSegmentPreview(criteria: SegmentCriteria, enabled: boolean) {
 }
 
 /** One page of a segment's members; the previous page stays visible while paging. */
-export function useSegmentMembers(id: string, offset: number) {
+export function useSegmentMembers(id: string, page: PageRequest) {
   return useQuery({
-    queryKey: queryKeys.segments.memberPage(id, offset),
-    queryFn: ({ signal }) => api.get<SegmentMembers>(`${segmentPath(id)}/members${toQueryString({ limit: MEMBERS_PAGE, offset })}`, signal),
+    queryKey: queryKeys.segments.memberPage(id, page),
+    queryFn: ({ signal }) => api.get<SegmentMembers>(`${segmentPath(id)}/members${toQueryString({ limit: MEMBERS_PAGE, ...page })}`, signal),
     placeholderData: keepPreviousData,
   });
 }

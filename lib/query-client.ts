@@ -2,6 +2,7 @@ import { QueryClient } from '@tanstack/react-query';
 import { ApiError } from '@/lib/api-client';
 import type { CouponSource, CouponStatus } from '@/lib/coupons/schemas';
 import type { CustomerListQuery } from '@/lib/customers/schemas';
+import type { PageRequest } from '@/lib/fields';
 import type { SegmentCriteria } from '@/lib/segments/schemas';
 
 /** The one QueryClient factory: no retries on 4xx (the answer will not change), one on others. */
@@ -80,7 +81,7 @@ export const queryKeys = {
     all: ['segments'] as const,
     list: ['segments', 'list'] as const,
     members: (id: string) => ['segments', 'members', id] as const,
-    memberPage: (id: string, offset: number) => ['segments', 'members', id, offset] as const,
+    memberPage: (id: string, page: PageRequest) => ['segments', 'members', id, page] as const,
     preview: (criteria: SegmentCriteria) => ['segments', 'preview', criteria] as const,
   },
   coupons: {

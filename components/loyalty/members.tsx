@@ -2,17 +2,18 @@
 
 import { Users } from 'lucide-react';
 import Link from 'next/link';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { LoyaltyShell } from '@/components/loyalty/loyalty-shell';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState } from '@/components/ui/error-state';
 import { Input } from '@/components/ui/input';
-import { Pagination } from '@/components/ui/pagination';
+import { KeysetPagination } from '@/components/ui/keyset-pagination';
 import { Select } from '@/components/ui/select';
 import { LoadingBlock } from '@/components/ui/skeleton';
 import { Table, TBody, TD, TH, THead, TR } from '@/components/ui/table';
 import { useDebouncedValue } from '@/hooks/use-debounced-value';
+import { useKeysetPager } from '@/hooks/use-keyset-pager';
 import { MEMBERS_PAGE, useMembers, useTiers, type MemberFilters } from '@/hooks/use-loyalty';
 import { formatDate, formatNumber } from '@/lib/format';
 
@@ -36,9 +37,21 @@ function MembersBody() {
   const [sort, setSort] = useState<MemberFilters['sort']>('balance');
   const [searchInput, setSearchInput] = useState('');
   const search = useDebouncedValue(searchInput.trim(), 300);
-  const [offset, setOffset] = useState(0);
+  const { request, reset, pager, onEmpty } = useKeysetPager(MEMBERS_PAGE);
   const tiers = useTiers();
-  const { data, isPending, error, refetch, isPlaceholderData } = useMembers({ tierId, sort, search: search || undefined, offset });
+  const { data, isPending, error, refetch, isPlaceholderData } = useMembers({ tierId, sort, search: search || undefined }, request);
+  const emptyPage = Boolean(data && !isPlaceholderData && data.total > 0 && data.members.length === 0 && (request.after || request.before));
+  useEffect(() => {
+    if (emptyPage) onEmpty();
+    // Only a change of this matters.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [emptyPage]);
+  // The search is debounced: a new one starts from the first page when it takes effect.
+  const [seenSearch, setSeenSearch] = useState(search);
+  if (search !== seenSearch) {
+    setSeenSearch(search);
+    reset();
+  }
 
   return (
     <Card>
@@ -46,23 +59,23 @@ function MembersBody() {
         <div className="min-w-0 flex-1 basis-56">
           <label htmlFor="member-search" className="block text-xs font-medium text-slate-600">Search</label>
           <Input id="member-search" type="search" placeholder="Name or email" value={searchInput}
-            onChange={(e) => { setSearchInput(e.target.value); setOffset(0); }} />
+            onChange={(e) => setSearchInput(e.target.value)} />
         </div>
         <div>
           <label htmlFor="member-tier" className="block text-xs font-medium text-slate-600">Tier</label>
-          <Select id="member-tier" value={tierId ?? ''} className="w-40" onChange={(e) => { setTierId(e.target.value || undefined); setOffset(0); }}>
+          <Select id="member-tier" value={tierId ?? ''} className="w-40" onChange={(e) => { setTierId(e.target.value || undefined); reset(); }}>
             <option value="">All tiers</option>
             {(tiers.data?.tiers ?? []).map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
           </Select>
         </div>
         <div>
           <label htmlFor="member-sort" className="block text-xs font-medium text-slate-600">Sort by</label>
-          <Select id="member-sort" value={sort} className="w-44" onChange={(e) => { setSort(e.target.value as MemberFilters['sort']); setOffset(0); }}>
+          <Select id="member-sort" value={sort} className="w-44" onChange={(e) => { setSort(e.target.value as MemberFilters['sort']); reset(); }}>
             {SORTS.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
           </Select>
         </div>
       </div>
-      {isPending ? <LoadingBlock label="Loading members" rows={8} />
+      {isPending || emptyPage ? <LoadingBlock label="Loading members" rows={8} />
         : error ? <ErrorState title="Could not load members" message={error.message} onRetry={() => void refetch()} />
           : data.total === 0
             ? <EmptyState icon={Users} title={tierId || search ? 'No members match' : 'No members yet'}
@@ -93,7 +106,7 @@ function MembersBody() {
                   </TBody>
                 </Table>
                 <div className="border-t border-slate-200 px-5 py-3">
-                  <Pagination offset={offset} limit={MEMBERS_PAGE} total={data.total} onChange={setOffset} label="Members pages" />
+                  <KeysetPagination {...pager(data, data.members.length)} disabled={isPlaceholderData} label="Members pages" />
                 </div>
               </div>
             )}

@@ -2,14 +2,15 @@
 
 import { Users } from 'lucide-react';
 import Link from 'next/link';
-import { useState } from 'react';
+import { useEffect } from 'react';
 import { StageBadge } from '@/components/customers/stage-badge';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState } from '@/components/ui/error-state';
-import { Pagination } from '@/components/ui/pagination';
+import { KeysetPagination } from '@/components/ui/keyset-pagination';
 import { LoadingBlock } from '@/components/ui/skeleton';
 import { Table, TBody, TD, TH, THead, TR } from '@/components/ui/table';
+import { useKeysetPager } from '@/hooks/use-keyset-pager';
 import { MEMBERS_PAGE, segmentCsvUrl, useSegmentMembers } from '@/hooks/use-segments';
 import { cn } from '@/lib/cn';
 import { formatDateTime, formatMoney, formatNumber, formatRelative } from '@/lib/format';
@@ -17,11 +18,18 @@ import type { Segment } from '@/lib/segments/schemas';
 
 /** Paginated members of one segment, each linking to the customer's journey. */
 export function SegmentMembers({ segment }: { segment: Segment }) {
-  const [offset, setOffset] = useState(0);
-  const { data, isPending, isPlaceholderData, isFetching, error, refetch } = useSegmentMembers(segment.id, offset);
+  const { request, pager, onEmpty } = useKeysetPager(MEMBERS_PAGE);
+  const { data, isPending, isPlaceholderData, isFetching, error, refetch } = useSegmentMembers(segment.id, request);
+  // A page whose members left since shows the nearest end instead.
+  const emptyPage = Boolean(data && !isPlaceholderData && data.total > 0 && data.members.length === 0 && (request.after || request.before));
+  useEffect(() => {
+    if (emptyPage) onEmpty();
+    // Only a change of this matters.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [emptyPage]);
 
   let body;
-  if (isPending) body = <LoadingBlock label="Loading members" rows={6} />;
+  if (isPending || emptyPage) body = <LoadingBlock label="Loading members" rows={6} />;
   else if (error) body = <ErrorState title="Could not load members" message={error.message} onRetry={() => void refetch()} />;
   else if (data.total === 0) {
     body = <EmptyState icon={Users} title="No members right now" description="No customer matches this segment's criteria at the last evaluation. Edit the criteria or evaluate it again." />;
@@ -60,7 +68,7 @@ export function SegmentMembers({ segment }: { segment: Segment }) {
           </TBody>
         </Table>
         <CardBody className="border-t border-slate-200">
-          <Pagination label="Member pages" offset={offset} limit={MEMBERS_PAGE} total={data.total} onChange={setOffset} disabled={isPlaceholderData} />
+          <KeysetPagination {...pager(data, data.members.length)} label="Member pages" disabled={isPlaceholderData} />
         </CardBody>
       </>
     );

@@ -7,7 +7,7 @@ import {
 } from '@/lib/customers/schemas';
 import { csvPagesResponse } from '@/lib/csv';
 import { fieldsOf, type Tx, withTenant } from '@/lib/db';
-import { keysetPage, type KeyType, type SortKey } from '@/lib/db/keyset';
+import { keysetPage, type Keyed, type KeyType, type SortKey } from '@/lib/db/keyset';
 
 const CUSTOMER = fieldsOf(customerSchema);
 const TOUCHPOINT = fieldsOf(touchpointSchema);
@@ -26,15 +26,25 @@ export function searchWords(search: string | undefined): string[] {
   return (search ?? '').split(/\s+/).filter(Boolean).slice(0, 6);
 }
 
+/**
+ * `and <column> like ...` for each word of a search: the customers' folded `search_text` (or a
+ * join's `c.search_text`), which the trigram index answers. Every word must appear.
+ */
+export function searchCondition(tx: Tx, column: string, search: string | undefined) {
+  return searchWords(search).reduce((all, w) => tx`${all} and ${tx.unsafe(column)} like ${foldedPattern(tx, w)}`, tx``);
+}
+
 type CustomerFilter = Pick<CustomerListQuery, 'stage' | 'collection' | 'search' | 'sort' | 'order'>;
 
 /**
  * Each sort's key: the column, then the id (emails are unique, so they need none); no last
  * purchase sorts last when descending, first when ascending. Each has an index on
- * (user_id, column, id) that serves both directions.
+ * (user_id, column, id) that serves both directions. Lifetime value sorts by its cents, an
+ * integer: a page's row comparison is an index range only when its operators are leakproof,
+ * as numeric's are not (see the migration customer_ltv_sort_key).
  */
-const SORT_COLUMN = {
-  ltv: { column: 'lifetime_value', type: 'numeric' },
+export const CUSTOMER_SORT_COLUMNS = {
+  ltv: { column: 'lifetime_value_cents', type: 'integer' },
   recent_purchase: { column: 'last_purchase_at', type: 'timestamptz', nullable: true },
   orders: { column: 'total_orders', type: 'integer' },
   created: { column: 'created_at', type: 'timestamptz' },
@@ -42,7 +52,7 @@ const SORT_COLUMN = {
 } as const satisfies Record<CustomerListQuery['sort'], { column: string; type: KeyType; nullable?: boolean }>;
 
 function sortKey(tx: Tx, q: Pick<CustomerFilter, 'sort' | 'order'>): SortKey {
-  const key = SORT_COLUMN[q.sort];
+  const key = CUSTOMER_SORT_COLUMNS[q.sort];
   return {
     name: `${q.sort}-${q.order}`, value: tx`${tx(key.column)}`, type: key.type, nullable: 'nullable' in key,
     id: q.sort === 'email' ? null : tx`id`, desc: q.order !== 'asc',
@@ -50,34 +60,67 @@ function sortKey(tx: Tx, q: Pick<CustomerFilter, 'sort' | 'order'>): SortKey {
 }
 
 /** The rows of a customer list (its WHERE), shared by the page, its count and its CSV export. */
-function customerQuery(tx: Tx, userId: string, q: CustomerFilter) {
+function customerQuery(tx: Tx, userId: string, q: CustomerFilter, options: { countMatches?: boolean } = {}) {
   const where = tx`
     user_id = ${userId}
     ${q.stage ? tx`and stage = ${q.stage}` : tx``}
     ${q.collection ? tx`and primary_collection = ${q.collection}` : tx``}
-    ${searchWords(q.search).reduce((all, w) => tx`${all} and search_text like ${foldedPattern(tx, w)}`, tx``)}`;
+    ${searchCondition(tx, 'search_text', q.search)}`;
   // A search is answered from its matches (the trigram index), then sorted: left to itself the
   // planner may walk the sort index testing every row, since it cannot know how few match.
   // OFFSET 0 keeps the inner query whole.
-  // Both forms end in a WHERE, so a caller adds `and ...` (a page's keyset).
+  // Both forms end in a WHERE, so a caller adds `and ...` (a page's keyset). `countMatches`
+  // adds match_total, every match of the search, to each row.
   const from = searchWords(q.search).length > 0
-    ? tx`(select * from public.customers where ${where} offset 0) as matches where true`
+    ? tx`(select * ${options.countMatches ? tx`, (count(*) over ())::int as match_total` : tx``} from public.customers where ${where} offset 0) as matches where true`
     : tx`public.customers where ${where}`;
   return { where, from };
 }
 
 /**
+ * How many customers a list without a search holds, from the stage and collection rollups (a few
+ * dozen rows, kept exact by the customers' statement triggers in the same transaction) rather
+ * than by counting a million rows.
+ */
+async function rolledUpCount(tx: Tx, userId: string, q: CustomerFilter): Promise<number> {
+  const cell = tx`user_id = ${userId}
+    ${q.stage ? tx`and stage = ${q.stage}` : tx``}
+    ${q.collection ? tx`and collection = ${q.collection}` : tx``}`;
+  const [r] = await tx<{ n: number }[]>`
+    select coalesce(sum(customers), 0)::int as n from (
+      select customers from public.customer_rollups where ${cell}
+      union all
+      select customers from public.customer_rollup_deltas where ${cell}) t`;
+  return r?.n ?? 0;
+}
+
+/**
  * One page of a merchant's customers, filtered, searched and sorted in SQL: the first page, the
  * page after or before a row (keyset, so the thousandth page costs what the first does), or the
- * last page; the total counts every match.
+ * last page. The total counts every match: from the rollups without a search, and with one from
+ * the same read of the matches that the page is cut from (a window count, not a second search).
  */
 export async function listCustomers(tx: Tx, userId: string, q: Omit<CustomerListQuery, 'format'>): Promise<CustomerList> {
-  const { where, from } = customerQuery(tx, userId, q);
-  const page = await keysetPage<Customer>(tx, sortKey(tx, q), q, q.limit, (scan) => tx<(Customer & { keysetValue: string; keysetId: string | null })[]>`
-    select ${tx(CUSTOMER)} ${scan.cursor} from ${from} and ${scan.where}
-     order by ${scan.orderBy} limit ${scan.limit}`);
-  const [count] = await tx<{ n: number }[]>`select count(*)::int as n from public.customers where ${where}`;
-  return { customers: page.rows, total: count?.n ?? 0, limit: q.limit, prev: page.prev, next: page.next };
+  const searching = searchWords(q.search).length > 0;
+  const { where, from } = customerQuery(tx, userId, q, { countMatches: true });
+  let matched: number | undefined;
+  type Row = Customer & Keyed & { matchTotal?: number };
+  const page = await keysetPage<Customer>(tx, sortKey(tx, q), q, q.limit, async (scan) => {
+    const rows = await tx<Row[]>`
+      select ${tx(CUSTOMER)} ${searching ? tx`, match_total` : tx``} ${scan.cursor} from ${from} and ${scan.where}
+       order by ${scan.orderBy} limit ${scan.limit}`;
+    matched ??= rows[0]?.matchTotal;
+    return rows.map(({ matchTotal: _m, ...r }) => r);
+  });
+  let total: number;
+  if (!searching) total = await rolledUpCount(tx, userId, q);
+  else if (matched !== undefined) total = matched;
+  else {
+    // The page came back empty (a cursor past the end): count the matches on their own.
+    const [count] = await tx<{ n: number }[]>`select count(*)::int as n from public.customers where ${where}`;
+    total = count?.n ?? 0;
+  }
+  return { customers: page.rows, total, limit: q.limit, prev: page.prev, next: page.next };
 }
 
 /** Whether the merchant has this customer (the page answers 404 for one it has not). */

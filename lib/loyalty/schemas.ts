@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { emailSchema } from '@/lib/auth/schemas';
-import { decimal, pageFields, text, wholeNumber } from '@/lib/fields';
+import { decimal, keysetPageFields, oneStart, pageFields, pageRequestFields, text, wholeNumber } from '@/lib/fields';
 
 /** What a tier's threshold measures. */
 export const TIER_BASES = ['points', 'spend', 'orders'] as const;
@@ -194,8 +194,9 @@ export const memberListQuery = z.object({
   sort: z.enum(['balance', 'earned', 'joined']).default('balance'),
   order: z.enum(['asc', 'desc']).default('desc'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-});
+  /** The page after or before a member (the answer's `next` and `prev`), or the last page. */
+  ...pageRequestFields,
+}).superRefine(oneStart);
 export type MemberListQuery = z.infer<typeof memberListQuery>;
 
 export const memberSchema = z.object({
@@ -213,7 +214,7 @@ export const memberSchema = z.object({
   joinedAt: iso,
 });
 export type Member = z.infer<typeof memberSchema>;
-export const memberListSchema = z.object({ members: z.array(memberSchema), ...pageFields });
+export const memberListSchema = z.object({ members: z.array(memberSchema), ...keysetPageFields });
 export type MemberList = z.infer<typeof memberListSchema>;
 
 export const ledgerRowSchema = z.object({

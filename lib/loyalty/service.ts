@@ -1,5 +1,7 @@
 import 'server-only';
 import { asServer, fieldsOf, type Tx } from '@/lib/db';
+import { keysetPage, type Keyed, type KeyType, type SortKey } from '@/lib/db/keyset';
+import { searchCondition } from '@/lib/customers/service';
 import { AppError } from '@/lib/errors';
 import {
   checkRewardTerms, ledgerRowSchema, programSchema, redemptionSchema, rewardSchema, tierSchema,
@@ -205,26 +207,35 @@ const MEMBER_COLUMNS = (tx: Tx) => tx`
   m.customer_id, c.email, c.first_name, c.last_name, m.points_balance, m.points_earned, m.points_redeemed, m.points_expired,
   m.tier_id, t.name as tier_name, m.joined_at`;
 
-/** Members by balance, points earned or join date, one tier or all, one page; the count in SQL. */
+export const MEMBER_SORT_COLUMNS = {
+  balance: { column: 'm.points_balance', type: 'integer' },
+  earned: { column: 'm.points_earned', type: 'integer' },
+  joined: { column: 'm.joined_at', type: 'timestamptz' },
+} as const satisfies Record<MemberListQuery['sort'], { column: string; type: KeyType }>;
+
+/**
+ * Members by balance, points earned or join date, one tier or all, a keyset page (each sort has
+ * an index on (user_id, column, customer_id)); the count in SQL.
+ */
 export async function listMembers(tx: Tx, userId: string, q: MemberListQuery): Promise<MemberList> {
   const where = tx`m.user_id = ${userId}
     ${q.tierId ? tx`and m.tier_id = ${q.tierId}` : tx``}
-    ${q.search ? tx`and c.search_text like '%' || public.search_fold(${q.search}) || '%'` : tx``}`;
-  const sortColumn = { balance: tx`m.points_balance`, earned: tx`m.points_earned`, joined: tx`m.joined_at` }[q.sort];
-  const direction = q.order === 'asc' ? tx`asc` : tx`desc`;
-  const members = await tx<MemberList['members']>`
-    select ${MEMBER_COLUMNS(tx)}
+    ${searchCondition(tx, 'c.search_text', q.search)}`;
+  const sort = MEMBER_SORT_COLUMNS[q.sort];
+  const key: SortKey = { name: `${q.sort}-${q.order}`, value: tx.unsafe(sort.column), type: sort.type, id: tx`m.customer_id`, desc: q.order !== 'asc' };
+  const page = await keysetPage<MemberList['members'][number]>(tx, key, q, q.limit, (scan) => tx<(MemberList['members'][number] & Keyed)[]>`
+    select ${MEMBER_COLUMNS(tx)} ${scan.cursor}
       from public.loyalty_members m
       join public.customers c on c.user_id = m.user_id and c.id = m.customer_id
       left join public.loyalty_tiers t on t.user_id = m.user_id and t.id = m.tier_id
-     where ${where}
-     order by ${sortColumn} ${direction}, m.customer_id ${direction}
-     limit ${q.limit} offset ${q.offset}`;
+     where ${where} and ${scan.where}
+     order by ${scan.orderBy}
+     limit ${scan.limit}`);
   const [count] = await tx<{ n: number }[]>`
     select count(*)::int as n from public.loyalty_members m
       ${q.search ? tx`join public.customers c on c.user_id = m.user_id and c.id = m.customer_id` : tx``}
      where ${where}`;
-  return { members, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
+  return { members: page.rows, total: count?.n ?? 0, limit: q.limit, prev: page.prev, next: page.next };
 }
 
 /** One member: balance, tier and the way to the next, a page of the ledger (newest first) and the redemptions. */

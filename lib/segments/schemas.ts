@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { collectionSlug } from '@/lib/collections/schemas';
 import { STAGES, customerSchema } from '@/lib/customers/schemas';
-import { decimal, pageFields, text, wholeNumber } from '@/lib/fields';
+import { decimal, keysetPageFields, oneStart, pageRequestFields, text, wholeNumber } from '@/lib/fields';
 
 const count = wholeNumber(0, 1_000_000);
 const money = decimal(0, 100_000_000);
@@ -108,9 +108,10 @@ export const segmentPreview = z.object({ criteria: segmentCriteria });
 
 export const membersQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  /** The page after or before a member (the answer's `next` and `prev`), or the last page. */
+  ...pageRequestFields,
   format: z.enum(['json', 'csv']).default('json'),
-});
+}).superRefine(oneStart);
 
 /** A member: the customer's list fields and when they joined. */
 export const segmentMemberSchema = customerSchema
@@ -120,6 +121,6 @@ export type SegmentMember = z.infer<typeof segmentMemberSchema>;
 
 export const segmentMembersSchema = z.object({
   members: z.array(segmentMemberSchema),
-  ...pageFields,
+  ...keysetPageFields,
 });
 export type SegmentMembers = z.infer<typeof segmentMembersSchema>;

@@ -3,6 +3,8 @@ import { AppError } from '@/lib/errors';
 import { csvPagesResponse } from '@/lib/csv';
 import { assertCollections } from '@/lib/collections/service';
 import { asServer, fieldsOf, type Tx, withTenant } from '@/lib/db';
+import { keysetPage, type Keyed, type SortKey } from '@/lib/db/keyset';
+import type { PageRequest } from '@/lib/fields';
 import {
   segmentSchema, type Segment, type SegmentCreate, type SegmentCriteria, type SegmentEvaluation, type SegmentMember,
   type SegmentMembers, type SegmentPatch,
@@ -109,21 +111,22 @@ const memberQuery = (tx: Tx, userId: string, id: string) => tx`
    where m.segment_id = ${id} and m.user_id = ${userId} and m.removed_at is null`;
 
 /**
- * Current members, newest first, a page at a time: the page is cut from the memberships' own
- * index (segment_memberships_list_idx) before any customer row is read, and the total is the
- * segment's count, not a count of its members.
+ * Current members, newest first, a keyset page: the page is cut from the memberships' own index
+ * (segment_memberships_list_idx: added_at, then the customer id) before any customer row is
+ * read, and the total is the segment's count, not a count of its members.
  */
-export async function listMembers(tx: Tx, userId: string, id: string, page: { limit: number; offset: number }): Promise<SegmentMembers> {
+export async function listMembers(tx: Tx, userId: string, id: string, page: PageRequest & { limit: number }): Promise<SegmentMembers> {
   const segment = await getSegment(tx, userId, id);
-  const members = await tx<SegmentMember[]>`
-    select c.id, c.email, c.first_name, c.last_name, c.stage, c.total_orders, c.lifetime_value, c.last_purchase_at, m.added_at
+  const key: SortKey = { name: 'added-desc', value: tx`x.added_at`, type: 'timestamptz', id: tx`x.customer_id`, desc: true };
+  const members = await keysetPage<SegmentMember>(tx, key, page, page.limit, (scan) => tx<(SegmentMember & Keyed)[]>`
+    select c.id, c.email, c.first_name, c.last_name, c.stage, c.total_orders, c.lifetime_value, c.last_purchase_at, x.added_at ${scan.cursor}
       from (select x.customer_id, x.added_at from public.segment_memberships x
-             where x.user_id = ${userId} and x.segment_id = ${id} and x.removed_at is null
-             order by x.added_at desc, x.customer_id
-             limit ${page.limit} offset ${page.offset}) m
-      join public.customers c on c.user_id = ${userId} and c.id = m.customer_id
-     order by m.added_at desc, m.customer_id`;
-  return { members, total: segment.customerCount, limit: page.limit, offset: page.offset };
+             where x.user_id = ${userId} and x.segment_id = ${id} and x.removed_at is null and ${scan.where}
+             order by ${scan.orderBy}
+             limit ${scan.limit}) x
+      join public.customers c on c.user_id = ${userId} and c.id = x.customer_id
+     order by ${scan.orderBy}`);
+  return { members: members.rows, total: segment.customerCount, limit: page.limit, prev: members.prev, next: members.next };
 }
 
 /**

@@ -136,6 +136,19 @@ describe('tiers and rewards', () => {
     const bronze = (await call<{ tiers: { id: string; name: string }[] }>(tiersGet, '/api/loyalty/tiers', as(a))).body.tiers.find((t) => t.name === 'Bronze');
     const byTier = await call<{ members: { email: string }[]; total: number }>(membersRoute, `/api/loyalty/members?tierId=${bronze?.id}`, as(a));
     expect(byTier.body).toMatchObject({ total: 1, members: [{ email: 'bob@example.test' }] });
+    type Page = { members: { email: string }[]; total: number; prev: string | null; next: string | null };
+    const first = await call<Page>(membersRoute, '/api/loyalty/members?sort=balance&limit=1', as(a));
+    expect(first.body).toMatchObject({ total: 2, prev: null, members: [{ email: 'ann@example.test' }] });
+    const second = await call<Page>(membersRoute, `/api/loyalty/members?sort=balance&limit=1&after=${first.body.next}`, as(a));
+    expect(second.body).toMatchObject({ next: null, members: [{ email: 'bob@example.test' }] });
+    expect((await call<Page>(membersRoute, `/api/loyalty/members?sort=balance&limit=1&before=${second.body.prev}`, as(a))).body.members)
+      .toEqual(first.body.members);
+    expect((await call<Page>(membersRoute, '/api/loyalty/members?sort=balance&order=asc&limit=1&end=last', as(a))).body.members)
+      .toEqual(first.body.members);
+    // A cursor of another sort is refused; a search is literal (a % is not a wildcard).
+    expect((await call(membersRoute, `/api/loyalty/members?sort=joined&after=${first.body.next}`, as(a))).status).toBe(400);
+    expect((await call<Page>(membersRoute, '/api/loyalty/members?search=%25', as(a))).body).toMatchObject({ total: 0, members: [] });
+    expect((await call<Page>(membersRoute, '/api/loyalty/members?search=ann%20example', as(a))).body).toMatchObject({ total: 1 });
     const one = await call<{ ledger: { rows: { type: string }[]; total: number }; redemptions: { rewardName: string; status: string }[] }>(
       memberRoute, `/api/loyalty/members/${ann}?limit=2`, { ...as(a), params: { customerId: ann } });
     expect(memberDetailSchema.parse(one.body)).toEqual(one.body);

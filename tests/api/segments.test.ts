@@ -83,6 +83,22 @@ describe('segments', () => {
     const page = await call<SegmentMembers>(members, `/api/segments/${id}/members?limit=2`, { cookie: a.cookie, params: { id } });
     expect(page.body.total).toBe(10);
     expect(page.body.members).toHaveLength(2);
+    expect(page.body.prev).toBeNull();
+    // Every member once by cursor, newest first; the last page is the same rows read from the end.
+    const seen = [...page.body.members];
+    for (let next = page.body.next; next !== null;) {
+      const more = await call<SegmentMembers>(members, `/api/segments/${id}/members?limit=2&after=${next}`, { cookie: a.cookie, params: { id } });
+      seen.push(...more.body.members);
+      next = more.body.next;
+    }
+    expect(new Set(seen.map((m) => m.id)).size).toBe(10);
+    expect(seen.map((m) => m.addedAt)).toEqual([...seen.map((m) => m.addedAt)].sort().reverse());
+    const last = await call<SegmentMembers>(members, `/api/segments/${id}/members?limit=2&end=last`, { cookie: a.cookie, params: { id } });
+    expect(last.body.members.map((m) => m.id)).toEqual(seen.slice(-2).map((m) => m.id));
+    expect(last.body).toMatchObject({ next: null });
+    const back = await call<SegmentMembers>(members, `/api/segments/${id}/members?limit=2&before=${last.body.prev}`, { cookie: a.cookie, params: { id } });
+    expect(back.body.members.map((m) => m.id)).toEqual(seen.slice(-4, -2).map((m) => m.id));
+    expect((await call(members, `/api/segments/${id}/members?after=${page.body.next}&end=last`, { cookie: a.cookie, params: { id } })).status).toBe(400);
     const csv = await call<string>(members, `/api/segments/${id}/members?format=csv`, { cookie: a.cookie, params: { id } });
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect(csv.body.split('\n')[0]).toBe('email,first_name,last_name,stage,total_orders,lifetime_value,last_purchase_at,added_at');

@@ -95,6 +95,21 @@ describe('loyalty in a real browser', () => {
     await demo.getByRole('region', { name: 'Referral figures' }).waitFor();
     await demo.getByRole('cell', { name: /^friend\d+@demo\.test$/ }).first().waitFor();
     await snap(demo, 'loyalty-referrals');
+    // The members list pages by cursor: the second page, then the last, which ends at the total.
+    await tab(demo, 'Members').click();
+    const pager = demo.getByRole('navigation', { name: 'Members pages' });
+    await pager.getByText(/^1–20 of [\d,]+$/).waitFor();
+    const memberLinks = () => demo.getByRole('table').locator('tbody a').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+    const firstPage = await memberLinks();
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await pager.getByText(/^21–40 of [\d,]+$/).waitFor();
+    // Members, not names (names repeat): the second page shares none with the first.
+    await expect.poll(async () => (await memberLinks()).some((href) => firstPage.includes(href))).toBe(false);
+    await pager.getByRole('button', { name: 'Last page' }).click();
+    await expect.poll(async () => {
+      const [, to, of] = /–([\d,]+) of ([\d,]+)/.exec((await pager.locator('p').textContent()) ?? '') ?? [];
+      return to !== undefined && to === of;
+    }, { timeout: 15_000 }).toBe(true);
     await demo.close();
   });
 });

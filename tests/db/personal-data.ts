@@ -131,7 +131,7 @@ export const COLUMNS: Record<string, Classified> = {
   'public.customers': {
     personal: ['email', 'first_name', 'last_name', 'phone', 'shopify_customer_id', 'klaviyo_profile_id', 'search_text'],
     why: "who they are and how to reach them; the shop's and Klaviyo's ids for them; the search text made of them",
-    other: ['id', 'user_id', 'lead_id', 'stage', 'stage_changed_at', 'became_lead_at', 'became_customer_at', 'became_repeat_at', 'became_vip_at', 'became_at_risk_at', 'became_churned_at', 'engaged_after_lead_at', 'total_orders', 'lifetime_value', 'average_order_value', 'primary_collection', 'collection_scores', 'last_email_open_at', 'last_email_click_at', 'last_site_visit_at', 'last_purchase_at', 'last_engaged_at', 'email_subscribed', 'sms_subscribed', 'created_at', 'updated_at', 'erased_at'],
+    other: ['id', 'user_id', 'lead_id', 'stage', 'stage_changed_at', 'became_lead_at', 'became_customer_at', 'became_repeat_at', 'became_vip_at', 'became_at_risk_at', 'became_churned_at', 'engaged_after_lead_at', 'total_orders', 'lifetime_value', 'lifetime_value_cents', 'average_order_value', 'primary_collection', 'collection_scores', 'last_email_open_at', 'last_email_click_at', 'last_site_visit_at', 'last_purchase_at', 'last_engaged_at', 'email_subscribed', 'sms_subscribed', 'created_at', 'updated_at', 'erased_at'],
   },
   'public.daily_metric_deltas': {
     personal: [],
