@@ -17,8 +17,10 @@ export function useSegments() {
   return useQuery({
     queryKey: queryKeys.segments.list,
     queryFn: ({ signal }) => api.get<SegmentList>('/api/segments', signal),
-    // While a build or a Klaviyo sync runs, its progress and count move: look again every few seconds.
-    refetchInterval: (query) => (query.state.data?.segments.some((s) => s.building || s.klaviyoSyncLeft > 0) ? 5_000 : false),
+    // While a build or a Klaviyo sync runs, its progress and count move: look again every few
+    // seconds. A sync turned off or stopped by an error is not running, whatever its figures say.
+    refetchInterval: (query) => (query.state.data?.segments.some((s) => s.building || (s.syncEnabled && !s.klaviyoSyncError && s.klaviyoSyncLeft > 0))
+      ? 5_000 : false),
   });
 }
 

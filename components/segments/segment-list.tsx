@@ -90,11 +90,6 @@ export function SegmentList({ segments, selectedId, evaluatingId, onSelect, onEd
   );
 }
 
-/**
- * When the members are true as of: a build under way says how far it has come (the old members
- * stay until it ends); a dynamic segment follows every change as the segments job runs; a static
- * or paused one is the snapshot of its last evaluation.
- */
 /** The list's state as a badge; its detail (with the figures) is its title and its accessible description. */
 function SyncBadge({ segment }: { segment: Segment }) {
   const status = klaviyoSyncStatus(segment);
@@ -106,6 +101,11 @@ function SyncBadge({ segment }: { segment: Segment }) {
   );
 }
 
+/**
+ * When the members are true as of: a build under way says how far it has come (the old members
+ * stay until it ends); a dynamic segment follows every change as the segments job runs; a static
+ * or paused one is the snapshot of its last evaluation.
+ */
 function MembersAsOf({ segment: s }: { segment: Segment }) {
   if (s.followError) return <span className="whitespace-normal text-red-700" role="status">{s.followError}</span>;
   if (s.building) {

@@ -17,9 +17,9 @@ import { enrolNextBatch } from '@/lib/winback/enrol';
  * unlocked and run again, which our messages survive (their `unique_id`, the 202 rule).
  */
 /** For a task to run itself again after a delay, under its own job key (the next batch, or after a 429). */
-const again = (task: string, payload: unknown, helpers: JobHelpers) => async (delayMs: number) => {
+const again = (task: string, payload: unknown, helpers: JobHelpers, queueName?: string) => async (delayMs: number) => {
   const key = helpers.job.key;
-  await helpers.addJob(task, payload, { runAt: new Date(Date.now() + delayMs), ...(key ? { jobKey: key } : {}), maxAttempts: 10 });
+  await helpers.addJob(task, payload, { runAt: new Date(Date.now() + delayMs), ...(key ? { jobKey: key } : {}), ...(queueName ? { queueName } : {}), maxAttempts: 10 });
 };
 
 export const TASKS: TaskList = {
@@ -28,7 +28,9 @@ export const TASKS: TaskList = {
   },
   // One segment's Klaviyo list (added by the segment membership triggers, keyed by segment).
   klaviyo_list_sync: async (payload, helpers) => {
-    await syncSegmentList(payload, again('klaviyo_list_sync', payload, helpers));
+    // In the segment's own queue, as the triggers add it: its runs go one at a time (the key alone
+    // lets a second job in beside a running one).
+    await syncSegmentList(payload, again('klaviyo_list_sync', payload, helpers, helpers.job.key ?? undefined));
   },
   // The rest of a large activation's audience: batches (each its own transaction) for up to
   // 20 s a run, then the job hands on to its next run (a runner that stops loses one batch at most).

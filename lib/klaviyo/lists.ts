@@ -11,7 +11,7 @@ import { decryptCredential } from '@/lib/settings/integrations';
  * segment_memberships triggers, oldest first, in the batch sizes Klaviyo documents. The last
  * change of each customer in a batch wins.
  * - Additions go through the bulk profile import with the list as its relationship (by email:
- *   no profile ids needed), up to 10,000 profiles and under 5 MB a job.
+ *   no profile ids needed), up to 10,000 profiles and under 4 MB a job (Klaviyo's limit is 5 MB).
  * - Removals need Klaviyo's profile ids: looked up by email 100 at a time (Get Profiles' page),
  *   kept on the customer, then taken off the list 1,000 at a time.
  * Every request waits for its endpoint's slot under Klaviyo's per-account limits (the process
@@ -55,7 +55,15 @@ interface Change {
   klaviyoProfileId: string | null;
 }
 
-/** Why a batch stopped before its end: wait (a slot, a 429), or a failure already recorded. */
+/** One run of a segment's job: whose, until when it may send, and how many requests it has sent. */
+interface Run {
+  userId: string;
+  segmentId: string;
+  until: number;
+  sent: number;
+}
+
+/** Why a batch stopped before its end: wait (a slot, a 429, the run's end), or a failure already recorded. */
 type Stop = { wait: number } | { failed: true };
 
 const setError = (userId: string, segmentId: string, error: string | null) =>
@@ -67,7 +75,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * One request under its endpoint's limits: wait for the slot (briefly, or stop with the wait),
  * tell the pacer what Klaviyo said of its window, and turn a failure into the batch's stop.
  */
-async function paced(endpoint: Endpoint, userId: string, segmentId: string, request: () => Promise<KlaviyoOutcome>): Promise<KlaviyoOutcome & { ok: true } | Stop> {
+async function paced(endpoint: Endpoint, run: Run, request: () => Promise<KlaviyoOutcome>): Promise<KlaviyoOutcome & { ok: true } | Stop> {
+  const { userId, segmentId } = run;
+  // The run's time is up: hand on now (what was sent is kept; the next run goes on from there).
+  // Its first request always goes, so every run moves on.
+  if (run.sent > 0 && Date.now() >= run.until) return { wait: 0 };
   const pacer = processPacer(endpoint);
   for (;;) {
     const wait = pacer.reserve(userId);
@@ -76,6 +88,7 @@ async function paced(endpoint: Endpoint, userId: string, segmentId: string, requ
     await sleep(wait);
   }
   const r = await request();
+  run.sent += 1;
   pacer.observe(userId, r.rate);
   if (r.ok) return r;
   if (r.kind === 'rate_limited') {
@@ -108,38 +121,42 @@ export function importJobs(adds: Pick<Change, 'email' | 'firstName' | 'lastName'
   return jobs;
 }
 
-const taken = async (userId: string, segmentId: string, upTo: string, customers: string[] | null): Promise<boolean> => {
+/** These changes (by the ids the batch read) leave the queue; whether more are waiting. */
+const taken = async (userId: string, segmentId: string, ids: string[]): Promise<boolean> => {
   const [r] = await db()<{ more: boolean }[]>`
-    select private.klaviyo_list_taken(${userId}, ${segmentId}, ${upTo}::bigint, ${customers}::uuid[]) as more`;
+    select private.klaviyo_list_taken(${userId}, ${segmentId}, ${ids}::bigint[]) as more`;
   return r?.more ?? false;
 };
 
 /** Send the oldest batch of changes. Returns whether more are waiting, or why it stopped. */
-async function sendBatch(client: KlaviyoClient, userId: string, segmentId: string, listId: string): Promise<boolean | Stop> {
+async function sendBatch(client: KlaviyoClient, run: Run, listId: string): Promise<boolean | Stop> {
+  const { userId, segmentId } = run;
   const changes = await db()<Change[]>`
     select k.id::text, k.customer_id, k.op, c.email, c.first_name, c.last_name, c.klaviyo_profile_id
       from private.klaviyo_list_changes k
       join public.customers c on c.user_id = k.user_id and c.id = k.customer_id
      where k.user_id = ${userId} and k.segment_id = ${segmentId}
      order by k.id limit ${BATCH}`;
-  if (changes.length === 0) return taken(userId, segmentId, '0', []);
-  const upTo = changes.at(-1)?.id ?? '0';
+  if (changes.length === 0) return taken(userId, segmentId, []);
   const last = new Map<string, Change>();
   for (const c of changes) last.set(c.customerId, c);
   const adds = [...last.values()].filter((c) => c.op === 'add');
   const removes = [...last.values()].filter((c) => c.op === 'remove');
 
   for (const job of importJobs(adds)) {
-    const r = await paced('bulkImport', userId, segmentId, () => client.bulkImportProfiles(job, listId));
+    const r = await paced('bulkImport', run, () => client.bulkImportProfiles(job, listId));
     if (stopped(r)) return r;
   }
   // The additions are Klaviyo's now: a stop among the removals does not send them again.
-  if (adds.length && removes.length) await taken(userId, segmentId, upTo, adds.map((c) => c.customerId));
+  if (adds.length && removes.length) {
+    const added = new Set(adds.map((c) => c.customerId));
+    await taken(userId, segmentId, changes.filter((c) => added.has(c.customerId)).map((c) => c.id));
+  }
 
   const unknown = removes.filter((c) => !c.klaviyoProfileId);
   for (let i = 0; i < unknown.length; i += LOOKUP) {
     const chunk = unknown.slice(i, i + LOOKUP);
-    const r = await paced('getProfiles', userId, segmentId, () => client.profilesByEmail(chunk.map((c) => c.email)));
+    const r = await paced('getProfiles', run, () => client.profilesByEmail(chunk.map((c) => c.email)));
     if (stopped(r)) return r;
     const byEmail = new Map(chunk.map((c) => [c.email, c]));
     const found = ((r.body as { data?: { id: string; attributes?: { email?: string } }[] } | null)?.data ?? [])
@@ -160,10 +177,10 @@ async function sendBatch(client: KlaviyoClient, userId: string, segmentId: strin
   const ids = removes.map((c) => c.klaviyoProfileId).filter((id): id is string => Boolean(id));
   for (let i = 0; i < ids.length; i += REMOVE) {
     const chunk = ids.slice(i, i + REMOVE);
-    const r = await paced('listProfiles', userId, segmentId, () => client.removeFromList(listId, chunk));
+    const r = await paced('listProfiles', run, () => client.removeFromList(listId, chunk));
     if (stopped(r)) return r;
   }
-  return taken(userId, segmentId, upTo, null);
+  return taken(userId, segmentId, changes.map((c) => c.id));
 }
 
 export interface SyncOptions {
@@ -188,7 +205,7 @@ export async function syncSegmentList(payload: unknown, again: (delayMs: number)
 
   let listId = segment.klaviyoSegmentId;
   if (!listId) {
-    const created = await paced('createList', userId, segmentId, () => client.createList(`${segment.name} (Haven Hub)`));
+    const created = await paced('createList', { userId, segmentId, until: Infinity, sent: 0 }, () => client.createList(`${segment.name} (Haven Hub)`));
     if (stopped(created)) return 'wait' in created ? again(created.wait) : undefined;
     listId = (created.body as { data?: { id?: string } } | null)?.data?.id ?? null;
     if (!listId) throw new RetryLaterError('Klaviyo created a list without an id');
@@ -196,11 +213,14 @@ export async function syncSegmentList(payload: unknown, again: (delayMs: number)
   }
 
   await db()`select private.klaviyo_list_round(${userId}, ${segmentId})`;
-  const until = Date.now() + (options.runMs ?? RUN_MS);
+  // A run sends for RUN_MS, checked before every request: a batch of many lookups stops
+  // among them (the ids found are kept, the additions already taken) rather than running
+  // past a cron call's budget.
+  const run: Run = { userId, segmentId, until: Date.now() + (options.runMs ?? RUN_MS), sent: 0 };
   for (;;) {
-    const r = await sendBatch(client, userId, segmentId, listId);
+    const r = await sendBatch(client, run, listId);
     if (r === false) return;
     if (r !== true) return 'wait' in r ? again(r.wait) : undefined;
-    if (Date.now() >= until) return again(0);
+    if (Date.now() >= run.until) return again(0);
   }
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { db } from '@/lib/db';
 import { KlaviyoClient, type KlaviyoEvent } from '@/lib/klaviyo/client';
 import { RetryLaterError } from '@/lib/klaviyo/deliver';
+import { processPacer } from '@/lib/klaviyo/pacer';
 import { decryptCredential } from '@/lib/settings/integrations';
 
 /**
@@ -31,9 +32,18 @@ export async function syncProfiles(payload: unknown, again: (delayMs: number) =>
   const rows = await db()<Row[]>`select customer_id, changed_at::text, profile from private.klaviyo_profiles_batch(${userId}, ${BATCH})`;
   if (rows.length === 0) return 0;
   const client = new KlaviyoClient(decryptCredential(userId, 'klaviyo', key.ciphertext));
+  // The bulk import's limits are the account's, shared with the segment list sync: one pacer.
+  const pacer = processPacer('bulkImport');
+  const wait = pacer.reserve(userId);
+  if (wait > 0) {
+    await again(wait);
+    return 0;
+  }
   const r = await client.bulkImportProfiles(rows.map((x) => x.profile));
+  pacer.observe(userId, r.rate);
   if (!r.ok) {
     if (r.kind === 'rate_limited') {
+      pacer.block(userId, Date.now() + r.retryAfterMs);
       await again(r.retryAfterMs);
       return 0;
     }

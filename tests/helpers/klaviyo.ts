@@ -111,8 +111,8 @@ export class KlaviyoStandIn {
   readonly script: Scripted[] = [];
   /** 429s sent, by the rate limits or by the script. */
   rateLimited = 0;
-  /** Called when a request has been read and before it is answered (a test may kill the sender here). */
-  onRequest: ((req: RecordedRequest) => void) | null = null;
+  /** Called with each request before it is answered; an answer waits for a promise it returns. */
+  onRequest: ((req: RecordedRequest) => void | Promise<void>) | null = null;
   keys: Set<string>;
   /** Each key is its own account: its profiles (email -> id) and its lists (id -> name and members). */
   readonly accounts = new Map<string, {
@@ -272,7 +272,7 @@ export class KlaviyoStandIn {
       return;
     }
     this.requests.push(recorded);
-    this.onRequest?.(recorded);
+    await this.onRequest?.(recorded);
     if (res.destroyed) return;
 
     const send = (status: number, payload: string, headers: Record<string, string> = {}) => {

@@ -178,4 +178,83 @@ describe('a segment larger than a batch, mirrored to Klaviyo', () => {
     expect(Object.values(klaviyo.listMembers(KEY))[0]).toHaveLength(MEMBERS);
     expect(await progressOf(m, seg.id)).toEqual({ done: MEMBERS, left: 0, synced: MEMBERS });
   }, 90_000);
+  it('turning sync off starts the figures again: turned back on, the round counts only its own queue', async () => {
+    const KEY = 'pk_test_lists_scale_c_0123456789';
+    const { m, seg, payload } = await bigSegment(KEY);
+    await syncSegmentList(payload, async () => {}, { runMs: 0 });
+    expect(await progressOf(m, seg.id)).toMatchObject({ done: 10_000, left: MEMBERS - 10_000 });
+    const off = await call<{ syncEnabled: boolean }>(segmentPatch, `/api/segments/${seg.id}`, { method: 'PATCH', cookie: m.cookie, params: { id: seg.id }, body: { syncEnabled: false } });
+    expect(off.body.syncEnabled).toBe(false);
+    expect(await progressOf(m, seg.id)).toMatchObject({ done: 0, left: 0 });
+    await turnSyncOn(m, seg.id);
+    await syncSegmentList(payload, async () => {}, { runMs: 0 });
+    expect(await progressOf(m, seg.id)).toMatchObject({ done: 10_000, left: MEMBERS - 10_000 });
+  }, 90_000);
+});
+
+describe('one segment\'s list, run by run', () => {
+  it('keeps a change that committed while its batch was at Klaviyo, even with a smaller id than the batch\'s last', async () => {
+    const KEY = 'pk_test_lists_late_0123456789';
+    klaviyo.keys.add(KEY);
+    const m = await merchantWith(KEY, [{ email: 'ann@late.test', orders: 2 }, { email: 'bob@late.test', orders: 2 }, { email: 'cy@late.test', orders: 2 }]);
+    const seg = await segmentOf(m, 'Late', 2);
+    await turnSyncOn(m, seg.id);
+    // Bob's change is written by a transaction that commits late: its id (taken when written)
+    // sits between the others, and it lands while the batch without it is at Klaviyo.
+    const [bob] = await db()<{ id: string; customerId: string }[]>`
+      delete from private.klaviyo_list_changes k using public.customers c
+       where k.user_id = ${m.userId} and c.user_id = k.user_id and c.id = k.customer_id and c.email = 'bob@late.test'
+      returning k.id::text, k.customer_id`;
+    klaviyo.onRequest = async (r) => {
+      if (r.path !== '/api/profile-bulk-import-jobs') return;
+      klaviyo.onRequest = null;
+      await db()`
+        insert into private.klaviyo_list_changes (id, user_id, segment_id, customer_id, op) overriding system value
+        values (${bob?.id ?? '0'}, ${m.userId}, ${seg.id}, ${bob?.customerId ?? ''}, 'add')`;
+    };
+    const payload = { u: m.userId, s: seg.id };
+    await syncSegmentList(payload, async () => {}, { runMs: 0 });
+    expect(Object.values(klaviyo.listMembers(KEY))[0]).toEqual(['ann@late.test', 'cy@late.test']);
+    const [waiting] = await db()<{ n: number }[]>`select count(*)::int as n from private.klaviyo_list_changes where user_id = ${m.userId}`;
+    expect(waiting?.n).toBe(1);
+    await syncSegmentList(payload, async () => {}, { runMs: 0 });
+    expect(Object.values(klaviyo.listMembers(KEY))[0]).toEqual(['ann@late.test', 'bob@late.test', 'cy@late.test']);
+  });
+
+  it('stops among a batch\'s lookups when its time is up, keeps the ids it found, and the next run goes on from there', async () => {
+    const KEY = 'pk_test_lists_time_0123456789';
+    klaviyo.keys.add(KEY);
+    const m = await merchantWith(KEY, []);
+    await db()`
+      insert into public.customers (user_id, email, total_orders, lifetime_value, stage)
+      select ${m.userId}, 'time' || g || '@scale.test', 2, 60, 'repeat' from generate_series(1, 250) g`;
+    const seg = await segmentOf(m, 'Timed', 2);
+    await turnSyncOn(m, seg.id);
+    const payload = { u: m.userId, s: seg.id };
+    await syncSegmentList(payload, async () => {});
+    expect(Object.values(klaviyo.listMembers(KEY))[0]).toHaveLength(250);
+    await db()`update public.customers set total_orders = 1, lifetime_value = 30 where user_id = ${m.userId}`;
+    await withSystem((tx) => tx`select public.evaluate_segment(${m.userId}, ${seg.id})`);
+    const lookups = () => klaviyo.requests.filter((r) => r.apiKey === KEY && r.path === '/api/profiles').length;
+    const known = async () => (await db()<{ n: number }[]>`
+      select count(*)::int as n from public.customers where user_id = ${m.userId} and klaviyo_profile_id is not null`)[0]?.n;
+    const agains: number[] = [];
+    // A run with no time left sends one request, then hands on.
+    await syncSegmentList(payload, async (ms) => { agains.push(ms); }, { runMs: 0 });
+    expect({ agains, lookups: lookups(), known: await known() }).toEqual({ agains: [0], lookups: 1, known: 100 });
+    await syncSegmentList(payload, async (ms) => { agains.push(ms); }, { runMs: 0 });
+    expect({ agains, lookups: lookups(), known: await known() }).toEqual({ agains: [0, 0], lookups: 2, known: 200 });
+    await syncSegmentList(payload, async () => {});
+    expect(lookups()).toBe(3);
+    expect(Object.values(klaviyo.listMembers(KEY))[0]).toEqual([]);
+  });
+
+  it('puts a segment\'s runs in one queue of its own, which the job queue runs one job at a time', async () => {
+    const m = await merchantWith(KEY_A, [{ email: 'q@queue.test', orders: 2 }]);
+    const seg = await segmentOf(m, 'Queued', 2);
+    await turnSyncOn(m, seg.id);
+    const jobs = await db()<{ queueName: string | null; key: string | null }[]>`
+      select queue_name, key from graphile_worker.jobs where key = ${`klaviyo-list:${seg.id}`}`;
+    expect(jobs).toEqual([{ queueName: `klaviyo-list:${seg.id}`, key: `klaviyo-list:${seg.id}` }]);
+  });
 });
