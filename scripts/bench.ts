@@ -8,6 +8,7 @@ import { runGiftsBench } from '@/scripts/bench/gifts';
 import { runIngestBench } from '@/scripts/bench/ingest';
 import { runJourneyBench } from '@/scripts/bench/journey';
 import { runLoyaltyBench } from '@/scripts/bench/loyalty';
+import { runPipelineBench } from '@/scripts/bench/pipeline';
 import { runWinbackBench } from '@/scripts/bench/winback';
 
 const SUITES: Record<string, () => Promise<string>> = {
@@ -16,6 +17,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   ingest: runIngestBench,
   journey: runJourneyBench,
   loyalty: runLoyaltyBench,
+  pipeline: runPipelineBench,
   winback: runWinbackBench,
 };
 
