@@ -250,7 +250,8 @@ async function syncToEnd(userId: string, segmentId: string): Promise<void> {
  * endpoint to Klaviyo's documented limits. From empty (every member an addition, through the
  * bulk import), then after a tenth of the members left (each looked up by email and taken off
  * the list). Klaviyo's limits set a floor on each: the requests needed at its burst and steady
- * rates. It runs last: the key it saves makes every later order queue Klaviyo messages.
+ * rates; lookups and removals have limits of their own and take turns, so the slower of the two
+ * sets the second floor. It runs last: the key it saves makes every later order queue Klaviyo messages.
  */
 async function benchListSync(userId: string, segmentId: string, members: number) {
   const standIn = await startStandIn(350, 3500, KLAVIYO_KEY);
@@ -287,7 +288,7 @@ async function benchListSync(userId: string, segmentId: string, members: number)
     const floor = (n: number, burst: number, steady: number) => Math.max((n - 1) / burst, Math.floor((n - 1) / steady) * 60);
     return {
       members, fillMs: fill.ms, imports, fillFloor: floor(imports, 10, 150), fill429: filled.rateLimited,
-      leaving, leaveMs: leave.ms, lookups, removals, leaveFloor: floor(lookups, 75, 700) + floor(removals, 10, 150),
+      leaving, leaveMs: leave.ms, lookups, removals, leaveFloor: Math.max(floor(lookups, 75, 700), floor(removals, 10, 150)),
       leave429: left.rateLimited - filled.rateLimited, onList,
       busiestImport: busiest('POST /api/profile-bulk-import-jobs'), busiestLookup: busiest('GET /api/profiles'),
       busiestRemoval: busiest('DELETE /api/lists/:id/relationships/profiles'),
