@@ -6,12 +6,12 @@ import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import { CustomerFilters } from '@/components/customers/customer-filters';
 import { CustomersTable } from '@/components/customers/customers-table';
-import { nextListParams, PAGE_KEYS, PAGE_SIZES, parseListParams } from '@/components/customers/list-params';
+import { moveParams, nextListParams, PAGE_KEYS, PAGE_SIZES, parseListParams } from '@/components/customers/list-params';
 import { Button } from '@/components/ui/button';
 import { Card, CardBody } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState } from '@/components/ui/error-state';
-import { KeysetPagination, pageStart } from '@/components/ui/keyset-pagination';
+import { emptyPageMove, KeysetPagination, keysetPager } from '@/components/ui/keyset-pagination';
 import { LoadingBlock } from '@/components/ui/skeleton';
 import { Select } from '@/components/ui/select';
 import { toQueryString, useCustomers } from '@/hooks/use-customers';
@@ -56,7 +56,7 @@ export function CustomersList() {
   // and one before the start the first page.
   const emptyPage = Boolean(data && !isPlaceholderData && data.total > 0 && data.customers.length === 0 && (query.after || query.before));
   useEffect(() => {
-    if (emptyPage) navigate({ ...PAGE_KEYS, end: query.after ? 'last' : undefined }, 'replace');
+    if (emptyPage) navigate(moveParams(emptyPageMove(query)), 'replace');
     // navigate reads the live URL; only a change of this matters.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [emptyPage]);
@@ -98,19 +98,13 @@ export function CustomersList() {
         action={<Link href="/dashboard/settings" className="text-sm font-medium text-brand-700 underline underline-offset-4">Connect your shop in Settings</Link>} />
     );
   } else {
-    // Where this page starts, as the pager shows it (exact at either end).
-    const pageFrom = pageStart(from, data.customers.length, data.total, data.prev !== null, data.next !== null);
     body = (
       <>
         <CustomersTable customers={data.customers} busy={isPlaceholderData && isFetching} caption={caption}
           sort={query.sort} order={query.order} onSort={(sort, order) => navigate({ sort, order, ...PAGE_KEYS }, 'push')} />
         <CardBody className="flex flex-wrap items-center justify-between gap-3 border-t border-slate-200">
-          <KeysetPagination label="Customer pages" from={from} shown={data.customers.length} total={data.total}
-            hasPrev={data.prev !== null} hasNext={data.next !== null} disabled={isPlaceholderData} className="min-w-0 flex-1"
-            onFirst={() => navigate(PAGE_KEYS, 'push')}
-            onLast={() => navigate({ ...PAGE_KEYS, end: 'last' }, 'push')}
-            onNext={() => navigate({ ...PAGE_KEYS, after: data.next ?? undefined, from: pageFrom === null ? undefined : String(pageFrom + data.customers.length) }, 'push')}
-            onPrev={() => navigate({ ...PAGE_KEYS, before: data.prev ?? undefined, from: pageFrom === null ? undefined : String(Math.max(1, pageFrom - query.limit)) }, 'push')} />
+          <KeysetPagination label="Customer pages" disabled={isPlaceholderData} className="min-w-0 flex-1"
+            {...keysetPager(data, data.customers.length, query.limit, from, (move) => navigate(moveParams(move), 'push'))} />
           <div className="flex flex-wrap items-center gap-3">
             <label htmlFor="customer-page-size" className="text-sm text-slate-600">Rows per page</label>
             <Select id="customer-page-size" value={String(query.limit)} className="w-20"

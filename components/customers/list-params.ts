@@ -1,3 +1,4 @@
+import type { PageMove } from '@/components/ui/keyset-pagination';
 import { collectionSlug } from '@/lib/collections/schemas';
 import { CUSTOMER_SORTS, STAGES, type CustomerListQuery, type Stage } from '@/lib/customers/schemas';
 
@@ -73,6 +74,11 @@ export function parseListParams(params: URLSearchParams): { query: ListQuery; fr
 
 /** Every key that says which page: a change of filter, sort or size drops them all (back to the first page). */
 export const PAGE_KEYS = { after: undefined, before: undefined, end: undefined, from: undefined, page: undefined } as const;
+
+/** A pager's move as URL keys: its cursor or end, and the position it starts at when known. */
+export function moveParams(move: PageMove): Record<string, string | undefined> {
+  return { ...PAGE_KEYS, ...move.request, from: move.from === null || move.from === 1 ? undefined : String(move.from) };
+}
 
 /** Applies changes to the current query string and drops values equal to their defaults, keeping URLs short. */
 export function nextListParams(current: URLSearchParams, patch: Record<string, string | undefined>): string {

@@ -1,6 +1,7 @@
 import { ChevronLeft, ChevronRight, ChevronsLeft, ChevronsRight } from 'lucide-react';
 import { Button } from '@/components/ui/button';
 import { cn } from '@/lib/cn';
+import type { PageRequest } from '@/lib/fields';
 import { formatNumber } from '@/lib/format';
 
 export type KeysetPaginationProps = {
@@ -27,6 +28,36 @@ export function pageStart(hint: number | null, shown: number, total: number, has
   if (!hasPrev) return 1;
   if (!hasNext) return Math.max(1, total - shown + 1);
   return hint;
+}
+
+/** A page to go to, and where it starts as far as is known (for the range it shows). */
+export type PageMove = { request: PageRequest; from: number | null };
+
+/** The first page: where a list starts, and where a change of filter or sort goes. */
+export const FIRST_PAGE: PageMove = { request: {}, from: 1 };
+
+/**
+ * The pager's props for a page that came back, each button a move handed to `go`: whoever keeps
+ * the page (component state, or the URL) only stores the move. The position is counted from
+ * the moves, exact at either end.
+ */
+export function keysetPager(page: { total: number; prev: string | null; next: string | null }, shown: number, limit: number,
+  hint: number | null, go: (move: PageMove) => void): Omit<KeysetPaginationProps, 'label'> {
+  const hasPrev = page.prev !== null;
+  const hasNext = page.next !== null;
+  const from = pageStart(hint, shown, page.total, hasPrev, hasNext);
+  return {
+    from, shown, total: page.total, hasPrev, hasNext,
+    onFirst: () => go(FIRST_PAGE),
+    onLast: () => go({ request: { end: 'last' }, from: null }),
+    onNext: () => go({ request: { after: page.next ?? undefined }, from: from === null ? null : from + shown }),
+    onPrev: () => go({ request: { before: page.prev ?? undefined }, from: from === null ? null : Math.max(1, from - limit) }),
+  };
+}
+
+/** Where a page that came back empty from a cursor (its rows went since) goes: the nearest end. */
+export function emptyPageMove(request: PageRequest): PageMove {
+  return request.after ? { request: { end: 'last' }, from: null } : FIRST_PAGE;
 }
 
 /**

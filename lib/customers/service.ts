@@ -7,7 +7,7 @@ import {
 } from '@/lib/customers/schemas';
 import { csvPagesResponse } from '@/lib/csv';
 import { fieldsOf, type Tx, withTenant } from '@/lib/db';
-import { keysetPage, type Keyed, type KeyType, type SortKey } from '@/lib/db/keyset';
+import { type KeyColumn, type Keyed, keysetPage, sortKeyOf } from '@/lib/db/keyset';
 
 const CUSTOMER = fieldsOf(customerSchema);
 const TOUCHPOINT = fieldsOf(touchpointSchema);
@@ -49,15 +49,10 @@ export const CUSTOMER_SORT_COLUMNS = {
   orders: { column: 'total_orders', type: 'integer' },
   created: { column: 'created_at', type: 'timestamptz' },
   email: { column: 'email', type: 'text' },
-} as const satisfies Record<CustomerListQuery['sort'], { column: string; type: KeyType; nullable?: boolean }>;
+} as const satisfies Record<CustomerListQuery['sort'], KeyColumn>;
 
-function sortKey(tx: Tx, q: Pick<CustomerFilter, 'sort' | 'order'>): SortKey {
-  const key = CUSTOMER_SORT_COLUMNS[q.sort];
-  return {
-    name: `${q.sort}-${q.order}`, value: tx`${tx(key.column)}`, type: key.type, nullable: 'nullable' in key,
-    id: q.sort === 'email' ? null : tx`id`, desc: q.order !== 'asc',
-  };
-}
+const sortKey = (tx: Tx, q: Pick<CustomerFilter, 'sort' | 'order'>) =>
+  sortKeyOf(tx, q.sort, CUSTOMER_SORT_COLUMNS[q.sort], q.order, q.sort === 'email' ? null : 'id');
 
 /** The rows of a customer list (its WHERE), shared by the page, its count and its CSV export. */
 function customerQuery(tx: Tx, userId: string, q: CustomerFilter, options: { countMatches?: boolean } = {}) {
@@ -74,7 +69,7 @@ function customerQuery(tx: Tx, userId: string, q: CustomerFilter, options: { cou
   const from = searchWords(q.search).length > 0
     ? tx`(select * ${options.countMatches ? tx`, (count(*) over ())::int as match_total` : tx``} from public.customers where ${where} offset 0) as matches where true`
     : tx`public.customers where ${where}`;
-  return { where, from };
+  return { where, from, searching: searchWords(q.search).length > 0 };
 }
 
 /**
@@ -101,8 +96,7 @@ async function rolledUpCount(tx: Tx, userId: string, q: CustomerFilter): Promise
  * the same read of the matches that the page is cut from (a window count, not a second search).
  */
 export async function listCustomers(tx: Tx, userId: string, q: Omit<CustomerListQuery, 'format'>): Promise<CustomerList> {
-  const searching = searchWords(q.search).length > 0;
-  const { where, from } = customerQuery(tx, userId, q, { countMatches: true });
+  const { where, from, searching } = customerQuery(tx, userId, q, { countMatches: true });
   let matched: number | undefined;
   type Row = Customer & Keyed & { matchTotal?: number };
   const page = await keysetPage<Customer>(tx, sortKey(tx, q), q, q.limit, async (scan) => {

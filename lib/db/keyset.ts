@@ -33,6 +33,21 @@ export interface SortKey {
   desc: boolean;
 }
 
+/** A list's sort as its service declares it: the column (a constant of the service), its type, whether it may be null. */
+export interface KeyColumn {
+  column: string;
+  type: KeyType;
+  nullable?: boolean;
+}
+
+/** The key of one of a list's sorts, in one direction, with `id` (a column) as the tiebreak or none. */
+export function sortKeyOf(tx: Tx, sort: string, key: KeyColumn, order: 'asc' | 'desc', id: string | null): SortKey {
+  return {
+    name: `${sort}-${order}`, value: tx.unsafe(key.column), type: key.type, nullable: key.nullable ?? false,
+    id: id === null ? null : tx.unsafe(id), desc: order !== 'asc',
+  };
+}
+
 const VALUE: Record<KeyType, RegExp> = {
   integer: /^-?\d{1,18}$/,
   // As Postgres writes a timestamptz as text (ISO date style).

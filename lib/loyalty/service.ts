@@ -1,6 +1,6 @@
 import 'server-only';
 import { asServer, fieldsOf, type Tx } from '@/lib/db';
-import { keysetPage, type Keyed, type KeyType, type SortKey } from '@/lib/db/keyset';
+import { type KeyColumn, type Keyed, keysetPage, sortKeyOf } from '@/lib/db/keyset';
 import { searchCondition } from '@/lib/customers/service';
 import { AppError } from '@/lib/errors';
 import {
@@ -211,7 +211,7 @@ export const MEMBER_SORT_COLUMNS = {
   balance: { column: 'm.points_balance', type: 'integer' },
   earned: { column: 'm.points_earned', type: 'integer' },
   joined: { column: 'm.joined_at', type: 'timestamptz' },
-} as const satisfies Record<MemberListQuery['sort'], { column: string; type: KeyType }>;
+} as const satisfies Record<MemberListQuery['sort'], KeyColumn>;
 
 /**
  * Members by balance, points earned or join date, one tier or all, a keyset page (each sort has
@@ -222,7 +222,7 @@ export async function listMembers(tx: Tx, userId: string, q: MemberListQuery): P
     ${q.tierId ? tx`and m.tier_id = ${q.tierId}` : tx``}
     ${searchCondition(tx, 'c.search_text', q.search)}`;
   const sort = MEMBER_SORT_COLUMNS[q.sort];
-  const key: SortKey = { name: `${q.sort}-${q.order}`, value: tx.unsafe(sort.column), type: sort.type, id: tx`m.customer_id`, desc: q.order !== 'asc' };
+  const key = sortKeyOf(tx, q.sort, sort, q.order, 'm.customer_id');
   const page = await keysetPage<MemberList['members'][number]>(tx, key, q, q.limit, (scan) => tx<(MemberList['members'][number] & Keyed)[]>`
     select ${MEMBER_COLUMNS(tx)} ${scan.cursor}
       from public.loyalty_members m

@@ -3,7 +3,7 @@ import { AppError } from '@/lib/errors';
 import { csvPagesResponse } from '@/lib/csv';
 import { assertCollections } from '@/lib/collections/service';
 import { asServer, fieldsOf, type Tx, withTenant } from '@/lib/db';
-import { keysetPage, type Keyed, type SortKey } from '@/lib/db/keyset';
+import { type Keyed, keysetPage, sortKeyOf } from '@/lib/db/keyset';
 import type { PageRequest } from '@/lib/fields';
 import {
   segmentSchema, type Segment, type SegmentCreate, type SegmentCriteria, type SegmentEvaluation, type SegmentMember,
@@ -117,7 +117,7 @@ const memberQuery = (tx: Tx, userId: string, id: string) => tx`
  */
 export async function listMembers(tx: Tx, userId: string, id: string, page: PageRequest & { limit: number }): Promise<SegmentMembers> {
   const segment = await getSegment(tx, userId, id);
-  const key: SortKey = { name: 'added-desc', value: tx`x.added_at`, type: 'timestamptz', id: tx`x.customer_id`, desc: true };
+  const key = sortKeyOf(tx, 'added', { column: 'x.added_at', type: 'timestamptz' }, 'desc', 'x.customer_id');
   const members = await keysetPage<SegmentMember>(tx, key, page, page.limit, (scan) => tx<(SegmentMember & Keyed)[]>`
     select c.id, c.email, c.first_name, c.last_name, c.stage, c.total_orders, c.lifetime_value, c.last_purchase_at, x.added_at ${scan.cursor}
       from (select x.customer_id, x.added_at from public.segment_memberships x

@@ -185,6 +185,17 @@ describe('GET /api/customers', () => {
     expect(back.body.prev).toBeNull();
   });
 
+  it('takes another merchant\'s cursor as a position in one\'s own list only: nothing of theirs comes back', async () => {
+    const ofA = await listA('?sort=email&order=asc&limit=2');
+    const asB = await listA(`?sort=email&order=asc&limit=50&after=${ofA.body.next}`, b);
+    expect(asB.status).toBe(200);
+    const idsOf = async (m: TestMerchant) => new Set((await db()<{ id: string }[]>`select id from public.customers where user_id = ${m.userId}`).map((r) => r.id));
+    const [mineB, mineA] = [await idsOf(b), await idsOf(a)];
+    expect(asB.body.customers.length).toBeGreaterThan(0);
+    expect(asB.body.customers.filter((c) => !mineB.has(c.id) || mineA.has(c.id))).toEqual([]);
+    expect(asB.body.total).toBe(mineB.size);
+  });
+
   it('answers a cursor whose rows have gone with an empty page and the total, not an error', async () => {
     const m = await createMerchant('cust-gone');
     await db()`insert into public.customers (user_id, email) select ${m.userId}, 'g' || g || '@example.test' from generate_series(1, 6) g`;

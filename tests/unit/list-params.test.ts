@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nextListParams, PAGE_KEYS, parseListParams } from '@/components/customers/list-params';
-import { pageStart } from '@/components/ui/keyset-pagination';
+import { moveParams, nextListParams, PAGE_KEYS, parseListParams } from '@/components/customers/list-params';
+import { emptyPageMove, keysetPager, pageStart, type PageMove } from '@/components/ui/keyset-pagination';
 
 const parse = (qs: string) => parseListParams(new URLSearchParams(qs));
 
@@ -32,5 +32,28 @@ describe('where a page starts, as the pager shows it', () => {
     expect(pageStart(null, 7, 5, true, false)).toBe(1);
     expect(pageStart(41, 20, 100, true, true)).toBe(41);
     expect(pageStart(null, 20, 100, true, true)).toBeNull();
+  });
+});
+
+describe('the pager\'s moves', () => {
+  it('goes next and back by cursor, counting the position, and to either end', () => {
+    const moves: PageMove[] = [];
+    const props = keysetPager({ total: 100, prev: 'p', next: 'n' }, 20, 20, 41, (m) => moves.push(m));
+    props.onNext();
+    props.onPrev();
+    props.onLast();
+    props.onFirst();
+    expect(moves).toEqual([
+      { request: { after: 'n' }, from: 61 }, { request: { before: 'p' }, from: 21 },
+      { request: { end: 'last' }, from: null }, { request: {}, from: 1 },
+    ]);
+    expect(props).toMatchObject({ from: 41, shown: 20, total: 100, hasPrev: true, hasNext: true });
+  });
+
+  it('sends an empty page after a cursor to the last page, before one to the first, and writes moves as URL keys', () => {
+    expect(emptyPageMove({ after: 'x' })).toEqual({ request: { end: 'last' }, from: null });
+    expect(emptyPageMove({ before: 'x' })).toEqual({ request: {}, from: 1 });
+    expect(nextListParams(new URLSearchParams('stage=vip&end=last'), moveParams({ request: { after: 'abc' }, from: 21 }))).toBe('?stage=vip&after=abc&from=21');
+    expect(nextListParams(new URLSearchParams('after=abc&from=21'), moveParams({ request: {}, from: 1 }))).toBe('');
   });
 });
