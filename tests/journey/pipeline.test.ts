@@ -178,4 +178,36 @@ describe('cancellation', () => {
       applied: false, reason: 'duplicate_order' });
     expect(await cancel('c-unknown')).toEqual({ applied: false, reason: 'unknown_order' });
   });
+
+  // Every column the lists sort or filter by is indexed, so no customer write is a HOT update:
+  // each one more is thirteen index entries and the row's statement triggers, on every order.
+  it('an order, a refund and a cancellation each write their customer once, stage included', async () => {
+    // The backend's own counters, read before and after within one transaction (they also hold
+    // earlier transactions' counts until the backend reports them).
+    const counters = async (tx: Tx) => (await tx<{ inserted: number; updated: number }[]>`
+      select n_tup_ins::int as inserted, n_tup_upd::int as updated from pg_stat_xact_user_tables
+       where relid = 'public.customers'::regclass`)[0] ?? { inserted: 0, updated: 0 };
+    const writes = (event: (tx: Tx) => Promise<unknown>) => withSystem(async (tx) => {
+      const before = await counters(tx);
+      await event(tx);
+      const after = await counters(tx);
+      return { inserted: after.inserted - before.inserted, updated: after.updated - before.updated };
+    });
+    const order = (shopOrderId: string, total: number) => (tx: Tx) => tx`select private.apply_order(${userId},
+      ${jsonb(tx, { shopOrderId, email: 'once-write@example.test', firstName: 'Ona', total, orderedAt: T0.toISOString() })}, ${T0})`;
+    // New customer: created, then its figures and its first stage (customer) in one update.
+    expect(await writes(order('w-1', 300))).toEqual({ inserted: 1, updated: 1 });
+    // Second order moves it to repeat; third to vip (lifetime value 600): one update each.
+    expect(await writes(order('w-2', 150))).toEqual({ inserted: 0, updated: 1 });
+    expect(await writes(order('w-3', 150))).toEqual({ inserted: 0, updated: 1 });
+    expect((await customer('once-write@example.test'))?.stage).toBe('vip');
+    // A refund that takes it below vip, and a cancellation.
+    expect(await writes((tx) => tx`select private.apply_refund(${userId},
+      ${jsonb(tx, { shopRefundId: 'w-r', shopOrderId: 'w-3', amount: 150, refundedAt: T0.toISOString() })}, ${T0})`))
+      .toEqual({ inserted: 0, updated: 1 });
+    expect((await customer('once-write@example.test'))?.stage).toBe('repeat');
+    expect(await writes((tx) => tx`select private.apply_cancellation(${userId},
+      ${jsonb(tx, { shopOrderId: 'w-2', cancelledAt: T0.toISOString() })}, ${T0})`)).toEqual({ inserted: 0, updated: 1 });
+    expect(await customer('once-write@example.test')).toMatchObject({ stage: 'repeat', totalOrders: 2, lifetimeValue: 300 });
+  });
 });
