@@ -79,7 +79,9 @@ declare
   v_changed integer;
 begin
   with targets as (
-    select p_rows[i] as n, coalesce(p_at[i], p_now) as at from generate_subscripts(p_rows, 1) as i
+    -- Unnested in the select list, in step (p_at null or shorter: p_now): unnest in FROM would
+    -- spread each row into columns, and p_rows[i] walks the array from its start every time.
+    select u.n, coalesce(u.at, p_now) as at from (select unnest(p_rows) as n, unnest(p_at) as at) as u
   ), decided as (
     select c.id, c.user_id, c.stage as from_stage, d.to_stage, d.rule, d.reason, d.review_at, t.at, t.n
       from targets t
