@@ -3,54 +3,19 @@
 -- Before, an order updated its customer twice: the journey handler wrote the new figures
 -- (orders, lifetime value, last purchase, affinity), then apply_stages read them back and wrote
 -- the stage they give. Every column of that row that the lists sort or filter by is indexed
--- (thirteen indexes, one a trigram GIN), so neither write is a HOT update, and each fired the
+-- (eleven indexes, one a trigram GIN), so neither write is a HOT update, and each fired the
 -- row's statement triggers (rollup deltas, segment change queue). Now the stage is decided on
 -- the figures before they are written, and both go in one UPDATE.
 --
 -- One mechanism for every caller:
--- * private.stage_decision(customer row, instant): the stage the rules give, its rule and
---   reason, and when the earliest timed rule not yet due falls due. A SQL function the planner
---   inlines, so a batch of 5,000 is still one set-based join with the rules.
--- * private.settle_customers(rows, ...): writes each customer's journey figures as given
---   together with the stage they decide, logs and queues changes, schedules the next review.
+-- * private.settle_customers(rows, ...): decides the stage on each customer's journey figures as
+--   given (the rules joined set-based, as apply_stages did), writes figures and stage in one
+--   UPDATE, logs and queues changes, schedules the next review.
 -- * private.apply_stages(ids, ...) (the cron, storefront events): the rows as they stand.
 -- * The journey's order, refund and cancel handlers: the row locked, its figures changed in
 --   memory, then settled. The lock is FOR NO KEY UPDATE, the lock the UPDATE takes anyway: the
 --   order's own row already holds a KEY SHARE lock on its customer (the foreign key), which a
 --   FOR UPDATE would conflict with, so two orders of one customer would deadlock.
-
-/**
- * The stage the rules give customer c at p_at: the first rule by priority whose conditions hold
- * and whose inactivity, if it has one, has passed; and review_at, when the earliest timed rule
- * whose conditions hold but which is not yet due falls due (null: none). The visitor rule has no
- * condition, so there is always a row. Inlined into the statements that call it (no SET clause,
- * operators schema-qualified, reads only private.stage_rules, which the API roles cannot reach).
- */
-create or replace function private.stage_decision(c public.customers, p_at timestamptz)
-returns table (to_stage text, rule text, reason text, review_at timestamptz)
-language sql
-stable
-as $$
-  select m.to_stage, m.rule, m.reason, m.review_at
-    from (select r.priority, r.to_stage, r.rule, r.reason, due.at as due_at,
-                 pg_catalog.min(due.at) filter (where due.at operator(pg_catalog.>) p_at) over () as review_at
-            from private.stage_rules r
-           cross join lateral (
-             select case when r.inactive_since operator(pg_catalog.=) 'purchase' then coalesce(c.last_purchase_at, c.created_at)
-                         when r.inactive_since operator(pg_catalog.=) 'engagement' then coalesce(c.last_engaged_at, c.created_at)
-                    end operator(pg_catalog.+) pg_catalog.make_interval(days => r.inactive_days)
-           ) as due(at)
-           where (r.min_orders is null or c.total_orders operator(pg_catalog.>=) r.min_orders)
-             and (r.max_orders is null or c.total_orders operator(pg_catalog.<=) r.max_orders)
-             and (r.min_ltv is null or c.lifetime_value operator(pg_catalog.>=) r.min_ltv)
-             and (not r.needs_lead or c.became_lead_at is not null)
-             and (not r.needs_lead_or_order or c.became_lead_at is not null or c.total_orders operator(pg_catalog.>) 0)
-             and (not r.needs_lead_engagement or c.engaged_after_lead_at is not null)) as m
-   where m.due_at is null or m.due_at operator(pg_catalog.<=) p_at
-   order by m.priority
-   limit 1
-$$;
-revoke execute on function private.stage_decision(public.customers, timestamptz) from public, anon, authenticated;
 
 /**
  * Write customers as they are to be: p_rows carry each customer's journey figures (orders,
@@ -82,21 +47,42 @@ begin
     -- Unnested in the select list, in step (p_at null or shorter: p_now): unnest in FROM would
     -- spread each row into columns, and p_rows[i] walks the array from its start every time.
     select u.n, coalesce(u.at, p_now) as at from (select unnest(p_rows) as n, unnest(p_at) as at) as u
-  ), decided as (
-    select c.id, c.user_id, c.stage as from_stage, d.to_stage, d.rule, d.reason, d.review_at, t.at, t.n
+  ), matched as (
+    -- The rules joined set-based, on the figures as they are to be: a batch of 5,000 is one join.
+    select c.id, c.user_id, c.stage as from_stage, t.at, r.priority, r.to_stage, r.rule, r.reason,
+           case r.inactive_since
+             when 'purchase' then coalesce((t.n).last_purchase_at, (t.n).created_at)
+             when 'engagement' then coalesce((t.n).last_engaged_at, (t.n).created_at)
+           end + make_interval(days => r.inactive_days) as due_at
       from targets t
       -- `id = any` as well as the join: the index is probed for exactly these customers,
       -- whatever the statistics say (a join on id alone let the planner scan the merchant).
       join public.customers c on c.user_id = p_user_id and c.id = any (v_ids) and c.id = (t.n).id
-     cross join lateral private.stage_decision(t.n, t.at) as d
+      join private.stage_rules r
+        on (r.min_orders is null or (t.n).total_orders >= r.min_orders)
+       and (r.max_orders is null or (t.n).total_orders <= r.max_orders)
+       and (r.min_ltv is null or (t.n).lifetime_value >= r.min_ltv)
+       and (not r.needs_lead or (t.n).became_lead_at is not null)
+       and (not r.needs_lead_or_order or (t.n).became_lead_at is not null or (t.n).total_orders > 0)
+       and (not r.needs_lead_engagement or (t.n).engaged_after_lead_at is not null)
+  ), decided as (
+    -- The first rule by priority that holds and whose inactivity, if any, has passed.
+    select distinct on (m.id) m.id, m.user_id, m.from_stage, m.to_stage, m.rule, m.reason, m.at, t.n
+      from matched m
+      join targets t on (t.n).id = m.id
+     where m.due_at is null or m.due_at <= m.at
+     order by m.id, m.priority
+  ), review as (
+    -- When the earliest timed rule that holds but is not yet due falls due (null: none).
+    select m.id, m.user_id, min(m.due_at) filter (where m.due_at > m.at) as review_at from matched m group by m.id, m.user_id
   ), scheduled as (
     insert into private.stage_reviews as sr (user_id, customer_id, review_at)
-    select d.user_id, d.id, d.review_at from decided d where d.review_at is not null
+    select review.user_id, review.id, review.review_at from review where review.review_at is not null
     on conflict (user_id, customer_id) do update set review_at = excluded.review_at where sr.review_at <> excluded.review_at
     returning 1
   ), unscheduled as (
-    delete from private.stage_reviews sr using decided d
-     where sr.user_id = p_user_id and sr.customer_id = d.id and d.review_at is null
+    delete from private.stage_reviews sr using review
+     where sr.user_id = p_user_id and sr.customer_id = review.id and review.review_at is null
     returning 1
   ), upd as (
     update public.customers c

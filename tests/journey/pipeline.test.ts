@@ -180,7 +180,7 @@ describe('cancellation', () => {
   });
 
   // Every column the lists sort or filter by is indexed, so no customer write is a HOT update:
-  // each one more is thirteen index entries and the row's statement triggers, on every order.
+  // each one more is eleven index entries and the row's statement triggers, on every order.
   it('an order, a refund and a cancellation each write their customer once, stage included', async () => {
     // The backend's own counters, read before and after within one transaction (they also hold
     // earlier transactions' counts until the backend reports them).
