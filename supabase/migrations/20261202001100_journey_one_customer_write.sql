@@ -11,7 +11,8 @@
 -- * private.settle_customers(rows, ...): decides the stage on each customer's journey figures as
 --   given (the rules joined set-based, as apply_stages did), writes figures and stage in one
 --   UPDATE, logs and queues changes, schedules the next review.
--- * private.apply_stages(ids, ...) (the cron, storefront events): the rows as they stand.
+-- * private.apply_stages(ids, ...) (the cron, storefront events): the rows as they stand, read
+--   by settle_customers itself.
 -- * The journey's order, refund and cancel handlers: the row locked, its figures changed in
 --   memory, then settled. The lock is FOR NO KEY UPDATE, the lock the UPDATE takes anyway: the
 --   order's own row already holds a KEY SHARE lock on its customer (the foreign key), which a
@@ -23,8 +24,10 @@
  * changed them, and the stage those figures give at p_at[i] (p_now where null) is written in the
  * same UPDATE. A stage change is logged with p_trigger, p_reference and its rule, stamps
  * became_*_at and is queued for the modules that consume it; the next timed review is
- * scheduled. A customer whose figures and stage are unchanged is not written. Callers hold the
- * rows' locks and pass each customer once. Returns how many customers changed stage.
+ * scheduled. A customer whose figures and stage are unchanged is not written. With p_ids instead
+ * of rows, the customers as they stand (p_at[i] for p_ids[i]). Callers hold the rows' locks
+ * (a given row's stage is the stage it is read with) and pass each customer once. Returns how
+ * many customers changed stage.
  */
 create or replace function private.settle_customers(
   p_user_id uuid,
@@ -32,7 +35,8 @@ create or replace function private.settle_customers(
   p_now timestamptz,
   p_trigger text,
   p_reference text default null,
-  p_at timestamptz[] default null
+  p_at timestamptz[] default null,
+  p_ids uuid[] default null
 )
 returns integer
 language plpgsql
@@ -40,44 +44,54 @@ volatile
 set search_path = ''
 as $$
 declare
-  v_ids uuid[] := array(select u.id from unnest(p_rows) as u);
   v_changed integer;
 begin
   with targets as (
-    -- Unnested in the select list, in step (p_at null or shorter: p_now): unnest in FROM would
-    -- spread each row into columns, and p_rows[i] walks the array from its start every time.
-    select u.n, coalesce(u.at, p_now) as at from (select unnest(p_rows) as n, unnest(p_at) as at) as u
-  ), matched as (
-    -- The rules joined set-based, on the figures as they are to be: a batch of 5,000 is one join.
-    select c.id, c.user_id, c.stage as from_stage, t.at, r.priority, r.to_stage, r.rule, r.reason,
-           case r.inactive_since
-             when 'purchase' then coalesce((t.n).last_purchase_at, (t.n).created_at)
-             when 'engagement' then coalesce((t.n).last_engaged_at, (t.n).created_at)
-           end + make_interval(days => r.inactive_days) as due_at
-      from targets t
+    -- Given rows, unnested in the select list in step with p_at (null or shorter: p_now): unnest
+    -- in FROM would spread each row into columns, and p_rows[i] walks the array from its start
+    -- every time. Each field is taken out once here: reading a field of a whole row walks the
+    -- row's columns, and the rules' join would do it for every rule.
+    select (u.n).id, (u.n).stage, (u.n).total_orders, (u.n).lifetime_value, (u.n).average_order_value,
+           (u.n).last_purchase_at, (u.n).last_engaged_at, (u.n).collection_scores, (u.n).primary_collection,
+           (u.n).created_at, (u.n).became_lead_at, (u.n).engaged_after_lead_at, coalesce(u.at, p_now) as at
+      from (select unnest(p_rows) as n, unnest(p_at) as at) as u
+     where p_ids is null and (u.n).user_id = p_user_id
+    union all
+    -- Or the customers as they stand.
+    select c.id, c.stage, c.total_orders, c.lifetime_value, c.average_order_value,
+           c.last_purchase_at, c.last_engaged_at, c.collection_scores, c.primary_collection,
+           c.created_at, c.became_lead_at, c.engaged_after_lead_at, coalesce(k.at, p_now)
+      from (select unnest(p_ids) as id, unnest(p_at) as at) as k
       -- `id = any` as well as the join: the index is probed for exactly these customers,
       -- whatever the statistics say (a join on id alone let the planner scan the merchant).
-      join public.customers c on c.user_id = p_user_id and c.id = any (v_ids) and c.id = (t.n).id
+      join public.customers c on c.user_id = p_user_id and c.id = any (p_ids) and c.id = k.id
+  ), matched as (
+    -- The rules joined set-based, on the figures as they are to be: a batch of 5,000 is one join.
+    select t.id, t.stage as from_stage, t.at, r.priority, r.to_stage, r.rule, r.reason,
+           case r.inactive_since
+             when 'purchase' then coalesce(t.last_purchase_at, t.created_at)
+             when 'engagement' then coalesce(t.last_engaged_at, t.created_at)
+           end + make_interval(days => r.inactive_days) as due_at
+      from targets t
       join private.stage_rules r
-        on (r.min_orders is null or (t.n).total_orders >= r.min_orders)
-       and (r.max_orders is null or (t.n).total_orders <= r.max_orders)
-       and (r.min_ltv is null or (t.n).lifetime_value >= r.min_ltv)
-       and (not r.needs_lead or (t.n).became_lead_at is not null)
-       and (not r.needs_lead_or_order or (t.n).became_lead_at is not null or (t.n).total_orders > 0)
-       and (not r.needs_lead_engagement or (t.n).engaged_after_lead_at is not null)
+        on (r.min_orders is null or t.total_orders >= r.min_orders)
+       and (r.max_orders is null or t.total_orders <= r.max_orders)
+       and (r.min_ltv is null or t.lifetime_value >= r.min_ltv)
+       and (not r.needs_lead or t.became_lead_at is not null)
+       and (not r.needs_lead_or_order or t.became_lead_at is not null or t.total_orders > 0)
+       and (not r.needs_lead_engagement or t.engaged_after_lead_at is not null)
   ), decided as (
     -- The first rule by priority that holds and whose inactivity, if any, has passed.
-    select distinct on (m.id) m.id, m.user_id, m.from_stage, m.to_stage, m.rule, m.reason, m.at, t.n
+    select distinct on (m.id) m.id, m.from_stage, m.to_stage, m.rule, m.reason, m.at
       from matched m
-      join targets t on (t.n).id = m.id
      where m.due_at is null or m.due_at <= m.at
      order by m.id, m.priority
   ), review as (
     -- When the earliest timed rule that holds but is not yet due falls due (null: none).
-    select m.id, m.user_id, min(m.due_at) filter (where m.due_at > m.at) as review_at from matched m group by m.id, m.user_id
+    select m.id, min(m.due_at) filter (where m.due_at > m.at) as review_at from matched m group by m.id
   ), scheduled as (
     insert into private.stage_reviews as sr (user_id, customer_id, review_at)
-    select review.user_id, review.id, review.review_at from review where review.review_at is not null
+    select p_user_id, review.id, review.review_at from review where review.review_at is not null
     on conflict (user_id, customer_id) do update set review_at = excluded.review_at where sr.review_at <> excluded.review_at
     returning 1
   ), unscheduled as (
@@ -86,13 +100,13 @@ begin
     returning 1
   ), upd as (
     update public.customers c
-       set total_orders = (d.n).total_orders,
-           lifetime_value = (d.n).lifetime_value,
-           average_order_value = (d.n).average_order_value,
-           last_purchase_at = (d.n).last_purchase_at,
-           last_engaged_at = (d.n).last_engaged_at,
-           collection_scores = (d.n).collection_scores,
-           primary_collection = (d.n).primary_collection,
+       set total_orders = t.total_orders,
+           lifetime_value = t.lifetime_value,
+           average_order_value = t.average_order_value,
+           last_purchase_at = t.last_purchase_at,
+           last_engaged_at = t.last_engaged_at,
+           collection_scores = t.collection_scores,
+           primary_collection = t.primary_collection,
            stage = d.to_stage,
            stage_changed_at = case when d.to_stage <> d.from_stage then d.at else c.stage_changed_at end,
            became_customer_at = case when d.to_stage <> d.from_stage and d.to_stage in ('customer', 'repeat', 'vip')
@@ -104,19 +118,20 @@ begin
            became_at_risk_at = case when d.to_stage <> d.from_stage and d.to_stage = 'at_risk' then d.at else c.became_at_risk_at end,
            became_churned_at = case when d.to_stage <> d.from_stage and d.to_stage = 'churned' then d.at else c.became_churned_at end
       from decided d
+      join targets t on t.id = d.id
      where c.user_id = p_user_id and c.id = d.id
        -- Most storefront batches change no stage: their rows are left alone here.
        and (d.to_stage <> d.from_stage
-            or ((d.n).total_orders, (d.n).lifetime_value, (d.n).average_order_value, (d.n).last_purchase_at,
-                (d.n).last_engaged_at, (d.n).collection_scores, (d.n).primary_collection)
+            or (t.total_orders, t.lifetime_value, t.average_order_value, t.last_purchase_at, t.last_engaged_at,
+                t.collection_scores, t.primary_collection)
                is distinct from
-               (c.total_orders, c.lifetime_value, c.average_order_value, c.last_purchase_at,
-                c.last_engaged_at, c.collection_scores, c.primary_collection))
+               (c.total_orders, c.lifetime_value, c.average_order_value, c.last_purchase_at, c.last_engaged_at,
+                c.collection_scores, c.primary_collection))
     returning c.id
   ), ins as (
     insert into public.stage_transitions
       (user_id, customer_id, from_stage, to_stage, trigger_type, trigger_reference_id, rule, reason, transitioned_at)
-    select d.user_id, d.id, d.from_stage, d.to_stage, p_trigger, p_reference, d.rule, d.reason, d.at
+    select p_user_id, d.id, d.from_stage, d.to_stage, p_trigger, p_reference, d.rule, d.reason, d.at
       from decided d
      where d.to_stage <> d.from_stage
     returning id, user_id, customer_id, from_stage, to_stage, trigger_type, transitioned_at
@@ -133,7 +148,7 @@ begin
   return v_changed;
 end
 $$;
-revoke execute on function private.settle_customers(uuid, public.customers[], timestamptz, text, text, timestamptz[])
+revoke execute on function private.settle_customers(uuid, public.customers[], timestamptz, text, text, timestamptz[], uuid[])
   from public, anon, authenticated;
 
 /**
@@ -156,20 +171,19 @@ volatile
 set search_path = ''
 as $$
 declare
-  v_rows public.customers[];
+  v_ids uuid[];
   v_at timestamptz[];
 begin
-  select array_agg(c order by t.ord), array_agg(t.at order by t.ord)
-    into v_rows, v_at
+  select array_agg(t.id order by t.ord), array_agg(t.at order by t.ord)
+    into v_ids, v_at
     from (select distinct on (u.id) u.id, u.ord, coalesce(p_at[u.ord], p_now) as at
             from unnest(p_customer_ids) with ordinality as u(id, ord)
            where u.id is not null
-           order by u.id, u.ord) as t
-    join public.customers c on c.user_id = p_user_id and c.id = any (p_customer_ids) and c.id = t.id;
-  if v_rows is null then
+           order by u.id, u.ord) as t;
+  if v_ids is null then
     return 0;
   end if;
-  return private.settle_customers(p_user_id, v_rows, p_now, p_trigger, p_reference, v_at);
+  return private.settle_customers(p_user_id, null, p_now, p_trigger, p_reference, v_at, v_ids);
 end
 $$;
 
