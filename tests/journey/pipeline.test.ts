@@ -210,4 +210,38 @@ describe('cancellation', () => {
       ${jsonb(tx, { shopOrderId: 'w-2', cancelledAt: T0.toISOString() })}, ${T0})`)).toEqual({ inserted: 0, updated: 1 });
     expect(await customer('once-write@example.test')).toMatchObject({ stage: 'repeat', totalOrders: 2, lifetimeValue: 300 });
   });
+
+  it('a later order fills the name and shop id a customer lacks, and never overwrites them', async () => {
+    const order = (shopOrderId: string, extra: Record<string, unknown>) =>
+      applyOrder(userId, { shopOrderId, email: 'fill@example.test', total: 20, orderedAt: T0, ...extra });
+    await order('f-1', {});
+    await order('f-2', { firstName: 'Ada', shopCustomerId: 'sc-fill' });
+    await order('f-3', { firstName: 'Other', lastName: 'Lovelace', shopCustomerId: 'sc-other' });
+    const [c] = await db()<{ firstName: string | null; lastName: string | null; shopifyCustomerId: string | null; totalOrders: number }[]>`
+      select first_name, last_name, shopify_customer_id, total_orders from public.customers
+       where user_id = ${userId} and email = 'fill@example.test'`;
+    expect(c).toEqual({ firstName: 'Ada', lastName: 'Lovelace', shopifyCustomerId: 'sc-fill', totalOrders: 3 });
+  });
+
+  it("settles only the merchant's own customers: a row of another merchant passed in is left alone", async () => {
+    const other = await createMerchant('pipeline-other');
+    await applyOrder(other.userId, { shopOrderId: 'x-1', email: 'theirs@example.test', total: 20, orderedAt: T0 });
+    const changed = await withSystem(async (tx) => {
+      const [r] = await tx<{ n: number }[]>`
+        select private.settle_customers(${userId}, array(
+          -- A second order's figures: settled, this row would move to repeat.
+          select jsonb_populate_record(c, '{"total_orders": 2, "lifetime_value": 40}'::jsonb)
+            from public.customers c where c.user_id = ${other.userId} and c.email = 'theirs@example.test'
+        ), ${T0}, 'purchase') as n`;
+      return r?.n;
+    });
+    expect(changed).toBe(0);
+    const [t] = await db()<{ n: number }[]>`
+      select count(*)::int as n from public.stage_transitions where user_id = ${userId}
+         and customer_id in (select id from public.customers where user_id = ${other.userId})`;
+    expect(t?.n).toBe(0);
+    const [c] = await db()<{ stage: string; totalOrders: number }[]>`
+      select stage, total_orders from public.customers where user_id = ${other.userId} and email = 'theirs@example.test'`;
+    expect(c).toEqual({ stage: 'customer', totalOrders: 1 });
+  });
 });
