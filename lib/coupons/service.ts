@@ -30,10 +30,15 @@ function columns(f: CouponPatch | CouponCreate): CouponWrite {
   return out;
 }
 
-/** A coupon of this merchant; `lock` holds its row (as redemption does) while it is changed. */
+/**
+ * A coupon of this merchant with its figures (coupons_counted: its row's plus its stripes');
+ * `lock` first holds its row, as redemption does when it judges a code on the row, while it is
+ * changed.
+ */
 async function findCoupon(tx: Tx, userId: string, id: string, lock = false): Promise<Coupon> {
+  if (lock) await tx`select 1 from public.coupons where id = ${id} and user_id = ${userId} for no key update`;
   const [row] = await tx<Coupon[]>`
-    select ${tx(COUPON)} from public.coupons where id = ${id} and user_id = ${userId} ${lock ? tx`for update` : tx``}`;
+    select ${tx(COUPON)} from public.coupons_counted where id = ${id} and user_id = ${userId}`;
   if (!row) throw new AppError('not_found', 'Coupon not found');
   return row;
 }
@@ -61,16 +66,25 @@ export async function listCoupons(
     ${q.source || q.search || q.batchId ? tx`` : tx`and source in ('manual', 'bulk')`}
     ${q.search ? tx`and strpos(code, ${q.search.toUpperCase()}) > 0` : tx``}`;
   const coupons = await tx<Coupon[]>`
-    select ${tx(COUPON)} from public.coupons where ${where}
+    select ${tx(COUPON)} from public.coupons_counted where ${where}
     order by created_at desc, id limit ${q.limit} offset ${q.offset}`;
-  const [count] = await tx<{ n: number }[]>`select count(*)::int as n from public.coupons where ${where}`;
+  const [count] = await tx<{ n: number }[]>`select count(*)::int as n from public.coupons_counted where ${where}`;
   let stats: CouponStats | undefined;
   if (q.stats) {
+    // Stripes are few (eight a busy code at most): summed once and joined by hash, not per coupon.
     [stats] = await tx<CouponStats[]>`
-      select count(*)::int as total, count(*) filter (where status = 'active')::int as active,
-             coalesce(sum(usage_count), 0)::int as total_uses, coalesce(sum(total_discount_amount), 0) as total_discount,
-             coalesce(sum(rejected_count), 0)::int as rejected_uses
-        from public.coupons where user_id = ${userId} and status <> 'archived'`;
+      select count(*)::int as total,
+             count(*) filter (where c.status = 'active'
+                                and not coalesce(c.usage_count + t.uses >= c.usage_limit, false))::int as active,
+             (coalesce(sum(c.usage_count), 0) + coalesce(sum(t.uses), 0))::int as total_uses,
+             coalesce(sum(c.total_discount_amount), 0) + coalesce(sum(t.discount), 0) as total_discount,
+             (coalesce(sum(c.rejected_count), 0) + coalesce(sum(t.rejected), 0))::int as rejected_uses
+        from public.coupons c
+        left join (
+          select coupon_id, sum(uses) as uses, sum(discount) as discount, sum(rejected) as rejected
+            from public.coupon_tallies where user_id = ${userId} group by coupon_id
+        ) t on t.coupon_id = c.id
+       where c.user_id = ${userId} and c.status <> 'archived'`;
   }
   return { coupons, total: count?.n ?? 0, ...(stats ? { stats } : {}) };
 }
@@ -203,7 +217,7 @@ export async function listBatches(tx: Tx, userId: string, page: { limit: number;
         select count(*)::int as codes, count(*) filter (where c.usage_count > 0)::int as used_codes,
                sum(c.usage_count)::int as uses, sum(c.rejected_count)::int as rejected_uses,
                sum(c.total_discount_amount) as total_discount_amount
-          from public.coupons c where c.user_id = b.user_id and c.batch_id = b.id
+          from public.coupons_counted c where c.user_id = b.user_id and c.batch_id = b.id
       ) s on true
       left join lateral (
         select jsonb_build_object('discountType', c.discount_type, 'discountValue', c.discount_value,
@@ -231,7 +245,7 @@ export async function batchCsv(tx: Tx, userId: string, batchId: string): Promise
   const [batch] = await tx<{ id: string }[]>`select id from public.coupon_batches where id = ${batchId} and user_id = ${userId}`;
   if (!batch) throw new AppError('not_found', 'Batch not found');
   const rows = await tx<Pick<Coupon, 'code' | 'status' | 'usageCount'>[]>`
-    select code, status, usage_count from public.coupons where user_id = ${userId} and batch_id = ${batchId} order by code`;
+    select code, status, usage_count from public.coupons_counted where user_id = ${userId} and batch_id = ${batchId} order by code`;
   return toCsv(['code', 'status', 'used'], rows.map((r) => [r.code, r.status, r.usageCount]));
 }
 

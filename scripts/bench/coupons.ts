@@ -46,7 +46,7 @@ export async function runCouponsBench(): Promise<string> {
     const [r] = await pool<{ usageCount: number; accepted: number; status: string }[]>`
       select c.usage_count, c.status,
              (select count(*)::int from public.coupon_uses u where u.coupon_id = c.id and u.status = 'accepted') as accepted
-        from public.coupons c where c.code = 'HOT'`;
+        from public.coupons_counted c where c.code = 'HOT'`;
     const total = CONNECTIONS * PER_CONNECTION + WARMUP;
     const perSec = (CONNECTIONS * PER_CONNECTION) / (run.ms / 1000);
     const expected = withCoupon ? total : 0;

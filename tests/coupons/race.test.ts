@@ -37,7 +37,7 @@ describe('a limited coupon never oversells', () => {
       select c.usage_count, c.rejected_count, c.status,
              (select count(*)::int from public.coupon_uses u where u.coupon_id = c.id and u.status = 'accepted') as accepted,
              (select count(*)::int from public.coupon_uses u where u.coupon_id = c.id and u.status = 'rejected') as rejected
-        from public.coupons c where c.user_id = ${userId} and c.code = 'LIMITED10'`;
+        from public.coupons_counted c where c.user_id = ${userId} and c.code = 'LIMITED10'`;
     expect(c).toEqual({ usageCount: 10, rejectedCount: 40, status: 'depleted', accepted: 10, rejected: 40 });
     const reasons = await pool<{ reason: string }[]>`
       select distinct reason from public.coupon_uses u join public.coupons c on c.id = u.coupon_id

@@ -109,7 +109,7 @@ describe('one coupon rule set for validation and redemption', () => {
     await orderWithCode(userId, { id: 'replayed-order', email: 'r@example.test', total: 40, code });
     const [c] = await withSystem((tx) => tx<{ usageCount: number; uses: number }[]>`
       select usage_count, (select count(*)::int from public.coupon_uses u where u.coupon_id = c.id) as uses
-        from public.coupons c where c.user_id = ${userId} and c.code = ${code}`);
+        from public.coupons_counted c where c.user_id = ${userId} and c.code = ${code}`);
     expect(c).toEqual({ usageCount: 1, uses: 1 });
   });
 

@@ -107,6 +107,10 @@ export const COLUMNS: Record<string, Classified> = {
     personal: [],
     other: ['id', 'user_id', 'prefix', 'count', 'created_at'],
   },
+  'public.coupon_tallies': {
+    personal: [],
+    other: ['user_id', 'coupon_id', 'stripe', 'uses', 'discount', 'rejected', 'allowance'],
+  },
   'public.coupon_uses': {
     personal: ['customer_email'],
     why: 'the email a code was used with',

@@ -57,6 +57,13 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
       discountCodes: [{ code: 'fixture10', amount: 5 }],
     })})`,
   order_discount_codes: async () => undefined,
+  // An unlimited code's use is counted on one of its stripes (the order above, placed before
+  // the code started, was refused).
+  coupon_tallies: (tx, userId) => tx`
+    select private.apply_order(${userId}, ${tx.json({
+      shopOrderId: 'fixture-tally', email: 'fixture@example.test', total: 50, orderedAt: new Date().toISOString(),
+      discountCodes: [{ code: 'fixture10' }],
+    })})`,
   // Both written by the customers triggers (the order above); compaction moves deltas into totals.
   customer_rollup_deltas: async () => undefined,
   customer_rollups: (tx, userId) => tx`select private.compact_customer_rollups(1000)`.then(() => tx`

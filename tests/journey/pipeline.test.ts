@@ -131,7 +131,7 @@ describe('cancellation', () => {
         discountCodes: [{ code: 'ONCEONLY', amount: 25 }] })}, ${at(T0, 10 * DAY)})`);
     expect(await customer(email)).toMatchObject({ totalOrders: 2, lifetimeValue: 550, stage: 'vip' });
     const [used] = await db()<{ status: string; usageCount: number }[]>`
-      select status, usage_count from public.coupons where user_id = ${userId} and code = 'ONCEONLY'`;
+      select status, usage_count from public.coupons_counted where user_id = ${userId} and code = 'ONCEONLY'`;
     expect(used).toEqual({ status: 'depleted', usageCount: 1 });
 
     await applyRefund(userId, 'c-2-r', 'c-2', 50, at(T0, 11 * DAY));
@@ -139,7 +139,7 @@ describe('cancellation', () => {
     expect(await customer(email)).toMatchObject({ totalOrders: 1, lifetimeValue: 300, averageOrderValue: 300, stage: 'customer',
       lastPurchaseAt: T0.toISOString() });
     const [coupon] = await db()<{ status: string; usageCount: number; totalOrders: number; totalDiscountAmount: number }[]>`
-      select status, usage_count, total_orders, total_discount_amount from public.coupons where user_id = ${userId} and code = 'ONCEONLY'`;
+      select status, usage_count, total_orders, total_discount_amount from public.coupons_counted where user_id = ${userId} and code = 'ONCEONLY'`;
     expect(coupon).toEqual({ status: 'active', usageCount: 0, totalOrders: 0, totalDiscountAmount: 0 });
     const [use] = await db()<{ status: string; reason: string }[]>`
       select status, reason from public.coupon_uses where user_id = ${userId} and shop_order_id = 'c-2'`;
