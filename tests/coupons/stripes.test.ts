@@ -155,6 +155,20 @@ describe('a busy code counted on stripes', () => {
     expect(c).toEqual({ totalDiscountAmount: 4, totalOrders: 1 });
   });
 
+  it('the expiry cron expires a code past its end date while an order using it is in flight', async () => {
+    const ends = new Date(Date.now() + 60_000);
+    const coupon = await makeCoupon(userId, { code: 'ENDSNOW', usageLimit: null, perCustomerLimit: null, expiresAt: ends.toISOString() });
+    // An order in flight holds what its use's foreign key takes on the coupon's row.
+    const inFlight = await pool.reserve();
+    await inFlight`begin`;
+    await inFlight`select 1 from public.coupons where user_id = ${userId} and id = ${coupon.id} for key share`;
+    const [r] = await pool<{ n: number }[]>`select private.expire_coupons(${new Date(ends.getTime() + 1)}) as n`;
+    await inFlight`rollback`;
+    inFlight.release();
+    expect(r?.n).toBeGreaterThanOrEqual(1);
+    expect(await counted('ENDSNOW')).toMatchObject({ status: 'expired' });
+  });
+
   it('one shopper placing 10 orders at once with a once-per-customer code gets it once', async () => {
     await makeCoupon(userId, { code: 'ONCEEACH', usageLimit: null, perCustomerLimit: 1 });
     await place('ONCEEACH');
