@@ -47,15 +47,30 @@ export function json(data: unknown, status = 200, headers?: Record<string, strin
   return Response.json(data, { status, headers });
 }
 
+/**
+ * A JSON response; one under 1 KB says `Cache-Control: no-transform`. The production server
+ * gzips every body it streams, whatever its size (it does not pass a route's Content-Length on),
+ * and most answers here are a few dozen bytes (a webhook's acknowledgement), where gzip costs
+ * the server's one thread more than it saves the wire. Larger answers (lists) are still
+ * compressed. API answers are never cached anyway.
+ */
+export function jsonResponse(body: unknown, init: ResponseInit = {}): Response {
+  const text = JSON.stringify(body);
+  const headers = new Headers(init.headers);
+  headers.set('content-type', 'application/json');
+  if (Buffer.byteLength(text) < 1024 && !headers.has('cache-control')) headers.set('cache-control', 'no-store, no-transform');
+  return new Response(text, { ...init, headers });
+}
+
 function toResponse(result: unknown): Response {
   if (result instanceof Response) return result;
   if (result === undefined) return new Response(null, { status: 204 });
-  return Response.json(result);
+  return jsonResponse(result);
 }
 
 export function errorResponse(err: unknown): Response {
   const { status, body, headers } = toErrorBody(err);
-  return Response.json(body, { status, headers });
+  return jsonResponse(body, { status, headers });
 }
 
 async function parse<S extends Schemas>(schemas: S, req: Request, ctx: RouteContext): Promise<Parsed<S>> {

@@ -159,3 +159,22 @@ describe('/api/cron/[job]', () => {
     expect(res).toMatchObject({ status: 503, body: { code: 'not_configured' } });
   });
 });
+
+describe('JSON answers and compression', () => {
+  // The production server gzips every streamed body; a small answer is marked so it goes as it
+  // is (the webhook floor in docs/benchmarks.md), a large one is left to be compressed.
+  it('marks an answer under 1 KB no-transform, errors included, and leaves a larger one alone', async () => {
+    const sized = withPublic({ query: z.object({ n: z.coerce.number().int().min(0).max(5000) }) }, { rateLimits: [] },
+      async ({ query }) => ({ pad: 'x'.repeat(query.n) }));
+    const small = await sized(new Request('http://localhost/api/sized?n=10'), { params: Promise.resolve({}) });
+    expect(small.headers.get('cache-control')).toBe('no-store, no-transform');
+    expect(small.headers.get('content-type')).toBe('application/json');
+    expect(await small.json()).toEqual({ pad: 'x'.repeat(10) });
+    const large = await sized(new Request('http://localhost/api/sized?n=2000'), { params: Promise.resolve({}) });
+    expect(large.headers.get('cache-control')).toBeNull();
+    expect((await large.json()).pad).toHaveLength(2000);
+    const bad = await sized(new Request('http://localhost/api/sized?n=-1'), { params: Promise.resolve({}) });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('cache-control')).toBe('no-store, no-transform');
+  });
+});
