@@ -44,7 +44,7 @@ export interface PublicContext<S extends Schemas> extends Parsed<S> {
 
 /** JSON response with a status (handlers may also return a plain value for 200). */
 export function json(data: unknown, status = 200, headers?: Record<string, string>): Response {
-  return Response.json(data, { status, headers });
+  return jsonResponse(data, { status, headers });
 }
 
 /**

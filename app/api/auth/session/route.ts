@@ -1,5 +1,5 @@
 import { AppError } from '@/lib/errors';
-import { errorResponse } from '@/lib/api/handler';
+import { errorResponse, json } from '@/lib/api/handler';
 import { getMerchant } from '@/lib/auth';
 import { applyCookies, cookieJarFromRequest } from '@/lib/auth/cookies';
 
@@ -9,7 +9,7 @@ export async function GET(req: Request): Promise<Response> {
   try {
     const merchant = await getMerchant(cookies);
     if (!merchant) throw new AppError('unauthorized', 'Not signed in');
-    return applyCookies(Response.json({ user: { id: merchant.userId, email: merchant.email } }), cookies);
+    return applyCookies(json({ user: { id: merchant.userId, email: merchant.email } }), cookies);
   } catch (err) {
     return applyCookies(errorResponse(err), cookies);
   }

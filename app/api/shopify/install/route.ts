@@ -1,4 +1,4 @@
-import { errorResponse, withMerchant } from '@/lib/api/handler';
+import { errorResponse, json, withMerchant } from '@/lib/api/handler';
 import { getMerchant } from '@/lib/auth';
 import { applyCookies, cookieJarFromRequest } from '@/lib/auth/cookies';
 import { withSystem } from '@/lib/db';
@@ -19,7 +19,7 @@ function redirect(location: string, setCookies: string[] = []): Response {
 export const POST = withMerchant({ body: installStartSchema }, async ({ tx, merchant, body, req }) => {
   const start = await beginInstall(tx, merchant.userId, body.shop, req);
   if (start.outcome !== 'started') throw new AppError('conflict', INSTALL_MESSAGES[start.outcome], { field: 'shop' });
-  const res = Response.json({ authorizeUrl: start.authorizeUrl }, { headers: { 'cache-control': 'no-store' } });
+  const res = json({ authorizeUrl: start.authorizeUrl }, 200, { 'cache-control': 'no-store' });
   for (const c of start.setCookies) res.headers.append('set-cookie', c);
   return res;
 });
