@@ -169,6 +169,24 @@ describe('a busy code counted on stripes', () => {
     expect(await counted('ENDSNOW')).toMatchObject({ status: 'expired' });
   });
 
+  it("another merchant sees none of a code's stripes or counted figures, and its checkout cannot validate the code", async () => {
+    await makeCoupon(userId, { code: 'MINEONLY', usageLimit: null, perCustomerLimit: null });
+    await place('MINEONLY');
+    const other = await createMerchant('coupon-stripes-other');
+    const seen = await withTenant(other.userId, async (tx) => {
+      const [counted] = await tx<{ n: number }[]>`select count(*)::int as n from public.coupons_counted where user_id = ${userId}`;
+      const [tallies] = await tx<{ n: number }[]>`select count(*)::int as n from public.coupon_tallies where user_id = ${userId}`;
+      const [check] = await tx<{ valid: boolean; reason: string }[]>`
+        select valid, reason from public.validate_coupon(${userId}, 'MINEONLY', 'x@example.test', 40, 1, '{}')`;
+      return { counted: counted?.n, tallies: tallies?.n, check };
+    });
+    expect(seen).toEqual({ counted: 0, tallies: 0, check: { valid: false, reason: 'not_found' } });
+    const mine = await withTenant(userId, (tx) => tx<{ n: number }[]>`
+      select count(*)::int as n from public.coupon_tallies t join public.coupons c on c.user_id = t.user_id and c.id = t.coupon_id
+       where t.user_id = ${userId} and c.code = 'MINEONLY'`);
+    expect(mine[0]?.n).toBe(8);
+  });
+
   it('one shopper placing 10 orders at once with a once-per-customer code gets it once', async () => {
     await makeCoupon(userId, { code: 'ONCEEACH', usageLimit: null, perCustomerLimit: 1 });
     await place('ONCEEACH');
