@@ -9,6 +9,7 @@ import { runIngestBench } from '@/scripts/bench/ingest';
 import { runJourneyBench } from '@/scripts/bench/journey';
 import { runLoyaltyBench } from '@/scripts/bench/loyalty';
 import { runPipelineBench } from '@/scripts/bench/pipeline';
+import { runScaleBench } from '@/scripts/bench/scale';
 import { runWinbackBench } from '@/scripts/bench/winback';
 
 const SUITES: Record<string, () => Promise<string>> = {
@@ -18,6 +19,7 @@ const SUITES: Record<string, () => Promise<string>> = {
   journey: runJourneyBench,
   loyalty: runLoyaltyBench,
   pipeline: runPipelineBench,
+  scale: runScaleBench,
   winback: runWinbackBench,
 };
 

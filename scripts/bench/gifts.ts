@@ -1,10 +1,35 @@
 import { createLocalUser } from '@/lib/auth/local';
-import { closeDb, connect, withSystem, withTenant } from '@/lib/db';
+import { closeDb, connect, type Sql, withSystem, withTenant } from '@/lib/db';
 import { reloadEnv } from '@/lib/env';
 import { giftCodeHash, mintGiftCode } from '@/lib/gifts/codes';
 import { giftStats, listGifts } from '@/lib/gifts/service';
 import { fmt, machine, percentile, timed } from '@/scripts/bench/util';
 import { scratchDatabase } from '@/scripts/embedded-postgres';
+
+/**
+ * `gifts` gifts over a year, newest last: a fifth claimed, a tenth cancelled, a tenth expired,
+ * the rest delivered or (the newest thousand) pending, each with the announcement it would have.
+ */
+export async function loadGifts(sql: Sql, userId: string, gifts: number): Promise<void> {
+  await sql`
+    insert into public.gifts (user_id, origin, recipient_email, recipient_name, sender_name, message, value, currency, status,
+                              delivered_at, delivered_via, claimed_at, cancelled_at, expires_at, created_at)
+    select ${userId}, 'dashboard', 'r' || g || '@bench.test', 'Recipient ' || g, 'Sender ' || g, 'A message', 10 + g % 50, 'USD', s.status,
+           case when s.status in ('delivered', 'claimed', 'expired') then t.at + interval '1 hour' end,
+           case when s.status in ('delivered', 'claimed', 'expired') then 'klaviyo' end,
+           case when s.status = 'claimed' then t.at + interval '2 days' end,
+           case when s.status = 'cancelled' then t.at + interval '1 day' end,
+           t.at + interval '400 days', t.at
+      from generate_series(1, ${gifts}) g
+      cross join lateral (select now() - make_interval(secs => (${gifts} - g) * 150) as at) t
+      cross join lateral (select case when g % 5 = 0 then 'claimed' when g % 10 = 1 then 'cancelled' when g % 10 = 3 then 'expired'
+                                      when g > ${gifts} - 1000 then 'pending' else 'delivered' end as status) s`;
+  await sql`
+    insert into public.klaviyo_messages (user_id, source, source_id, profile, metric, status, sent_at, due_at, created_at)
+    select g.user_id, 'gift', g.id, jsonb_build_object('email', g.recipient_email), 'Gift Received',
+           case when g.delivered_at is null then 'cancelled' else 'sent' end, g.delivered_at, g.created_at, g.created_at
+      from public.gifts g where g.user_id = ${userId}`;
+}
 
 /**
  * A merchant with BENCH_GIFTS gifts (200,000 by default) in every state: the Gifts page's
@@ -25,27 +50,8 @@ export async function runGiftsBench(): Promise<string> {
     const merchant = await withSystem((tx) => createLocalUser(tx, 'bench@bench.test', 'bench-password'));
     if (!merchant) throw new Error('no bench merchant');
     const userId = merchant.userId;
-    // Gifts over a year, newest last; a fifth claimed, a tenth cancelled, a tenth expired, the
-    // rest delivered or (the newest) pending, each with the announcement it would have.
     const load = await timed(async () => {
-      await pool`
-        insert into public.gifts (user_id, origin, recipient_email, recipient_name, sender_name, message, value, currency, status,
-                                  delivered_at, delivered_via, claimed_at, cancelled_at, expires_at, created_at)
-        select ${userId}, 'dashboard', 'r' || g || '@bench.test', 'Recipient ' || g, 'Sender ' || g, 'A message', 10 + g % 50, 'USD', s.status,
-               case when s.status in ('delivered', 'claimed', 'expired') then t.at + interval '1 hour' end,
-               case when s.status in ('delivered', 'claimed', 'expired') then 'klaviyo' end,
-               case when s.status = 'claimed' then t.at + interval '2 days' end,
-               case when s.status = 'cancelled' then t.at + interval '1 day' end,
-               t.at + interval '400 days', t.at
-          from generate_series(1, ${GIFTS}) g
-          cross join lateral (select now() - make_interval(secs => (${GIFTS} - g) * 150) as at) t
-          cross join lateral (select case when g % 5 = 0 then 'claimed' when g % 10 = 1 then 'cancelled' when g % 10 = 3 then 'expired'
-                                          when g > ${GIFTS} - 1000 then 'pending' else 'delivered' end as status) s`;
-      await pool`
-        insert into public.klaviyo_messages (user_id, source, source_id, profile, metric, status, sent_at, due_at, created_at)
-        select g.user_id, 'gift', g.id, jsonb_build_object('email', g.recipient_email), 'Gift Received',
-               case when g.delivered_at is null then 'cancelled' else 'sent' end, g.delivered_at, g.created_at, g.created_at
-          from public.gifts g where g.user_id = ${userId}`;
+      await loadGifts(pool, userId, GIFTS);
       // As autovacuum leaves freshly loaded tables; done here so it does not run during the measures.
       await pool`vacuum (analyze)`;
     });

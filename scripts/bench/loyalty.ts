@@ -5,29 +5,31 @@ import { fmt, machine, percentile, timed } from '@/scripts/bench/util';
 import { freePort } from '@/scripts/embedded-postgres';
 
 /**
- * A program with `members` members, loaded with SQL in the shape the ledger functions write
- * (one earned row and lot each, chained from zero), tiers assigned by the set-based refresh,
- * and a few thousand real redemptions; the rollups fill from the tables' own triggers.
+ * Enrol up to `limit` of a merchant's customers with orders (in id order, so a random sample of
+ * them) in the shape the ledger functions write: one earned row and lot each, chained from zero;
+ * a third with a birthday spread over the year; one lot in a hundred expiring within a day (the
+ * cron's expiry work). Tiers are assigned by the set-based refresh, and 2,000 real redemptions
+ * are made; the rollups fill from the tables' own triggers.
  */
-async function load(userId: string, members: number): Promise<void> {
+export async function enrolMembers(userId: string, limit: number): Promise<void> {
   const sql = db();
   await sql`
-    insert into public.customers (user_id, email, stage, total_orders, lifetime_value, created_at)
-    select ${userId}, 'c' || g || '@bench.test', 'customer', 1 + g % 6, (1 + g % 6) * 40, now() - make_interval(days => g % 700)
-      from generate_series(1, ${members}) g`;
-  await sql`
-    insert into public.loyalty_members (user_id, customer_id, points_balance, points_earned, last_seq, referral_code, joined_at)
+    insert into public.loyalty_members (user_id, customer_id, points_balance, points_earned, last_seq, referral_code, joined_at, birthday)
     select c.user_id, c.id, 40 * c.total_orders, 40 * c.total_orders, 1,
            -- 16 hex digits: 10 collided about once in fifty runs at 200,000 members.
-           upper(substr(md5(c.id::text), 1, 16)), c.created_at
-      from public.customers c where c.user_id = ${userId}`;
+           upper(substr(md5(c.id::text), 1, 16)), c.created_at,
+           case when get_byte(decode(md5(c.email), 'hex'), 0) % 3 = 0
+                then date '1990-01-01' + get_byte(decode(md5(c.email), 'hex'), 1) + get_byte(decode(md5(c.email), 'hex'), 2) % 110 end
+      from public.customers c where c.user_id = ${userId} and c.total_orders > 0 order by c.id limit ${limit}`;
   await sql`
     insert into public.points_transactions (user_id, customer_id, seq, type, points, balance_before, balance_after, source, created_at)
     select m.user_id, m.customer_id, 1, 'earn_purchase', m.points_balance, 0, m.points_balance, 'bench:' || m.customer_id, m.joined_at
       from public.loyalty_members m where m.user_id = ${userId}`;
   await sql`
-    insert into public.points_lots (user_id, customer_id, seq, points, remaining)
-    select m.user_id, m.customer_id, 1, m.points_balance, m.points_balance from public.loyalty_members m where m.user_id = ${userId}`;
+    insert into public.points_lots (user_id, customer_id, seq, points, remaining, expires_at)
+    select m.user_id, m.customer_id, 1, m.points_balance, m.points_balance,
+           case when get_byte(decode(md5(m.customer_id::text), 'hex'), 0) < 3 then now() + interval '12 hours' end
+      from public.loyalty_members m where m.user_id = ${userId}`;
   await withSystem((tx) => tx`select private.loyalty_refresh_tiers(${userId})`);
   await sql`
     insert into public.loyalty_rewards (user_id, name, points_cost, reward_type, reward_value)
@@ -36,7 +38,16 @@ async function load(userId: string, members: number): Promise<void> {
     select private.loyalty_redeem(${userId}, m.customer_id, r.id)
       from (select customer_id from public.loyalty_members where user_id = ${userId} and points_balance >= 100 limit 2000) m,
            public.loyalty_rewards r where r.user_id = ${userId}`;
-  await sql`vacuum analyze`;
+}
+
+/** A program with `members` members, each a customer with one to six orders. */
+async function load(userId: string, members: number): Promise<void> {
+  await db()`
+    insert into public.customers (user_id, email, stage, total_orders, lifetime_value, created_at)
+    select ${userId}, 'c' || g || '@bench.test', 'customer', 1 + g % 6, (1 + g % 6) * 40, now() - make_interval(days => g % 700)
+      from generate_series(1, ${members}) g`;
+  await enrolMembers(userId, members);
+  await db()`vacuum analyze`;
 }
 
 /** Bonus points on 8 connections at once, each for its own members: the ledger's write rate. */

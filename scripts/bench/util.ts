@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,6 +20,21 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; valu
 export function machine(): string {
   return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, embedded PostgreSQL 17 (fsync off)`;
 }
+
+/** The machine's CPU time so far, from /proc/stat (Linux): all of it, and what the hypervisor took for other guests (steal). */
+export function cpuTicks(): { total: number; steal: number } {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    // user nice system idle iowait irq softirq steal guest guest_nice: guest time is inside user already.
+    return { total: fields.slice(0, 8).reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return { total: 0, steal: 0 };
+  }
+}
+
+/** The share of CPU time stolen between two readings of `cpuTicks` (0 where /proc/stat is missing). */
+export const stealShare = (a: { total: number; steal: number }, b: { total: number; steal: number }) =>
+  b.total > a.total ? (b.steal - a.steal) / (b.total - a.total) : 0;
 
 export const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
