@@ -85,13 +85,17 @@ export const CRON_JOBS: Record<string, CronJob> = {
       select private.evaluate_stages(null, ${now}, ${STEP_ROWS}) as r`;
     return row?.r ?? { checked: 0, changed: 0 };
   }, { checked: STEP_ROWS }, (tx, now) => exists(tx`select exists (select 1 from private.stage_reviews where review_at <= ${now}) as due`)),
-  // Fold analytics deltas (customer counts, daily trends, cohorts, loyalty days and tiers, win-back figures) into the totals.
+  // Fold analytics deltas (customer counts, daily trends, cohorts, loyalty days and tiers, win-back figures and recipients by status) into the totals.
   rollups: limited(async (tx) => {
-    const [row] = await tx<{ customers: number; trends: number; loyalty: number; winback: number }[]>`
+    const [row] = await tx<{ customers: number; trends: number; loyalty: number; winback: number; winbackStatuses: number }[]>`
       select private.compact_customer_rollups(${FOLD_ROWS}) as customers, private.compact_trends(${FOLD_ROWS}) as trends,
-             private.compact_loyalty(${FOLD_ROWS}) as loyalty, private.compact_winback(${FOLD_ROWS}) as winback`;
-    return { folded: row?.customers ?? 0, trends: row?.trends ?? 0, loyalty: row?.loyalty ?? 0, winback: row?.winback ?? 0 };
-  }, { folded: FOLD_ROWS, trends: FOLD_ROWS, loyalty: FOLD_ROWS, winback: FOLD_ROWS }),
+             private.compact_loyalty(${FOLD_ROWS}) as loyalty, private.compact_winback(${FOLD_ROWS}) as winback,
+             private.compact_winback_statuses(${FOLD_ROWS}) as winback_statuses`;
+    return {
+      folded: row?.customers ?? 0, trends: row?.trends ?? 0, loyalty: row?.loyalty ?? 0, winback: row?.winback ?? 0,
+      winbackStatuses: row?.winbackStatuses ?? 0,
+    };
+  }, { folded: FOLD_ROWS, trends: FOLD_ROWS, loyalty: FOLD_ROWS, winback: FOLD_ROWS, winbackStatuses: FOLD_ROWS }),
   // Coupons past their end date become expired.
   coupons: limited(async (tx, now) => {
     const [row] = await tx<{ n: number }[]>`select private.expire_coupons(${now}, ${STEP_ROWS}) as n`;

@@ -157,8 +157,14 @@ export async function listRecipients(tx: Tx, userId: string, id: string, q: Reci
        ${q.after ? tx`and r.id > ${q.after}` : tx``}
      order by r.id
      limit ${q.limit + 1}`;
+  // Kept by status as recipients change (the folded counts plus the deltas not folded yet), not
+  // counted here: a count would pass over every recipient of the campaign on every page.
   const counts = await tx<{ status: string; n: number }[]>`
-    select status, count(*)::int as n from public.winback_recipients where user_id = ${userId} and campaign_id = ${id} group by status`;
+    select status, sum(recipients)::int as n
+      from (select status, recipients from public.winback_status_counts where user_id = ${userId} and campaign_id = ${id}
+            union all
+            select status, recipients from public.winback_status_deltas where user_id = ${userId} and campaign_id = ${id}) c
+     group by status having sum(recipients) > 0`;
   const page = rows.slice(0, q.limit);
   return {
     recipients: page,

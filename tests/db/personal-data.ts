@@ -289,6 +289,14 @@ export const COLUMNS: Record<string, Classified> = {
     personal: [],
     other: ['user_id', 'id', 'name', 'description', 'target_stages', 'min_days_inactive', 'max_days_inactive', 'min_lifetime_value', 'target_collections', 'incentive_type', 'incentive_value', 'coupon_days', 'send_delay_days', 'holdout_percent', 'attribution_days', 'status', 'enrolling', 'starts_at', 'ends_at', 'activated_at', 'completed_at', 'customers_targeted', 'control_count', 'emails_sent', 'emails_opened', 'emails_clicked', 'customers_recovered', 'revenue_recovered', 'control_recovered', 'control_revenue', 'created_at', 'updated_at'],
   },
+  'public.winback_status_counts': {
+    personal: [],
+    other: ['user_id', 'campaign_id', 'status', 'recipients'],
+  },
+  'public.winback_status_deltas': {
+    personal: [],
+    other: ['user_id', 'id', 'campaign_id', 'status', 'recipients'],
+  },
   'public.winback_recipients': {
     personal: [],
     other: ['user_id', 'id', 'campaign_id', 'customer_id', 'arm', 'status', 'eligible_at', 'send_at', 'enrolled_at', 'message_id', 'tracking_token', 'coupon_id', 'coupon_code', 'points_awarded', 'sent_at', 'opened_at', 'clicked_at', 'recovered_at', 'recovery_order_id', 'recovery_value', 'ended_reason', 'created_at', 'updated_at'],

@@ -113,6 +113,12 @@ export const TENANT_FIXTURES: Record<string, (tx: Tx, userId: string) => Promise
   winback_recipients: (tx, userId) => tx`select private.evaluate_stages(${userId}, now(), 1000)`.then(() => tx`
     select private.winback_activate(${userId}, w.id) from public.winback_campaigns w where w.user_id = ${userId}`),
   winback_campaign_deltas: async () => undefined,
+  // The recipients' triggers appended deltas; folded, they are counts. Then a delta of none (the
+  // triggers' rows are the fold's now).
+  winback_status_counts: (tx) => tx`select private.compact_winback_statuses(100000)`,
+  winback_status_deltas: (tx, userId) => tx`
+    insert into public.winback_status_deltas (user_id, campaign_id, status, recipients)
+    select user_id, id, 'pending', 0 from public.winback_campaigns where user_id = ${userId} limit 1`,
   // A gift from the dashboard (its announcement is a klaviyo message to a profile).
   gifts: (tx, userId) => tx`
     select private.create_gift(${userId}, ${tx.json({ origin: 'dashboard', recipientEmail: 'fixture-gift@example.test', senderName: 'Fixture' })})`,
