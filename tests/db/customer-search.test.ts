@@ -34,7 +34,7 @@ describe('customer search', () => {
     // Enough other customers that reading the store's rows costs more than the index, and the
     // planner knows it.
     await withSystem((tx) => tx`
-      insert into public.customers (user_id, email) select ${a.userId}, 'filler.' || g || '@example.test' from generate_series(1, 20000) g`);
+      insert into public.customers (user_id, email) select ${a.userId}, 'filler.' || g || '@example.test' from generate_series(1, 40000) g`);
     await db()`analyze public.customers`;
     // Every statement's plan, nested ones too (the function's), as auto_explain reports them to the client.
     const plans: string[] = [];
@@ -48,11 +48,11 @@ describe('customer search', () => {
                         set_config('client_min_messages', 'log', true)`;
         await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: a.userId, role: 'authenticated' })}, true)`;
         const page = await listCustomers(tx, a.userId, { search: 'ZOE  mor', sort: 'email', order: 'asc', limit: 20 });
-        const loyal = await listMembers(tx, a.userId, { search: 'zoë', sort: 'balance', order: 'desc', limit: 20 });
+        const loyal = await listMembers(tx, a.userId, { search: 'MOREAU', sort: 'balance', order: 'desc', limit: 20 });
         return { emails: page.customers.map((c) => c.email), members: loyal.members.map((m) => m.email).sort() };
       });
       expect(emails).toEqual(['zoe.moreau.1728@example.test']);
-      expect(members).toEqual([...EMAILS].sort());
+      expect(members).toEqual(['zoe.moreau.1728@example.test']);
     } finally {
       await sql.end();
     }
