@@ -28,7 +28,9 @@ begin
   if v_user is null then
     return;
   end if;
-  select array_agg('%' || replace(replace(replace(public.search_fold(w), '\', '\\'), '%', '\%'), '_', '\_') || '%' order by o)
+  -- As the API's search: at most six words of at most 100 characters (a caller of the REST
+  -- surface could send longer).
+  select array_agg('%' || replace(replace(replace(public.search_fold(left(w, 100)), '\', '\\'), '%', '\%'), '_', '\_') || '%' order by o)
     into v_patterns
     from unnest(p_words[1:6]) with ordinality as u(w, o)
    where w <> '';
