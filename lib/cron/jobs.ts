@@ -46,6 +46,8 @@ export function stepped(step: (tx: Tx, now: Date, turn: number) => Promise<StepR
 
 /** Rows one step of a job takes at most: small enough that a step is well under a second. */
 export const STEP_ROWS = 1000;
+/** Queued storefront batches (up to 500 events each) one step folds: well under a second. */
+const FOLD_BATCHES = 4;
 /** Analytics deltas one step folds (a fold is one cheap statement per kind). */
 const FOLD_ROWS = 20_000;
 
@@ -85,6 +87,13 @@ export const CRON_JOBS: Record<string, CronJob> = {
       select private.evaluate_stages(null, ${now}, ${STEP_ROWS}) as r`;
     return row?.r ?? { checked: 0, changed: 0 };
   }, { checked: STEP_ROWS }, (tx, now) => exists(tx`select exists (select 1 from private.stage_reviews where review_at <= ${now}) as due`)),
+  // Storefront batches /api/track accepted: folded into their customers (activity, lead
+  // capture, affinity, stage), in the order they came.
+  touchpoints: limited(async (tx, now) => {
+    const [row] = await tx<{ r: { batches: number; events: number } }[]>`
+      select private.fold_touchpoints(${FOLD_BATCHES}, ${now}) as r`;
+    return row?.r ?? { batches: 0, events: 0 };
+  }, { batches: FOLD_BATCHES }, (tx) => exists(tx`select exists (select 1 from private.touchpoint_folds) as due`)),
   // Fold analytics deltas (customer counts, daily trends, cohorts, loyalty days and tiers, win-back figures and recipients by status) into the totals.
   rollups: limited(async (tx) => {
     const [row] = await tx<{ customers: number; trends: number; loyalty: number; winback: number; winbackStatuses: number }[]>`

@@ -5,6 +5,7 @@ import { z } from 'zod';
  * (vercel.json's schedule), so Settings can say when one is late.
  */
 export const CRON_JOB_INFO = {
+  touchpoints: { label: 'Storefront events', does: 'Folds accepted storefront events into their customers’ activity, affinity and stage', everyMinutes: 1 },
   stages: { label: 'Stage reviews', does: 'Moves customers to at risk or churned as time passes', everyMinutes: 60 },
   segments: { label: 'Segments', does: 'Brings segment members up to date with what changed, and builds new or edited segments', everyMinutes: 5 },
   rollups: { label: 'Analytics totals', does: 'Folds new figures into the dashboard’s totals', everyMinutes: 5 },

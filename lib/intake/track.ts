@@ -62,7 +62,9 @@ export async function merchantForTrackingKey(tx: Tx, key: string): Promise<strin
 
 /**
  * Validate every event (one bad event refuses the whole batch, naming its index and field),
- * then record them all in one set-based SQL call.
+ * then record them all in one set-based SQL call. The touchpoints are stored at once; their
+ * fold into the customers (activity, lead capture, affinity, stage) is queued for the
+ * touchpoints cron, which keeps the storefront's call near the cost of the insert.
  */
 export async function ingestEvents(tx: Tx, key: string, events: unknown[], now = new Date()): Promise<{ accepted: number }> {
   const userId = await merchantForTrackingKey(tx, key);
@@ -73,6 +75,6 @@ export async function ingestEvents(tx: Tx, key: string, events: unknown[], now =
     throw new AppError('bad_request', `${field}: ${issue?.message ?? 'invalid event'}`, { field });
   }
   const rows = parsed.data.map((e) => ({ ...e, occurredAt: e.occurredAt ?? now.toISOString() }));
-  const [r] = await tx<{ n: number }[]>`select private.record_touchpoints(${userId}, ${jsonb(tx, rows)}, ${now}) as n`;
+  const [r] = await tx<{ n: number }[]>`select private.queue_touchpoints(${userId}, ${jsonb(tx, rows)}, ${now}) as n`;
   return { accepted: r?.n ?? 0 };
 }

@@ -1,26 +1,37 @@
 import postgres from 'postgres';
-import { closeDb, db, withSystem } from '@/lib/db';
+import { closeDb, db, type Tx, withSystem } from '@/lib/db';
 import { ingestEvents } from '@/lib/intake/track';
 import { benchMerchant, load } from '@/scripts/bench/journey';
 import { fmt, machine } from '@/scripts/bench/util';
 
 /**
- * Where `record_touchpoints` spends its time (issue 13, item 2): the share of each of its
- * statements in one batch (auto_explain, nested statements, analyze), and the marginal cost of
- * each trigger the batch fires (the same batches with and without it, each in a transaction
- * that is rolled back so every variant meets the same data, in rotated order).
+ * Where a storefront batch spends its time (issue 13, item 2): the share of each statement of
+ * `record_touchpoints` (the call and the fold together) in one batch (auto_explain, nested
+ * statements, analyze), what /api/track's call (`queue_touchpoints`) and the touchpoints cron's
+ * fold each cost a batch, and the marginal cost of each trigger the batch fires (the same
+ * batches with and without it, each in a transaction that is rolled back so every variant meets
+ * the same data, in rotated order).
  */
 const SIZE = 500;
 
-const STATEMENTS: [string, RegExp][] = [
-  ['unpack the batch (jsonb → arrays)', /^select array_agg\(public\.normalize_email/],
-  ['insert the customers not seen before', /^insert into public\.customers \(user_id, email, created_at\)/],
-  ['lock the batch\u2019s customers, map events to them', /^with locked as/],
-  ['insert the touchpoints', /^insert into public\.touchpoints/],
-  ['activity, lead capture and affinity: one update of each customer', /^with e as/],
-  ['stage machine for the batch (`apply_stages`)', /^SELECT private\.apply_stages\(p_user_id, v_ids, p_now, 'engagement', null\)$/],
-  ['a lead captured and engaged in the same batch: second stage pass', /^(SELECT private\.apply_stages\(p_user_id, v_two_ids|update public\.customers c set engaged_after_lead_at)/],
+const CALL = 'the call';
+const FOLD = 'the fold (cron)';
+const STATEMENTS: [string, string, RegExp][] = [
+  ['unpack the batch (jsonb → arrays)', CALL, /^select array_agg\(public\.normalize_email/],
+  ['insert the customers not seen before', CALL, /^insert into public\.customers \(user_id, email, created_at\)/],
+  ['hold the batch\u2019s customers, map events to them', CALL, /^with held as/],
+  ['insert the touchpoints', CALL, /^insert into public\.touchpoints/],
+  ['lock the batch\u2019s customers', FOLD, /^select array_agg\(l\.id order by l\.id\)/],
+  ['activity, lead capture and affinity: one update of each customer', FOLD, /^with e as/],
+  ['stage machine for the batch (`apply_stages`)', FOLD, /^SELECT private\.apply_stages\(p_user_id, v_ids, p_now, 'engagement', null\)$/],
+  ['a lead captured and engaged in the same batch: second stage pass', FOLD, /^(SELECT private\.apply_stages\(p_user_id, v_two_ids|update public\.customers c set engaged_after_lead_at)/],
 ];
+
+type Batch = ReturnType<typeof batchOf>;
+const stamped = (events: Batch) => events.map((e) => ({ ...e, occurredAt: new Date().toISOString() }));
+/** The call and the fold in one transaction, as the win-back click and the demo history record. */
+const recordBatch = (tx: Tx, userId: string, events: Batch) =>
+  tx`select private.record_touchpoints(${userId}, ${tx.json(stamped(events))}, now())`;
 
 function batchOf(n: number, customers: number) {
   return Array.from({ length: SIZE }, (_, i) => {
@@ -41,8 +52,7 @@ async function statementShares(url: string, userId: string, events: ReturnType<t
     await sql.unsafe(`load 'auto_explain'`);
     await sql.unsafe(`set auto_explain.log_min_duration = 0; set auto_explain.log_analyze = on;
       set auto_explain.log_nested_statements = on; set auto_explain.log_level = notice; set auto_explain.log_timing = on`);
-    const stamped = events.map((e) => ({ ...e, occurredAt: new Date().toISOString() }));
-    await sql`select private.record_touchpoints(${userId}, ${sql.json(stamped)}, now())`;
+    await sql`select private.record_touchpoints(${userId}, ${sql.json(stamped(events))}, now())`;
   } finally {
     await sql.end();
   }
@@ -53,7 +63,7 @@ async function statementShares(url: string, userId: string, events: ReturnType<t
   const total = parsed.find((p) => p.text.startsWith('select private.record_touchpoints'))?.ms ?? 0;
   return {
     total,
-    rows: STATEMENTS.map(([label, re]) => ({ label, ms: parsed.filter((p) => re.test(p.text)).reduce((a, p) => a + p.ms, 0) })),
+    rows: STATEMENTS.map(([label, where, re]) => ({ label, where, ms: parsed.filter((p) => re.test(p.text)).reduce((a, p) => a + p.ms, 0) })),
   };
 }
 
@@ -66,6 +76,7 @@ export async function runIngestBench(): Promise<string> {
     const [settings] = await db()<{ trackingKey: string }[]>`select tracking_key from public.merchant_settings where user_id = ${userId}`;
     const key = settings?.trackingKey ?? '';
     for (let n = 0; n < 5; n++) await withSystem((tx) => ingestEvents(tx, key, batchOf(n, customers)));
+    await withSystem((tx) => tx`select private.fold_touchpoints(100, now(), ${userId})`);
 
     console.log('statement shares...');
     const shares = await statementShares(scratch.url, userId, batchOf(7, customers));
@@ -90,7 +101,7 @@ export async function runIngestBench(): Promise<string> {
         await db().begin(async (tx) => {
           for (const t of v.triggers ?? []) await tx.unsafe(`alter table public.${v.table} disable trigger ${t}`);
           const t0 = performance.now();
-          await ingestEvents(tx, key, batchOf(n, customers));
+          await recordBatch(tx, userId, batchOf(n, customers));
           times.get(v.label)?.push(performance.now() - t0);
           throw new Rollback();
         }).catch((e: unknown) => {
@@ -101,12 +112,30 @@ export async function runIngestBench(): Promise<string> {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     const base = median(times.get('everything') ?? []);
 
+    console.log('the call and the fold...');
+    // /api/track's call (validation included), then the cron's fold of that one batch; rolled back.
+    const call: number[] = [];
+    const folded: number[] = [];
+    for (let n = 200; n < 200 + BATCHES; n++) {
+      await db().begin(async (tx) => {
+        const t0 = performance.now();
+        await ingestEvents(tx, key, batchOf(n, customers));
+        const t1 = performance.now();
+        await tx`select private.fold_touchpoints(1, now(), ${userId})`;
+        call.push(t1 - t0);
+        folded.push(performance.now() - t1);
+        throw new Rollback();
+      }).catch((e: unknown) => {
+        if (!(e instanceof Rollback)) throw e;
+      });
+    }
+
     // The pool's backends hold the ablation's (rolled back, still counted) writes until they
     // report them, at exit at the latest: end them first, or they land after the reset.
     await closeDb();
     await new Promise((r) => setTimeout(r, 500));
     await db()`select pg_stat_reset_single_table_counters('public.customers'::regclass)`;
-    for (let n = 300; n < 310; n++) await withSystem((tx) => ingestEvents(tx, key, batchOf(n, customers)));
+    for (let n = 300; n < 310; n++) await withSystem((tx) => recordBatch(tx, userId, batchOf(n, customers)));
     // A backend reports its table counts when it exits: end the pool's connections first.
     await closeDb();
     await new Promise((r) => setTimeout(r, 500));
@@ -118,11 +147,13 @@ export async function runIngestBench(): Promise<string> {
       '',
       `Machine: ${machine()}. Data: ${fmt(customers, 0)} customers in the stage their figures give, 2 touchpoints each; batches of ${SIZE} events (page views, cart adds, pin saves, lead captures; one in ten a new email). Reproduce: \`npm run bench -- ingest\`.`,
       '',
-      `Where one batch goes, by statement of \`record_touchpoints\` (auto_explain with analyze, which inflates row-heavy nodes; the batch took ${fmt(shares.total)} ms so instrumented, its triggers counted in the statement that fired them):`,
+      `Where one batch goes, by statement of \`record_touchpoints\` (the call and the fold in one transaction; auto_explain with analyze, which inflates row-heavy nodes; the batch took ${fmt(shares.total)} ms so instrumented, its triggers counted in the statement that fired them). \`/api/track\` runs the statements of the call and queues the rest for the touchpoints cron:`,
       '',
-      '| statement | ms | share |',
-      '| --- | --- | --- |',
-      ...shares.rows.map((r) => `| ${r.label} | ${fmt(r.ms)} | ${fmt((r.ms / (shares.total || 1)) * 100, 0)}% |`),
+      '| statement | runs in | ms | share |',
+      '| --- | --- | --- | --- |',
+      ...shares.rows.map((r) => `| ${r.label} | ${r.where} | ${fmt(r.ms)} | ${fmt((r.ms / (shares.total || 1)) * 100, 0)}% |`),
+      '',
+      `A batch through \`/api/track\`'s call (validation, \`queue_touchpoints\`), median of ${BATCHES}: ${fmt(median(call))} ms; the cron's fold of it (\`fold_touchpoints\`): ${fmt(median(folded))} ms.`,
       '',
       `What each trigger costs a batch (median of ${BATCHES} batches per variant, ${fmt(base)} ms with everything):`,
       '',

@@ -365,8 +365,19 @@ async function benchIngest(userId: string, key: string, customers: number) {
         collection: ['grounding', 'wholeness', 'growth'][i % 3],
       };
     });
+  // What a storefront's call does: validate, store the touchpoints, queue their fold.
   const ours = await timed(async () => {
     for (let n = 0; n < BATCHES; n++) await withSystem((tx) => ingestEvents(tx, key, batch(n)));
+  });
+  // Then what the touchpoints cron does with them: its steps (4 batches each) until none is left.
+  let folded = 0;
+  const fold = await timed(async () => {
+    for (;;) {
+      const r = await withSystem(async (tx) => (await tx<{ r: { events: number } }[]>`
+        select private.fold_touchpoints(4, now(), ${userId}) as r`)[0]?.r.events ?? 0);
+      if (r === 0) break;
+      folded += r;
+    }
   });
   const ids = (await db()<{ id: string }[]>`select id from public.customers where user_id = ${userId} order by random() limit ${SIZE}`).map((r) => r.id);
   const raw = await timed(async () => {
@@ -379,7 +390,10 @@ async function benchIngest(userId: string, key: string, customers: number) {
     }
   });
   const events = BATCHES * SIZE;
-  return { events, oursPerSec: events / (ours.ms / 1000), rawPerSec: events / (raw.ms / 1000) };
+  return {
+    events, folded, oursPerSec: events / (ours.ms / 1000), foldPerSec: folded / (fold.ms / 1000),
+    bothPerSec: events / ((ours.ms + fold.ms) / 1000), rawPerSec: events / (raw.ms / 1000),
+  };
 }
 
 /**
@@ -534,7 +548,8 @@ export function journeyRows(r: Awaited<ReturnType<typeof measureJourney>>, sync:
     { measure: 'segment mirrored to a Klaviyo list from empty, in bulk imports of up to 10,000 (the stand-in in its own process, each endpoint at Klaviyo\'s documented limits)', result: `${fmt(sync.fillMs / 1000)} s for ${fmt(sync.members, 0)} members in ${fmt(sync.imports, 0)} imports (busiest second ${sync.busiestImport}), ${sync.fill429} 429s; Klaviyo's limits allow at best ${fmt(sync.fillFloor)} s`, target: 'every member once, no 429', met: sync.fill429 === 0 },
     { measure: 'the same list after a tenth of its members left (one segments job call, then profile lookups of 100 and removals of 1,000)', result: `${fmt(sync.leaveMs / 1000)} s for ${fmt(sync.leaving, 0)} leaving: ${fmt(sync.lookups, 0)} lookups, ${fmt(sync.removals, 0)} removals (busiest second ${sync.busiestLookup} and ${sync.busiestRemoval}), ${sync.leave429} 429s; Klaviyo's limits allow at best ${fmt(sync.leaveFloor)} s; the list holds ${fmt(sync.onList, 0)}, as the segment`, target: 'no 429', met: sync.leave429 === 0 },
     { measure: 'CSV export of every customer through `GET /api/customers?format=csv` (streamed)', result: `server memory growth ${fmt(exported.growthMb)} MB (${fmt(exported.rows, 0)} rows, ${fmt(exported.mb)} MB in ${fmt(exported.seconds)} s)`, target: '< 100 MB', met: exported.growthMb < 100 && exported.rows === r.customers },
-    { measure: 'track ingest, batches of 500 (validation + `record_touchpoints`)', result: `${fmt(ingest.oursPerSec, 0)} events/s (${fmt(ingest.events, 0)} events)`, target: '≥ 5,000/s', met: ingest.oursPerSec >= 5000 },
+    { measure: 'track ingest, batches of 500 (validation + `queue_touchpoints`: touchpoints stored, their fold queued)', result: `${fmt(ingest.oursPerSec, 0)} events/s (${fmt(ingest.events, 0)} events)`, target: '≥ 5,000/s', met: ingest.oursPerSec >= 5000 },
+    { measure: 'the fold of those batches into their customers (`fold_touchpoints`, the touchpoints cron\'s steps of 4 batches): activity, lead capture, affinity, stage', result: `${fmt(ingest.foldPerSec, 0)} events/s, ${fmt(ingest.folded, 0)} folded; stored and folded, ${fmt(ingest.bothPerSec, 0)} events/s`, target: 'every event folded once', met: ingest.folded === ingest.events },
     { measure: 'raw `INSERT … SELECT unnest` of the same batches', result: `${fmt(ingest.rawPerSec, 0)} events/s; ours is ${fmt(ingestRatio * 100)}% of raw`, target: '≥ 50%', met: ingestRatio >= 0.5 },
     { measure: 'one shopper\'s export / erasure in every module (`shopper_export`, `shopper_erase`), 100 customers with orders, each its own transaction', result: `export p95 ${fmt(privacy.exportP95)} ms; erasure p50 ${fmt(privacy.eraseP50)} ms, p95 ${fmt(privacy.eraseP95)} ms`, target: 'p95 < 100 ms', met: privacy.exportP95 < 100 && privacy.eraseP95 < 100 },
     { measure: `order webhooks over HTTP (\`npm start\`), ${orders.clients} concurrent clients, ${fmt(orders.orders, 0)} signed orders`, result: `${fmt(orders.perSec, 0)} orders/s, ${fmt(orders.applied, 0)} applied; ${fmt((100 * orders.perSec) / floor.perSec, 0)}% of the floor; CPU stolen by the host ${fmt(orders.steal * 100)}%`, target: '≥ 300/s and ≥ 50% of the floor', met: orders.perSec >= 300 && orders.perSec >= floor.perSec / 2 && orders.applied === orders.orders },

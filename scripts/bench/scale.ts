@@ -92,8 +92,8 @@ async function benchModuleLists(userId: string, campaignId: string) {
   return { dashboard, members, recipients, resultsMs: results.ms, gifts };
 }
 
-/** The order every job runs in a cycle: stage moves first, since enrolment and segments follow them; the fold and the queue after what fills them. */
-const CYCLE = ['stages', 'winback', 'segments', 'loyalty', 'gifts', 'coupons', 'rollups', 'rate-limits', 'jobs'];
+/** The order every job runs in a cycle: storefront events folded and stage moves first, since enrolment and segments follow them; the rollups' fold and the queue after what fills them. */
+const CYCLE = ['touchpoints', 'stages', 'winback', 'segments', 'loyalty', 'gifts', 'coupons', 'rollups', 'rate-limits', 'jobs'];
 
 /**
  * A full cron cycle as of `now`: each job called (as `/api/cron/<job>` calls it, recording its

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GET as integrations } from '@/app/api/settings/integrations/route';
 import { OPTIONS, POST as trackRoute } from '@/app/api/track/route';
+import { CRON_JOBS } from '@/lib/cron/jobs';
 import { db } from '@/lib/db';
 import type { IntegrationsView } from '@/lib/settings/schemas';
 import { call } from '@/tests/helpers/http';
@@ -36,9 +37,12 @@ describe('POST /api/track', () => {
     expect(res.body).toEqual({ accepted: 50 });
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(await count('shopper@example.test')).toBe(50);
-    const [c] = await db()<{ stage: string; primaryCollection: string }[]>`
-      select stage, primary_collection from public.customers where user_id = ${a.userId} and email = 'shopper@example.test'`;
-    expect(c).toEqual({ stage: 'prospect', primaryCollection: 'grounding' });
+    const customer = async () => (await db()<{ stage: string; primaryCollection: string | null }[]>`
+      select stage, primary_collection from public.customers where user_id = ${a.userId} and email = 'shopper@example.test'`)[0];
+    // Stored at once; folded into the customer by the touchpoints cron.
+    expect(await customer()).toEqual({ stage: 'visitor', primaryCollection: null });
+    await CRON_JOBS.touchpoints?.(new Date());
+    expect(await customer()).toEqual({ stage: 'prospect', primaryCollection: 'grounding' });
   });
 
   it('answers a CORS preflight', () => {

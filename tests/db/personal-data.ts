@@ -82,6 +82,10 @@ export const COLUMNS: Record<string, Classified> = {
     personal: [],
     other: ['priority', 'rule', 'to_stage', 'min_orders', 'max_orders', 'min_ltv', 'needs_lead', 'needs_lead_or_order', 'needs_lead_engagement', 'inactive_days', 'inactive_since', 'reason'],
   },
+  'private.touchpoint_folds': {
+    personal: [],
+    other: ['user_id', 'id', 'queued_at', 'customer_ids', 'types', 'occurred_ats', 'collections'],
+  },
   'private.touchpoint_types': {
     personal: [],
     other: ['type', 'affinity_weight', 'engages', 'promotes_lead'],
