@@ -27,7 +27,7 @@ export function ScheduledJobsCard() {
   return (
     <Card>
       <CardHeader title="Scheduled jobs"
-        description="Work that runs on a schedule for your store: stage changes over time, segment members, expiries, messages. Each call works for a few seconds and the next one goes on where it stopped." />
+        description="Work that runs on a schedule for your store: storefront events folded into customers, stage changes over time, segment members, expiries, messages. Each call works for a few seconds and the next one goes on where it stopped." />
       <CardBody>
         {isPending ? <LoadingBlock label="Loading scheduled jobs" rows={3} />
           : error ? <ErrorState title="Could not load the scheduled jobs" message={error.message} onRetry={() => void refetch()} />

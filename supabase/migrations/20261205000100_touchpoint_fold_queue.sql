@@ -4,22 +4,32 @@
 -- and 81% folding them into the customers: one update of each customer's activity, lead capture
 -- and affinity, then the stage machine (docs/benchmarks.md, "ingest"). The storefront needs
 -- none of that to be answered: /api/track now records the touchpoints and queues the batch's
--- fold, one row, and the touchpoints cron folds queued batches, each exactly as before (same
--- statements, same order within the batch), within a minute.
+-- fold, one row, and the touchpoints cron folds queued batches with the same statements as
+-- before, each store's in the order they were queued, within a minute.
 --
 -- One mechanism, two entry points:
 -- * private.intake_touchpoints(user, events, now, fold): unpack, customers not seen before,
 --   events mapped to customers, touchpoints inserted; then the fold at once (fold = true:
---   private.record_touchpoints, which the order webhook's neighbours, the win-back click and the
---   demo history call) or one queued row (fold = false: private.queue_touchpoints, /api/track).
--- * private.fold_touchpoint_batch(user, customers, types, times, collections, now): the fold,
---   the customers locked FOR NO KEY UPDATE in id order (the lock an update takes: it waits for
---   an order or another fold on the same customer, never for an order's KEY SHARE).
+--   private.record_touchpoints, which the gift claim, the win-back click and the demo history
+--   call), after any queued batch of the store that names the same customers, so their events
+--   count in the order they came; or one queued row (fold = false: private.queue_touchpoints,
+--   /api/track). A store with a full backlog (100 batches, 50,000 events: the cron is far
+--   behind or not called) folds its oldest batch in the call, so its queue stops growing and
+--   its calls cost what they did before the queue.
+-- * private.fold_touchpoint_batch(user, customers, types, times, collections, now): the fold.
+-- * private.fold_touchpoints(limit, now, user, customers): claims queued batches (FOR UPDATE
+--   SKIP LOCKED: two folds never take one batch), the cron one per store at a time, oldest
+--   first, so one busy store cannot hold back the others; each folded at the later of the
+--   call's time and the batch's, so a stage change is never logged before the call that caused it.
 --
 -- Locks: intake holds KEY SHARE on the batch's customers (what the touchpoints' foreign key
 -- takes anyway, taken first and in id order), so an erasure waits for the batch rather than
--- deleting a customer between its lookup and its touchpoints. A queued batch whose customer was
--- erased before its fold folds the others: the fold finds customers by id and skips the gone.
+-- deleting a customer between its lookup and its touchpoints; it conflicts with no order or
+-- fold. A fold locks every customer of the batches it claimed FOR NO KEY UPDATE before it folds
+-- any, store by store and in id order (the lock an update takes: it waits for an order or
+-- another fold on the same customer), so folds holding several batches cannot deadlock. An
+-- erasure keeps the customer's record (its stage and figures, not who they were): a queued
+-- batch of an erased shopper folds into it as it would have before the erasure.
 
 create table private.touchpoint_folds (
   user_id uuid not null,
@@ -143,6 +153,14 @@ $$;
 revoke execute on function private.fold_touchpoint_batch(uuid, uuid[], text[], timestamptz[], text[], timestamptz)
   from public, anon, authenticated;
 
+/** Queued batches a store may have before its calls fold its oldest (100 batches of up to 500 events). */
+create or replace function private.touchpoint_backlog()
+returns integer
+language plpgsql
+immutable
+set search_path = ''
+as $$ begin return 100; end $$;
+
 /**
  * Record a batch of storefront events for one merchant, set-based: customers upserted
  * (ON CONFLICT, so two batches with the same new email make one customer), touchpoints
@@ -208,10 +226,16 @@ begin
   get diagnostics v_count = row_count;
 
   if p_fold then
+    -- Queued batches naming these customers first (locking them with these customers).
+    perform private.fold_touchpoints(private.touchpoint_backlog(), p_now, p_user_id, v_customer);
     perform private.fold_touchpoint_batch(p_user_id, v_customer, v_type, v_at, v_collection, p_now);
   elsif v_count > 0 then
     insert into private.touchpoint_folds (user_id, queued_at, customer_ids, types, occurred_ats, collections)
     values (p_user_id, p_now, v_customer, v_type, v_at, v_collection);
+    if (select count(*) from (select 1 from private.touchpoint_folds q where q.user_id = p_user_id
+                               limit private.touchpoint_backlog() + 1) as x) > private.touchpoint_backlog() then
+      perform private.fold_touchpoints(1, p_now, p_user_id);
+    end if;
   end if;
   return v_count;
 end
@@ -240,36 +264,72 @@ as $$ begin return private.intake_touchpoints(p_user_id, p_events, p_now, false)
 revoke execute on function private.queue_touchpoints(uuid, jsonb, timestamptz) from public, anon, authenticated;
 
 /**
- * Fold up to p_limit queued batches (of one merchant, or of all when p_user_id is null), in the
- * order they came, each as private.fold_touchpoint_batch at p_now, and delete them. A batch
- * another fold holds is skipped (FOR UPDATE SKIP LOCKED), so two overlapping calls never fold
- * one twice. Returns {batches, events}.
+ * Fold up to p_limit queued batches and delete them. Without p_user_id (the cron): the oldest
+ * batch of each store, oldest first (a store's next batch waits for the next call or step).
+ * With it: that store's batches in the order they were queued, only those naming one of
+ * p_customers when given (whose rows are locked with the batches'). A batch another fold
+ * holds is skipped. Each is folded at the later of p_now and the time it was queued. Returns
+ * {batches, events}.
  */
-create or replace function private.fold_touchpoints(p_limit integer, p_now timestamptz default now(), p_user_id uuid default null)
+create or replace function private.fold_touchpoints(p_limit integer, p_now timestamptz default now(), p_user_id uuid default null,
+                                                    p_customers uuid[] default null)
 returns jsonb
 language plpgsql
 volatile
 set search_path = ''
 as $$
 declare
+  v_users uuid[];
+  v_ids bigint[];
+  v_store uuid;
   v record;
-  v_batches integer := 0;
   v_events integer := 0;
 begin
-  for v in
-    select q.user_id, q.id, q.customer_ids, q.types, q.occurred_ats, q.collections
-      from private.touchpoint_folds q
-     where p_user_id is null or q.user_id = p_user_id
-     order by q.id
-     limit p_limit
-       for update skip locked
-  loop
-    perform private.fold_touchpoint_batch(v.user_id, v.customer_ids, v.types, v.occurred_ats, v.collections, p_now);
+  if p_user_id is null then
+    with claimed as (
+      select q.user_id, q.id from private.touchpoint_folds q
+       where q.id in (select min(x.id) from private.touchpoint_folds x group by x.user_id)
+       order by q.id
+       limit p_limit
+         for update skip locked
+    )
+    select array_agg(c.user_id order by c.id), array_agg(c.id order by c.id) into v_users, v_ids from claimed c;
+  else
+    with claimed as (
+      select q.user_id, q.id from private.touchpoint_folds q
+       where q.user_id = p_user_id and (p_customers is null or q.customer_ids && p_customers)
+       order by q.id
+       limit p_limit
+         for update skip locked
+    )
+    select array_agg(c.user_id order by c.id), array_agg(c.id order by c.id) into v_users, v_ids from claimed c;
+  end if;
+  if v_ids is null then
+    return jsonb_build_object('batches', 0, 'events', 0);
+  end if;
+
+  -- Every customer of the claimed batches (and p_customers), store by store in id order, before
+  -- any batch is folded.
+  for v_store in select distinct u.id from unnest(v_users) as u(id) order by 1 loop
+    perform 1
+       from (select c.id from public.customers c
+              where c.user_id = v_store
+                and c.id = any (array(select x.id from private.touchpoint_folds q cross join lateral unnest(q.customer_ids) as x(id)
+                                       where q.user_id = v_store and q.id = any (v_ids))
+                                || case when v_store = p_user_id then coalesce(p_customers, '{}') else '{}' end)
+              order by c.id
+                for no key update of c) as l;
+  end loop;
+
+  for i in 1 .. cardinality(v_ids) loop
+    select q.user_id, q.id, q.queued_at, q.customer_ids, q.types, q.occurred_ats, q.collections into v
+      from private.touchpoint_folds q where q.user_id = v_users[i] and q.id = v_ids[i];
+    perform private.fold_touchpoint_batch(v.user_id, v.customer_ids, v.types, v.occurred_ats, v.collections,
+                                          greatest(p_now, v.queued_at));
     delete from private.touchpoint_folds q where q.user_id = v.user_id and q.id = v.id;
-    v_batches := v_batches + 1;
     v_events := v_events + cardinality(v.customer_ids);
   end loop;
-  return jsonb_build_object('batches', v_batches, 'events', v_events);
+  return jsonb_build_object('batches', cardinality(v_ids), 'events', v_events);
 end
 $$;
-revoke execute on function private.fold_touchpoints(integer, timestamptz, uuid) from public, anon, authenticated;
+revoke execute on function private.fold_touchpoints(integer, timestamptz, uuid, uuid[]) from public, anon, authenticated;
