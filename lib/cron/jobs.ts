@@ -46,7 +46,7 @@ export function stepped(step: (tx: Tx, now: Date, turn: number) => Promise<StepR
 
 /** Rows one step of a job takes at most: small enough that a step is well under a second. */
 export const STEP_ROWS = 1000;
-/** Queued storefront batches (up to 500 events each) one step folds: well under a second. */
+/** Queued storefront batches (up to 500 events each, of different stores) one step folds: about a second. */
 const FOLD_BATCHES = 4;
 /** Analytics deltas one step folds (a fold is one cheap statement per kind). */
 const FOLD_ROWS = 20_000;
@@ -88,7 +88,8 @@ export const CRON_JOBS: Record<string, CronJob> = {
     return row?.r ?? { checked: 0, changed: 0 };
   }, { checked: STEP_ROWS }, (tx, now) => exists(tx`select exists (select 1 from private.stage_reviews where review_at <= ${now}) as due`)),
   // Storefront batches /api/track accepted: folded into their customers (activity, lead
-  // capture, affinity, stage), in the order they came.
+  // capture, affinity, stage), the oldest batch of each store in turn (each store's in the
+  // order they were queued).
   touchpoints: limited(async (tx, now) => {
     const [row] = await tx<{ r: { batches: number; events: number } }[]>`
       select private.fold_touchpoints(${FOLD_BATCHES}, ${now}) as r`;
