@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, db, jsonb, type Sql, withSystem } from '@/lib/db';
+import { applyOrder } from '@/tests/helpers/journey';
+import { createMerchant } from '@/tests/helpers/merchants';
+
+/**
+ * Memberships carry no foreign keys (migration 20261206000100): writers of a segment take turns
+ * on its row, and deletes of segments and customers cascade through statement triggers that
+ * wait for them. Each race below runs on real connections, one transaction held open while the
+ * other acts; each fails without the trigger or the lock it covers.
+ */
+type Reserved = Awaited<ReturnType<Sql['reserve']>>;
+
+let pool: Sql;
+beforeAll(() => {
+  pool = connect(process.env.DATABASE_URL ?? '', 6);
+});
+afterAll(() => pool.end());
+
+async function buyers(name: string, n: number) {
+  const { userId } = await createMerchant(name);
+  const now = new Date();
+  for (let i = 0; i < n; i++) await applyOrder(userId, { shopOrderId: `${name}-${i}`, email: `${name}${i}@example.test`, total: 20, orderedAt: now }, now);
+  // The orders' queued changes are drained before any segment exists: nothing is pending.
+  await db()`delete from private.segment_changes where user_id = ${userId}`;
+  const [s] = await db()<{ id: string }[]>`
+    insert into public.customer_segments (user_id, name, criteria) values (${userId}, 'Buyers', ${jsonb(db(), { min_orders: 1 })}) returning id`;
+  return { userId, segmentId: s?.id ?? '', now };
+}
+
+/** Rows of the segment, removed ones included, and of no segment or customer that exists. */
+async function rows(userId: string, segmentId: string) {
+  const [r] = await db()<{ all: number; orphans: number }[]>`
+    select (select count(*)::int from public.segment_memberships where user_id = ${userId} and segment_id = ${segmentId}) as all,
+           (select count(*)::int from public.segment_memberships m
+             where m.user_id = ${userId}
+               and (not exists (select 1 from public.customer_segments s where s.user_id = m.user_id and s.id = m.segment_id)
+                    or not exists (select 1 from public.customers c where c.user_id = m.user_id and c.id = m.customer_id))) as orphans`;
+  return r ?? { all: -1, orphans: -1 };
+}
+
+/** Wait until the connection with this backend pid waits for a lock (so the race is the one meant). */
+async function waitsForLock(pid: number) {
+  for (let i = 0; i < 100; i++) {
+    const [r] = await db()<{ waiting: boolean }[]>`
+      select exists (select 1 from pg_locks where pid = ${pid} and not granted) as waiting`;
+    if (r?.waiting) return;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error(`backend ${pid} never waited for a lock`);
+}
+
+async function pidOf(conn: Reserved): Promise<number> {
+  const [r] = await conn<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  return r?.pid ?? -1;
+}
+
+/** A build step of the whole store, held open on its own connection. */
+async function holdBuildStep(userId: string, segmentId: string, now: Date) {
+  const conn = await pool.reserve();
+  await conn`begin`;
+  await conn`update public.customer_segments set build_started_at = ${now}, build_after = null where user_id = ${userId} and id = ${segmentId}`;
+  const [r] = await conn<{ added: number }[]>`select added from private.segment_build_step(${userId}, ${segmentId}, ${now})`;
+  return { conn, added: r?.added ?? 0 };
+}
+
+describe('segment memberships without per-row checks', () => {
+  it('a segment deleted while a step writes its members waits for it, then takes every member with it', async () => {
+    const { userId, segmentId, now } = await buyers('mdel', 4);
+    const step = await holdBuildStep(userId, segmentId, now);
+    expect(step.added).toBe(4);
+    const deleter = await pool.reserve();
+    try {
+      const pid = await pidOf(deleter);
+      const deleting = deleter`delete from public.customer_segments where user_id = ${userId} and id = ${segmentId}`.execute();
+      await waitsForLock(pid);
+      await step.conn`commit`;
+      await deleting;
+    } finally {
+      step.conn.release();
+      deleter.release();
+    }
+    expect(await rows(userId, segmentId)).toEqual({ all: 0, orphans: 0 });
+  });
+
+  it('a customer deleted while a step adds them waits for the step, then takes the membership with them', async () => {
+    const { userId, segmentId, now } = await buyers('cdel', 3);
+    const step = await holdBuildStep(userId, segmentId, now);
+    expect(step.added).toBe(3);
+    const deleter = await pool.reserve();
+    try {
+      const pid = await pidOf(deleter);
+      await deleter`begin`;
+      const deleting = deleter`delete from public.customers where user_id = ${userId} and email = 'cdel0@example.test'`.execute();
+      // The delete itself is not blocked (the step holds no customer); its trigger waits for the step.
+      await waitsForLock(pid);
+      await step.conn`commit`;
+      await deleting;
+      await deleter`commit`;
+    } finally {
+      step.conn.release();
+      deleter.release();
+    }
+    expect(await rows(userId, segmentId)).toEqual({ all: 2, orphans: 0 });
+    const [n] = await db()<{ n: number }[]>`select public.segment_member_count(${userId}, ${segmentId}) as n`;
+    expect(n?.n).toBe(2);
+  });
+
+  it('a drain meeting a build step of the same segment waits for it and adds no member twice', async () => {
+    const { userId, segmentId, now } = await buyers('mdup', 3);
+    const step = await holdBuildStep(userId, segmentId, now);
+    // Every buyer changes meanwhile (queued for the drain), still matching.
+    await db()`update public.customers set email_subscribed = not email_subscribed where user_id = ${userId}`;
+    const drainer = await pool.reserve();
+    try {
+      const pid = await pidOf(drainer);
+      const draining = drainer<{ taken: number; added: number }[]>`select * from private.segments_drain(${now})`
+        .execute().then((r) => r[0], (e: Error) => e.message);
+      await waitsForLock(pid);
+      await step.conn`commit`;
+      expect(await draining).toEqual({ taken: 3, added: 0, removed: 0 });
+    } finally {
+      step.conn.release();
+      drainer.release();
+    }
+    expect(await rows(userId, segmentId)).toEqual({ all: 3, orphans: 0 });
+  });
+
+  it("a merchant's account deleted takes its segments' memberships with it, and no other store's", async () => {
+    const gone = await buyers('mgone', 2);
+    const stays = await buyers('mstays', 2);
+    for (const m of [gone, stays]) await withSystem((tx) => tx`select * from public.evaluate_segment(${m.userId}, ${m.segmentId}, ${m.now})`);
+    await withSystem((tx) => tx`delete from auth.users where id = ${gone.userId}`);
+    const [left] = await db()<{ n: number }[]>`select count(*)::int as n from public.segment_memberships where user_id = ${gone.userId}`;
+    expect(left?.n).toBe(0);
+    expect(await rows(stays.userId, stays.segmentId)).toEqual({ all: 2, orphans: 0 });
+  });
+
+  it('a member who leaves and matches again is one row, back with a new added_at, counted once', async () => {
+    const { userId, segmentId, now } = await buyers('mback', 1);
+    const evaluate = (at: Date) => withSystem((tx) => tx<{ added: number; removed: number; total: number }[]>`
+      select * from public.evaluate_segment(${userId}, ${segmentId}, ${at})`);
+    expect((await evaluate(now))[0]).toEqual({ added: 1, removed: 0, total: 1 });
+    await db()`update public.customers set total_orders = 0 where user_id = ${userId}`;
+    expect((await evaluate(new Date(now.getTime() + 1000)))[0]).toEqual({ added: 0, removed: 1, total: 0 });
+    await db()`update public.customers set total_orders = 1 where user_id = ${userId}`;
+    const back = new Date(now.getTime() + 2000);
+    expect((await evaluate(back))[0]).toEqual({ added: 1, removed: 0, total: 1 });
+    const [m] = await db()<{ n: number; addedAt: string; removedAt: string | null }[]>`
+      select count(*) over ()::int as n, added_at, removed_at from public.segment_memberships where user_id = ${userId} and segment_id = ${segmentId}`;
+    expect(m).toEqual({ n: 1, addedAt: back.toISOString(), removedAt: null });
+  });
+});
