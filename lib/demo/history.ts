@@ -247,7 +247,10 @@ export async function seedHistory(sql: Sql, userId: string, options: { customers
     values (${userId}, 'VIPs', 'High-value repeat customers', '{"stages": ["vip"]}'),
            (${userId}, 'Lapsing buyers', 'Bought before, quiet for 60 to 180 days', '{"min_orders": 1, "min_days_since_purchase": 60, "max_days_since_purchase": 180}'),
            (${userId}, 'Growth fans', 'Prefer the growth collection', '{"collections": ["growth"]}')`;
-  await sql`select public.evaluate_segment(user_id, id, ${now}) from public.customer_segments where user_id = ${userId}`;
+  // One segment at a time, in id order: the order every writer of several segments locks them in.
+  for (const { id } of await sql<{ id: string }[]>`select id from public.customer_segments where user_id = ${userId} order by id`) {
+    await sql`select public.evaluate_segment(${userId}, ${id}, ${now})`;
+  }
   const giftClaimPath = await seedCurrentGifts(sql, userId, now);
   // A shopper has asked the store for their data (Shopify's customers/data_request): open in
   // Settings. Stored encrypted, so only where the app's key is set (npm run dev sets it).

@@ -6,8 +6,9 @@ import { createMerchant } from '@/tests/helpers/merchants';
 /**
  * Memberships carry no foreign keys (migration 20261206000100): writers of a segment take turns
  * on its row, and deletes of segments and customers cascade through statement triggers that
- * wait for them. Each race below runs on real connections, one transaction held open while the
- * other acts; each fails without the trigger or the lock it covers.
+ * wait for them (migrations 20261206000100 and 20261206000300). Each race below runs on real
+ * connections, one transaction held open while the other acts; each fails without the trigger
+ * or the lock it covers.
  */
 type Reserved = Awaited<ReturnType<Sql['reserve']>>;
 
@@ -92,7 +93,7 @@ describe('segment memberships without per-row checks', () => {
       const pid = await pidOf(deleter);
       await deleter`begin`;
       const deleting = deleter`delete from public.customers where user_id = ${userId} and email = 'cdel0@example.test'`.execute();
-      // The delete itself is not blocked (the step holds no customer); its trigger waits for the step.
+      // Its row trigger waits for the step before any customer is deleted (and locked).
       await waitsForLock(pid);
       await step.conn`commit`;
       await deleting;
@@ -124,6 +125,91 @@ describe('segment memberships without per-row checks', () => {
       drainer.release();
     }
     expect(await rows(userId, segmentId)).toEqual({ all: 3, orphans: 0 });
+  });
+
+  it('a customer deleted while a new segment is built in its open transaction waits for it, then takes the membership', async () => {
+    const { userId, now } = await buyers('cnew', 2);
+    const creator = await pool.reserve();
+    const deleter = await pool.reserve();
+    try {
+      // A merchant's new segment is inserted and built in one transaction (lib/segments/service.ts).
+      await creator`begin`;
+      const [n] = await creator<{ id: string }[]>`
+        insert into public.customer_segments (user_id, name, criteria) values (${userId}, 'New', ${jsonb(db(), { min_orders: 1 })}) returning id`;
+      const [built] = await creator<{ added: number }[]>`select added from public.evaluate_segment(${userId}, ${n?.id ?? ''}, ${now})`;
+      expect(built?.added).toBe(2);
+      const pid = await pidOf(deleter);
+      await deleter`begin`;
+      // The delete cannot see the new segment: it waits for the store's segment lock the insert holds.
+      const deleting = deleter`delete from public.customers where user_id = ${userId} and email = 'cnew0@example.test'`.execute();
+      await waitsForLock(pid);
+      await creator`commit`;
+      await deleting;
+      await deleter`commit`;
+      expect(await rows(userId, n?.id ?? '')).toEqual({ all: 1, orphans: 0 });
+    } finally {
+      creator.release();
+      deleter.release();
+    }
+  });
+
+  it('a segment created while a customer delete is open waits for it, and its build does not see the customer', async () => {
+    const { userId, now } = await buyers('cfirst', 2);
+    const deleter = await pool.reserve();
+    const creator = await pool.reserve();
+    try {
+      await deleter`begin`;
+      await deleter`delete from public.customers where user_id = ${userId} and email = 'cfirst0@example.test'`;
+      const pid = await pidOf(creator);
+      await creator`begin`;
+      const creating = creator<{ id: string }[]>`
+        insert into public.customer_segments (user_id, name, criteria) values (${userId}, 'New', ${jsonb(db(), { min_orders: 1 })}) returning id`
+        .execute().then(async ([n]) => {
+          const [built] = await creator<{ added: number }[]>`select added from public.evaluate_segment(${userId}, ${n?.id ?? ''}, ${now})`;
+          return { id: n?.id ?? '', added: built?.added ?? -1 };
+        });
+      await waitsForLock(pid);
+      await deleter`commit`;
+      const made = await creating;
+      await creator`commit`;
+      expect(made.added).toBe(1);
+      expect(await rows(userId, made.id)).toEqual({ all: 1, orphans: 0 });
+    } finally {
+      deleter.release();
+      creator.release();
+    }
+  });
+
+  it('a customer deleted while a step of a segment synced to Klaviyo holds it: no deadlock, and its membership and queued list change go', async () => {
+    const { userId, segmentId, now } = await buyers('csync', 2);
+    await db()`update public.customer_segments set sync_enabled = true where user_id = ${userId} and id = ${segmentId}`;
+    const writer = await pool.reserve();
+    const deleter = await pool.reserve();
+    try {
+      // The step's first statement: the segment held, no customer read yet.
+      await writer`begin`;
+      await writer`update public.customer_segments set build_started_at = ${now}, build_after = null where user_id = ${userId} and id = ${segmentId}`;
+      const pid = await pidOf(deleter);
+      await deleter`begin`;
+      const deleting = deleter`delete from public.customers where user_id = ${userId} and email = 'csync0@example.test'`
+        .execute().then(() => 'deleted', (e: Error) => e.message);
+      await waitsForLock(pid);
+      // The step adds both buyers; each queued list change's foreign key locks its customer.
+      const [step] = await writer<{ added: number }[]>`select added from private.segment_build_step(${userId}, ${segmentId}, ${now})`;
+      expect(step?.added).toBe(2);
+      await writer`commit`;
+      expect(await deleting).toBe('deleted');
+      await deleter`commit`;
+    } finally {
+      writer.release();
+      deleter.release();
+    }
+    expect(await rows(userId, segmentId)).toEqual({ all: 1, orphans: 0 });
+    const [queued] = await db()<{ n: number; gone: number }[]>`
+      select count(*)::int as n,
+             count(*) filter (where not exists (select 1 from public.customers c where c.user_id = q.user_id and c.id = q.customer_id))::int as gone
+        from private.klaviyo_list_changes q where q.user_id = ${userId} and q.segment_id = ${segmentId}`;
+    expect(queued).toEqual({ n: 1, gone: 0 });
   });
 
   it("a merchant's account deleted takes its segments' memberships with it, and no other store's", async () => {
