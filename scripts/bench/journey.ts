@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { GET as exportCustomers } from '@/app/api/customers/route';
 import { createLocalUser, SESSION_COOKIE, signSessionToken } from '@/lib/auth/local';
 import type { Merchant } from '@/lib/auth/types';
 import { cohorts, trends } from '@/lib/analytics/service';
@@ -12,7 +11,7 @@ import { ingestEvents } from '@/lib/intake/track';
 import { drainJobs } from '@/lib/jobs/queue';
 import { listMembers } from '@/lib/segments/service';
 import { updateIntegrations } from '@/lib/settings/integrations';
-import { cpuTicks, fmt, machine, percentile, startNext, startStandIn, stealShare, timed } from '@/scripts/bench/util';
+import { cpuTicks, fmt, machine, percentile, startNext, startStandIn, stealShare, timed, treeRss } from '@/scripts/bench/util';
 import { freePort, scratchDatabase } from '@/scripts/embedded-postgres';
 
 export const SHOP = 'bench.myshopify.com';
@@ -324,31 +323,53 @@ export async function benchListSync(userId: string, segmentId: string, members: 
  * counted as the stream is read (nothing kept), the process's resident memory sampled against
  * what it was before.
  */
-async function benchExport(merchant: Merchant) {
+/**
+ * The whole customer list as CSV from the real server (`npm start`), over HTTP as a browser asks
+ * for it (compressed), its resident memory sampled every 50 ms: twice, each on a fresh server.
+ * First as it starts by default, where V8 collects garbage lazily: the peak is mostly garbage
+ * not yet collected (a full collection brings the heap back to its size before the export).
+ * Then with the heap capped at 256 MB (`--max-old-space-size`), which collects sooner and would
+ * fail, or slow the export, if the export held on to what it had sent: what the export holds.
+ */
+async function benchExport(merchant: Merchant, env: Record<string, string>) {
   const cookie = `${SESSION_COOKIE}=${await signSessionToken(merchant)}`;
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const sample = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
-  const started = performance.now();
-  let rows = -1;
-  let bytes = 0;
-  try {
-    const res = await exportCustomers(new Request('http://localhost:3000/api/customers?format=csv&sort=ltv&order=desc', {
-      headers: { cookie, host: 'localhost:3000', 'x-forwarded-for': '198.51.100.7' },
-    }), { params: Promise.resolve({}) });
-    if (!res.body) throw new Error(`export answered ${res.status} without a body`);
-    const decoder = new TextDecoder();
-    const reader = res.body.getReader();
-    for (let next = await reader.read(); !next.done; next = await reader.read()) {
-      const chunk = next.value;
-      bytes += chunk.byteLength;
-      const text = decoder.decode(chunk, { stream: true });
-      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) rows += 1;
+  const run = async (nodeOptions: string) => {
+    const port = await freePort();
+    const app = await startNext(port, { ...env, NODE_OPTIONS: nodeOptions });
+    try {
+      const get = (query: string) => fetch(`http://127.0.0.1:${port}/api/customers?${query}`, { headers: { cookie } });
+      // Warm the route (its code loaded, its connections open) with small exports and a list page.
+      for (let i = 0; i < 3; i++) {
+        await (await get('format=csv&search=c12345')).text();
+        await (await get('limit=20')).text();
+      }
+      const before = treeRss(app.pid ?? 0);
+      let peak = before;
+      const sample = setInterval(() => { peak = Math.max(peak, treeRss(app.pid ?? 0)); }, 50);
+      const started = performance.now();
+      let rows = -1;
+      let bytes = 0;
+      try {
+        const res = await get('format=csv&sort=ltv&order=desc');
+        if (res.status !== 200 || !res.body) throw new Error(`export answered ${res.status}`);
+        const decoder = new TextDecoder();
+        const reader = res.body.getReader();
+        for (let next = await reader.read(); !next.done; next = await reader.read()) {
+          bytes += next.value.byteLength;
+          const text = decoder.decode(next.value, { stream: true });
+          for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) rows += 1;
+        }
+      } finally {
+        clearInterval(sample);
+      }
+      return { rows, mb: bytes / 1e6, seconds: (performance.now() - started) / 1000, growthMb: (peak - before) / 1e6 };
+    } finally {
+      app.kill('SIGTERM');
     }
-  } finally {
-    clearInterval(sample);
-  }
-  return { rows, mb: bytes / 1e6, seconds: (performance.now() - started) / 1000, growthMb: (peak - before) / 1e6 };
+  };
+  const lazy = await run('');
+  const capped = await run('--max-old-space-size=256');
+  return { ...capped, lazyGrowthMb: lazy.growthMb, lazySeconds: lazy.seconds, lazyRows: lazy.rows };
 }
 
 async function benchIngest(userId: string, key: string, customers: number) {
@@ -498,7 +519,7 @@ export async function measureJourney(
   console.log('segments...');
   const seg = await benchSegments(userId);
   console.log('CSV export...');
-  const exported = await benchExport(merchant);
+  const exported = await benchExport(merchant, env);
   console.log('ingest...');
   const ingest = await benchIngest(userId, settings?.trackingKey ?? '', customers);
   console.log('order webhooks over HTTP...');
@@ -547,7 +568,7 @@ export function journeyRows(r: Awaited<ReturnType<typeof measureJourney>>, sync:
     { measure: 'segment update after 1,000 customers changed (they bought; one job call drains the queue)', result: `${fmt(seg.updateMs)} ms, ${fmt(seg.changed, 0)} changed, ${fmt(seg.updateAdded, 0)} joined`, target: '< 500 ms', met: seg.updateMs < 500 },
     { measure: 'segment mirrored to a Klaviyo list from empty, in bulk imports of up to 10,000 (the stand-in in its own process, each endpoint at Klaviyo\'s documented limits)', result: `${fmt(sync.fillMs / 1000)} s for ${fmt(sync.members, 0)} members in ${fmt(sync.imports, 0)} imports (busiest second ${sync.busiestImport}), ${sync.fill429} 429s; Klaviyo's limits allow at best ${fmt(sync.fillFloor)} s`, target: 'every member once, no 429', met: sync.fill429 === 0 },
     { measure: 'the same list after a tenth of its members left (one segments job call, then profile lookups of 100 and removals of 1,000)', result: `${fmt(sync.leaveMs / 1000)} s for ${fmt(sync.leaving, 0)} leaving: ${fmt(sync.lookups, 0)} lookups, ${fmt(sync.removals, 0)} removals (busiest second ${sync.busiestLookup} and ${sync.busiestRemoval}), ${sync.leave429} 429s; Klaviyo's limits allow at best ${fmt(sync.leaveFloor)} s; the list holds ${fmt(sync.onList, 0)}, as the segment`, target: 'no 429', met: sync.leave429 === 0 },
-    { measure: 'CSV export of every customer through `GET /api/customers?format=csv` (streamed)', result: `server memory growth ${fmt(exported.growthMb)} MB (${fmt(exported.rows, 0)} rows, ${fmt(exported.mb)} MB in ${fmt(exported.seconds)} s)`, target: '< 100 MB', met: exported.growthMb < 100 && exported.rows === r.customers },
+    { measure: 'CSV export of every customer through `GET /api/customers?format=csv` (streamed), from `npm start` over HTTP: the server\'s resident memory above its start, its heap capped at 256 MB', result: `server memory growth ${fmt(exported.growthMb)} MB (${fmt(exported.rows, 0)} rows, ${fmt(exported.mb)} MB in ${fmt(exported.seconds)} s); uncapped, where V8 collects lazily, ${fmt(exported.lazyGrowthMb)} MB in ${fmt(exported.lazySeconds)} s`, target: '< 100 MB', met: exported.growthMb < 100 && exported.rows === r.customers && exported.lazyRows === r.customers },
     { measure: 'track ingest, batches of 500 (validation + `queue_touchpoints`: touchpoints stored, their fold queued)', result: `${fmt(ingest.oursPerSec, 0)} events/s (${fmt(ingest.events, 0)} events)`, target: '≥ 5,000/s', met: ingest.oursPerSec >= 5000 },
     { measure: 'the fold of those batches into their customers (`fold_touchpoints`, the touchpoints cron\'s steps of 4 batches): activity, lead capture, affinity, stage', result: `${fmt(ingest.foldPerSec, 0)} events/s, ${fmt(ingest.folded, 0)} folded; stored and folded, ${fmt(ingest.bothPerSec, 0)} events/s`, target: 'every event folded once', met: ingest.folded === ingest.events },
     { measure: 'raw `INSERT … SELECT unnest` of the same batches', result: `${fmt(ingest.rawPerSec, 0)} events/s; ours is ${fmt(ingestRatio * 100)}% of raw`, target: '≥ 50%', met: ingestRatio >= 0.5 },

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -60,6 +60,23 @@ export async function startNext(port: number, env: Record<string, string>): Prom
   }
   child.kill();
   throw new Error('next start did not come up');
+}
+
+/** Resident memory of a process and every process under it (`npm start` is tsx's child), in bytes, from /proc. */
+export function treeRss(pid: number): number {
+  const read = (p: number): number => {
+    let bytes = 0;
+    try {
+      bytes = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) bytes += read(Number(child));
+      }
+    } catch {
+      // gone meanwhile
+    }
+    return bytes;
+  };
+  return read(pid);
 }
 
 export interface StandInStats {
