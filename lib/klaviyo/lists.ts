@@ -131,13 +131,22 @@ const taken = async (userId: string, segmentId: string, ids: string[]): Promise<
 /** Send the oldest batch of changes. Returns whether more are waiting, or why it stopped. */
 async function sendBatch(client: KlaviyoClient, run: Run, listId: string): Promise<boolean | Stop> {
   const { userId, segmentId } = run;
-  const changes = await db()<Change[]>`
-    select k.id::text, k.customer_id, k.op, c.email, c.first_name, c.last_name, c.klaviyo_profile_id
+  const read = await db()<(Omit<Change, 'email'> & { email: string | null; gone: boolean })[]>`
+    select k.id::text, k.customer_id, k.op, c.email, c.first_name, c.last_name, c.klaviyo_profile_id,
+           c.id is null or c.erased_at is not null as gone
       from private.klaviyo_list_changes k
-      join public.customers c on c.user_id = k.user_id and c.id = k.customer_id
+      left join public.customers c on c.user_id = k.user_id and c.id = k.customer_id
      where k.user_id = ${userId} and k.segment_id = ${segmentId}
      order by k.id limit ${BATCH}`;
-  if (changes.length === 0) return taken(userId, segmentId, []);
+  if (read.length === 0) return taken(userId, segmentId, []);
+  // A change whose shopper was erased (or deleted) after it was queued leaves the queue unsent:
+  // the queue holds no lock on the customer, so an erasure does not wait for a change queued
+  // meanwhile, and the placeholder it leaves is not Klaviyo's to know.
+  const changes = read.flatMap(({ gone, email, ...c }) => (gone || email === null ? [] : [{ ...c, email }]));
+  if (changes.length < read.length) {
+    const more = await taken(userId, segmentId, read.filter((c) => c.gone || c.email === null).map((c) => c.id));
+    if (changes.length === 0) return more;
+  }
   const last = new Map<string, Change>();
   for (const c of changes) last.set(c.customerId, c);
   const adds = [...last.values()].filter((c) => c.op === 'add');

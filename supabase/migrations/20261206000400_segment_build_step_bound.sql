@@ -10,7 +10,7 @@
 --
 -- And the memberships' count trigger counts active rows with a filter rather than a WHERE: a
 -- transition table's rows are known to the planner, a WHERE's share of them is not (it guessed
--- 40 of 8,000 and sorted them to group them; now it hashes).
+-- 40 of 8,000 and sorted them to group them; planned for a build's step, it now hashes).
 
 drop index public.segment_memberships_customer_idx;
 

@@ -6,6 +6,11 @@
 -- finding the batch's customers went about 16 ms -> 13 ms of a call of 36-40 ms.
 -- Validation, dedupe (ON CONFLICT), lead capture and stage moves are as they were: the fold
 -- reads the same arrays.
+--
+-- The batch now holds customers before it may insert one, whose foreign key locks the
+-- merchant's auth.users row: a merchant's account deleted meanwhile (holding that row, its
+-- cascade waiting for the batch's customers) would deadlock with it. So the batch takes that
+-- row first (KEY SHARE, as every insert of theirs does); a merchant gone records nothing.
 
 /**
  * Record a batch of storefront events for one merchant, set-based: customers upserted
@@ -28,6 +33,10 @@ declare
   v_customer uuid[];
   v_count integer;
 begin
+  perform 1 from auth.users u where u.id = p_user_id for key share;
+  if not found then
+    return 0;
+  end if;
   select array_agg(public.normalize_email(e.v ->> 'email') order by e.ord), array_agg(e.v ->> 'type' order by e.ord),
          array_agg(e.v ->> 'channel' order by e.ord), array_agg((e.v ->> 'occurredAt')::timestamptz order by e.ord),
          array_agg(k.slug order by e.ord), array_agg((e.v ->> 'value')::numeric order by e.ord),
@@ -55,8 +64,9 @@ begin
 
   -- Only the emails not seen before are inserted (ON CONFLICT still settles a race with another
   -- batch; sorted inserts keep two such batches from deadlocking), then mapped and held as the
-  -- others were. One another batch made and an erasure changed since maps to null, and its
-  -- events are left out.
+  -- others were. A customer erased while the batch waited for them is not found by their email
+  -- any more: that email's events go to a new customer, as events after an erasure do. One made
+  -- by another batch and erased since maps to null, and its events are left out.
   if array_position(v_customer, null) is not null then
     insert into public.customers (user_id, email, created_at)
     select p_user_id, u.email, min(u.at) from unnest(v_email, v_customer, v_at) as u(email, id, at)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { db, type Tx } from '@/lib/db';
+import { connect, db, type Sql, type Tx } from '@/lib/db';
 import { createMerchant } from '@/tests/helpers/merchants';
 import { closeRacePools, openRacePools, raceOn, type RacePools } from '@/tests/helpers/race';
 
@@ -78,5 +78,59 @@ describe('intake under concurrency (real connections)', () => {
         from public.customers c where c.user_id = ${userId} and c.email = any(${emails})`;
     expect(rows).toHaveLength(40);
     expect(rows.every((r) => r.stage === 'at_risk' && r.n === 1)).toBe(true);
+  });
+});
+
+describe('intake and a merchant account deleted (real connections)', () => {
+  let pool: Sql;
+  beforeAll(() => {
+    pool = connect(process.env.DATABASE_URL ?? '', 3);
+  });
+  afterAll(() => pool.end());
+
+  /** Until the backend with this pid waits for a lock (so each step meets the one before as meant). */
+  async function waitsForLock(conn: Awaited<ReturnType<Sql['reserve']>>) {
+    const [me] = await conn<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    return async () => {
+      for (let i = 0; i < 100; i++) {
+        const [r] = await db()<{ waiting: boolean }[]>`select exists (select 1 from pg_locks where pid = ${me?.pid ?? -1} and not granted) as waiting`;
+        if (r?.waiting) return;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      throw new Error('never waited for a lock');
+    };
+  }
+
+  it('a batch holding known customers while it inserts a new one, and the account deleted meanwhile: no deadlock', async () => {
+    const { userId: gone } = await createMerchant('race-gone');
+    const event = (email: string) => ({ email, type: 'page_view', channel: 'direct', occurredAt: new Date().toISOString() });
+    await db()`select private.queue_touchpoints(${gone}, ${db().json([event('known@example.test')])})`;
+    const other = await pool.reserve();
+    const batch = await pool.reserve();
+    const deleter = await pool.reserve();
+    try {
+      // Another transaction has just inserted the batch's new email: the batch's insert waits on it.
+      await other`begin`;
+      await other`insert into public.customers (user_id, email) values (${gone}, 'new@example.test')`;
+      const batchWaits = await waitsForLock(batch);
+      await batch`begin`;
+      const recording = batch`select private.queue_touchpoints(${gone}, ${batch.json([event('known@example.test'), event('new@example.test')])}) as n`
+        .execute().then((r) => r[0]?.n, (e: Error) => e.message);
+      await batchWaits();
+      // The account goes meanwhile: its delete waits for the batch.
+      const deleterWaits = await waitsForLock(deleter);
+      const deleting = deleter`delete from auth.users where id = ${gone}`.execute().then(() => 'deleted', (e: Error) => e.message);
+      await deleterWaits();
+      await other`rollback`;
+      expect(await recording).toBe(2);
+      await batch`commit`;
+      expect(await deleting).toBe('deleted');
+    } finally {
+      other.release();
+      batch.release();
+      deleter.release();
+    }
+    const [left] = await db()<{ n: number }[]>`select count(*)::int as n from public.customers where user_id = ${gone}`;
+    expect(left?.n).toBe(0);
   });
 });

@@ -93,7 +93,7 @@ describe('segment memberships without per-row checks', () => {
       const pid = await pidOf(deleter);
       await deleter`begin`;
       const deleting = deleter`delete from public.customers where user_id = ${userId} and email = 'cdel0@example.test'`.execute();
-      // Its row trigger waits for the step before any customer is deleted (and locked).
+      // The customer is deleted (and locked); the statement trigger after it waits for the step.
       await waitsForLock(pid);
       await step.conn`commit`;
       await deleting;

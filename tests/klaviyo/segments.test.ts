@@ -100,6 +100,29 @@ describe('segments mirrored to Klaviyo lists', () => {
     expect(after?.klaviyoSyncError).toBeNull();
   });
 
+  it('drops, unsent, a change whose shopper was erased or deleted after it was queued', async () => {
+    const key = 'pk_test_lists_e_0123456789';
+    klaviyo.keys.add(key);
+    const m = await merchantWith(key, [{ email: 'gus@e.test', orders: 1 }, { email: 'hal@e.test', orders: 1 }]);
+    const seg = await segmentOf(m, 'Buyers', 1);
+    // Queued while an erasure of Hal was under way: the erasure deleted his changes before this
+    // one committed (the queue holds no lock on him), and a change of a customer since deleted.
+    await db().begin(async (tx) => {
+      await tx`update public.customer_segments set sync_enabled = true where user_id = ${m.userId} and id = ${seg.id}`;
+      await tx`update public.customers set erased_at = now(), email = 'erased-hal@erased.invalid', first_name = null, last_name = null,
+                    phone = null, shopify_customer_id = null, klaviyo_profile_id = null, email_subscribed = false, sms_subscribed = false
+                where user_id = ${m.userId} and email = 'hal@e.test'`;
+      await tx`insert into private.klaviyo_list_changes (user_id, segment_id, customer_id, op) values (${m.userId}, ${seg.id}, gen_random_uuid(), 'add')`;
+    });
+    const [queued] = await db()<{ n: number }[]>`select count(*)::int as n from private.klaviyo_list_changes where user_id = ${m.userId}`;
+    expect(queued?.n).toBe(3);
+    await syncNow();
+    expect(klaviyo.listMembers(key)).toEqual({ 'Buyers (Haven Hub)': ['gus@e.test'] });
+    expect(klaviyo.requests.filter((r) => r.apiKey === key && JSON.stringify(r.body ?? '').includes('erased'))).toHaveLength(0);
+    const [left] = await db()<{ n: number }[]>`select count(*)::int as n from private.klaviyo_list_changes where user_id = ${m.userId}`;
+    expect(left?.n).toBe(0);
+  });
+
   it('queues nothing for segments without sync', async () => {
     const m = await merchantWith(KEY_A, [{ email: 'fay@d.test', orders: 1 }]);
     await segmentOf(m, 'Quiet', 1);
