@@ -142,9 +142,14 @@ async function sendBatch(client: KlaviyoClient, run: Run, listId: string): Promi
   // A change whose shopper was erased (or deleted) after it was queued leaves the queue unsent:
   // the queue holds no lock on the customer, so an erasure does not wait for a change queued
   // meanwhile, and the placeholder it leaves is not Klaviyo's to know.
-  const changes = read.flatMap(({ gone, email, ...c }) => (gone || email === null ? [] : [{ ...c, email }]));
-  if (changes.length < read.length) {
-    const more = await taken(userId, segmentId, read.filter((c) => c.gone || c.email === null).map((c) => c.id));
+  const changes: Change[] = [];
+  const gone: string[] = [];
+  for (const { gone: isGone, email, ...c } of read) {
+    if (isGone || email === null) gone.push(c.id);
+    else changes.push({ ...c, email });
+  }
+  if (gone.length > 0) {
+    const more = await taken(userId, segmentId, gone);
     if (changes.length === 0) return more;
   }
   const last = new Map<string, Change>();

@@ -319,11 +319,6 @@ export async function benchListSync(userId: string, segmentId: string, members: 
 }
 
 /**
- * The whole customer list as CSV through the real route handler, in this process: rows
- * counted as the stream is read (nothing kept), the process's resident memory sampled against
- * what it was before.
- */
-/**
  * The whole customer list as CSV from the real server (`npm start`), over HTTP as a browser asks
  * for it (compressed), its resident memory sampled every 50 ms: twice, each on a fresh server.
  * First as it starts by default, where V8 collects garbage lazily: the peak is mostly garbage

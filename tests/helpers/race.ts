@@ -41,3 +41,18 @@ export async function raceOn<T>({ pool, gate }: RacePools, n: number, fn: (tx: T
   return Promise.allSettled(runs);
 }
 
+/** Until the backend with this pid waits for a lock (so a race is the one the test means). */
+export async function waitsForLock(pid: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const [r] = await db()<{ waiting: boolean }[]>`select exists (select 1 from pg_locks where pid = ${pid} and not granted) as waiting`;
+    if (r?.waiting) return;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error(`backend ${pid} never waited for a lock`);
+}
+
+/** The backend pid of a reserved connection. */
+export async function pidOf(conn: Awaited<ReturnType<Sql['reserve']>>): Promise<number> {
+  const [r] = await conn<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  return r?.pid ?? -1;
+}

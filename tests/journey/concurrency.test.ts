@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, db, type Sql, type Tx } from '@/lib/db';
 import { createMerchant } from '@/tests/helpers/merchants';
-import { closeRacePools, openRacePools, raceOn, type RacePools } from '@/tests/helpers/race';
+import { closeRacePools, openRacePools, pidOf, raceOn, type RacePools, waitsForLock } from '@/tests/helpers/race';
 
 let userId: string;
 let pools: RacePools;
@@ -88,19 +88,6 @@ describe('intake and a merchant account deleted (real connections)', () => {
   });
   afterAll(() => pool.end());
 
-  /** Until the backend with this pid waits for a lock (so each step meets the one before as meant). */
-  async function waitsForLock(conn: Awaited<ReturnType<Sql['reserve']>>) {
-    const [me] = await conn<{ pid: number }[]>`select pg_backend_pid() as pid`;
-    return async () => {
-      for (let i = 0; i < 100; i++) {
-        const [r] = await db()<{ waiting: boolean }[]>`select exists (select 1 from pg_locks where pid = ${me?.pid ?? -1} and not granted) as waiting`;
-        if (r?.waiting) return;
-        await new Promise((res) => setTimeout(res, 20));
-      }
-      throw new Error('never waited for a lock');
-    };
-  }
-
   it('a batch holding known customers while it inserts a new one, and the account deleted meanwhile: no deadlock', async () => {
     const { userId: gone } = await createMerchant('race-gone');
     const event = (email: string) => ({ email, type: 'page_view', channel: 'direct', occurredAt: new Date().toISOString() });
@@ -112,15 +99,15 @@ describe('intake and a merchant account deleted (real connections)', () => {
       // Another transaction has just inserted the batch's new email: the batch's insert waits on it.
       await other`begin`;
       await other`insert into public.customers (user_id, email) values (${gone}, 'new@example.test')`;
-      const batchWaits = await waitsForLock(batch);
+      const batchPid = await pidOf(batch);
       await batch`begin`;
       const recording = batch`select private.queue_touchpoints(${gone}, ${batch.json([event('known@example.test'), event('new@example.test')])}) as n`
         .execute().then((r) => r[0]?.n, (e: Error) => e.message);
-      await batchWaits();
+      await waitsForLock(batchPid);
       // The account goes meanwhile: its delete waits for the batch.
-      const deleterWaits = await waitsForLock(deleter);
+      const deleterPid = await pidOf(deleter);
       const deleting = deleter`delete from auth.users where id = ${gone}`.execute().then(() => 'deleted', (e: Error) => e.message);
-      await deleterWaits();
+      await waitsForLock(deleterPid);
       await other`rollback`;
       expect(await recording).toBe(2);
       await batch`commit`;

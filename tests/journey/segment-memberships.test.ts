@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, db, jsonb, type Sql, withSystem } from '@/lib/db';
 import { applyOrder } from '@/tests/helpers/journey';
 import { createMerchant } from '@/tests/helpers/merchants';
+import { pidOf, waitsForLock } from '@/tests/helpers/race';
 
 /**
  * Memberships carry no foreign keys (migration 20261206000100): writers of a segment take turns
@@ -10,7 +11,6 @@ import { createMerchant } from '@/tests/helpers/merchants';
  * connections, one transaction held open while the other acts; each fails without the trigger
  * or the lock it covers.
  */
-type Reserved = Awaited<ReturnType<Sql['reserve']>>;
 
 let pool: Sql;
 beforeAll(() => {
@@ -38,22 +38,6 @@ async function rows(userId: string, segmentId: string) {
                and (not exists (select 1 from public.customer_segments s where s.user_id = m.user_id and s.id = m.segment_id)
                     or not exists (select 1 from public.customers c where c.user_id = m.user_id and c.id = m.customer_id))) as orphans`;
   return r ?? { all: -1, orphans: -1 };
-}
-
-/** Wait until the connection with this backend pid waits for a lock (so the race is the one meant). */
-async function waitsForLock(pid: number) {
-  for (let i = 0; i < 100; i++) {
-    const [r] = await db()<{ waiting: boolean }[]>`
-      select exists (select 1 from pg_locks where pid = ${pid} and not granted) as waiting`;
-    if (r?.waiting) return;
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  throw new Error(`backend ${pid} never waited for a lock`);
-}
-
-async function pidOf(conn: Reserved): Promise<number> {
-  const [r] = await conn<{ pid: number }[]>`select pg_backend_pid() as pid`;
-  return r?.pid ?? -1;
 }
 
 /** A build step of the whole store, held open on its own connection. */
